@@ -1,0 +1,145 @@
+/// What an agent advertises: skills, MCP servers, goals.
+public struct AgentCapabilities: Sendable, Hashable, Codable {
+    public var skills: [String]
+    public var mcpServers: [String]
+    public var goalsCount: Int
+    public var mode: String
+
+    public init(skills: [String] = [], mcpServers: [String] = [], goalsCount: Int = 0, mode: String = "") {
+        self.skills = skills
+        self.mcpServers = mcpServers
+        self.goalsCount = goalsCount
+        self.mode = mode
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case skills
+        case mcpServers = "mcp_servers"
+        case goalsCount = "goals_count"
+        case mode
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        skills = try container.decodeIfPresent([String].self, forKey: .skills) ?? []
+        mcpServers = try container.decodeIfPresent([String].self, forKey: .mcpServers) ?? []
+        goalsCount = try container.decodeIfPresent(Int.self, forKey: .goalsCount) ?? 0
+        mode = try container.decodeIfPresent(String.self, forKey: .mode) ?? ""
+    }
+}
+
+/// Agent health as derived from the time since its last heartbeat.
+public enum AgentHealth: String, Sendable, Hashable, Codable, CaseIterable {
+    case active, stale, offline
+
+    /// Upstream thresholds: stale after 90 s without a heartbeat, offline after 270 s.
+    public static func of(secondsSinceHeartbeat age: Double) -> AgentHealth {
+        if age < 90 { return .active }
+        if age < 270 { return .stale }
+        return .offline
+    }
+}
+
+/// `POST /api/registry/agents` body (upstream `AgentInfo`).
+public struct AgentRegistration: Sendable, Hashable, Codable {
+    public var agentId: String
+    public var hostname: String
+    public var ip: String
+    public var port: Int
+    public var sidecarPeerId: String
+    public var capabilities: AgentCapabilities
+    public var status: String
+    public var mode: String
+
+    public init(
+        agentId: String, hostname: String, ip: String = "", port: Int = 8000, sidecarPeerId: String = "",
+        capabilities: AgentCapabilities = .init(), status: String = "", mode: String = ""
+    ) {
+        self.agentId = agentId
+        self.hostname = hostname
+        self.ip = ip
+        self.port = port
+        self.sidecarPeerId = sidecarPeerId
+        self.capabilities = capabilities
+        self.status = status
+        self.mode = mode
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id", hostname, ip, port, sidecarPeerId = "sidecar_peer_id", capabilities, status, mode
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        agentId = try container.decode(String.self, forKey: .agentId)
+        hostname = try container.decode(String.self, forKey: .hostname)
+        ip = try container.decodeIfPresent(String.self, forKey: .ip) ?? ""
+        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? 8000
+        sidecarPeerId = try container.decodeIfPresent(String.self, forKey: .sidecarPeerId) ?? ""
+        capabilities = try container.decodeIfPresent(AgentCapabilities.self, forKey: .capabilities) ?? .init()
+        status = try container.decodeIfPresent(String.self, forKey: .status) ?? ""
+        mode = try container.decodeIfPresent(String.self, forKey: .mode) ?? ""
+    }
+}
+
+/// An agent as the registry lists it: the registration plus health and timestamps (RFC 3339).
+public struct AgentRecord: Sendable, Hashable, Codable {
+    public var agentId: String
+    public var hostname: String
+    public var ip: String
+    public var port: Int
+    public var sidecarPeerId: String
+    public var capabilities: AgentCapabilities
+    public var status: String
+    public var mode: String
+    public var health: AgentHealth
+    public var registeredAt: String
+    public var lastHeartbeat: String
+
+    public init(registration r: AgentRegistration, health: AgentHealth, registeredAt: String, lastHeartbeat: String) {
+        agentId = r.agentId
+        hostname = r.hostname
+        ip = r.ip
+        port = r.port
+        sidecarPeerId = r.sidecarPeerId
+        capabilities = r.capabilities
+        status = r.status
+        mode = r.mode
+        self.health = health
+        self.registeredAt = registeredAt
+        self.lastHeartbeat = lastHeartbeat
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id", hostname, ip, port, sidecarPeerId = "sidecar_peer_id", capabilities, status, mode
+        case health, registeredAt = "registered_at", lastHeartbeat = "last_heartbeat"
+    }
+}
+
+/// `POST /api/hub/heartbeat` body. Only `agent_id` is required; absent fields keep their stored values.
+public struct Heartbeat: Sendable, Hashable, Codable {
+    public var agentId: String
+    public var hostname: String?
+    public var ip: String?
+    public var port: Int?
+    public var status: String?
+    public var mode: String?
+    public var skillsCount: Int?
+    public var goalsCount: Int?
+    public var uptimeSeconds: Double?
+    public var skillNames: [String]?
+    public var sidecarPeerId: String?
+
+    public init(agentId: String, hostname: String? = nil, skillNames: [String]? = nil, sidecarPeerId: String? = nil) {
+        self.agentId = agentId
+        self.hostname = hostname
+        self.skillNames = skillNames
+        self.sidecarPeerId = sidecarPeerId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id", hostname, ip, port, status, mode
+        case skillsCount = "skills_count", goalsCount = "goals_count", uptimeSeconds = "uptime_seconds"
+        case skillNames = "skill_names", sidecarPeerId = "sidecar_peer_id"
+    }
+}

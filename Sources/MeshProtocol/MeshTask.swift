@@ -1,0 +1,129 @@
+/// Lifecycle of a queued task: `pending → assigned → completed | failed` (and `pending → failed` on TTL expiry).
+public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
+    case pending, assigned, completed, failed
+
+    public var isFinal: Bool { self == .completed || self == .failed }
+
+    /// Whether a task may move from this state to `next`.
+    public func canMove(to next: TaskState) -> Bool {
+        switch (self, next) {
+        case (.pending, .assigned), (.pending, .failed), (.assigned, .completed), (.assigned, .failed): true
+        default: false
+        }
+    }
+}
+
+/// A unit of work in the registry's queue (upstream `Task`). Timestamps are epoch seconds.
+public struct MeshTask: Sendable, Hashable, Codable {
+    public var id: String
+    public var skill: String
+    public var targetAgentId: String
+    public var sourceAgentId: String
+    public var assignedAgentId: String
+    public var payload: JSONValue
+    public var state: TaskState
+    public var result: String
+    public var error: String
+    public var createdAt: Double
+    public var updatedAt: Double
+    public var ttl: Int
+
+    public init(
+        id: String, skill: String, targetAgentId: String, sourceAgentId: String, payload: JSONValue, ttl: Int,
+        now: Double
+    ) {
+        self.id = id
+        self.skill = skill
+        self.targetAgentId = targetAgentId
+        self.sourceAgentId = sourceAgentId
+        self.assignedAgentId = ""
+        self.payload = payload
+        self.state = .pending
+        self.result = ""
+        self.error = ""
+        self.createdAt = now
+        self.updatedAt = now
+        self.ttl = ttl
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, skill, targetAgentId = "target_agent_id", sourceAgentId = "source_agent_id"
+        case assignedAgentId = "assigned_agent_id", payload, state, result, error
+        case createdAt = "created_at", updatedAt = "updated_at", ttl
+    }
+
+    /// Whether this pending task may go to an agent with this id and these skills:
+    /// a targeted task only to its target, an untargeted one only to an agent advertising its skill.
+    public func isClaimable(by agentId: String, skills: Set<String>) -> Bool {
+        guard state == .pending else { return false }
+        if !targetAgentId.isEmpty { return targetAgentId == agentId }
+        return !skill.isEmpty && skills.contains(skill)
+    }
+}
+
+/// `POST /api/hub/tasks` body.
+public struct TaskSubmission: Sendable, Hashable, Codable {
+    public var skill: String
+    public var targetAgentId: String
+    public var sourceAgentId: String
+    public var payload: JSONValue
+    public var ttl: Int
+
+    public init(skill: String = "", targetAgentId: String = "", sourceAgentId: String = "", payload: JSONValue = .null, ttl: Int = 300) {
+        self.skill = skill
+        self.targetAgentId = targetAgentId
+        self.sourceAgentId = sourceAgentId
+        self.payload = payload
+        self.ttl = ttl
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case skill, targetAgentId = "target_agent_id", sourceAgentId = "source_agent_id", payload, ttl
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        skill = try container.decodeIfPresent(String.self, forKey: .skill) ?? ""
+        targetAgentId = try container.decodeIfPresent(String.self, forKey: .targetAgentId) ?? ""
+        sourceAgentId = try container.decodeIfPresent(String.self, forKey: .sourceAgentId) ?? ""
+        payload = try container.decodeIfPresent(JSONValue.self, forKey: .payload) ?? .null
+        ttl = try container.decodeIfPresent(Int.self, forKey: .ttl) ?? 300
+    }
+}
+
+/// `POST /api/hub/tasks/{id}` body: `{state, result = "", error = ""}`.
+public struct TaskUpdate: Sendable, Hashable, Codable {
+    public var state: TaskState
+    public var result: String
+    public var error: String
+
+    public init(state: TaskState, result: String = "", error: String = "") {
+        self.state = state
+        self.result = result
+        self.error = error
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(TaskState.self, forKey: .state)
+        result = try container.decodeIfPresent(String.self, forKey: .result) ?? ""
+        error = try container.decodeIfPresent(String.self, forKey: .error) ?? ""
+    }
+}
+
+/// `POST /api/hub/tasks/claim` body: long-poll for tasks for one agent.
+public struct TaskClaim: Sendable, Hashable, Codable {
+    public var agentId: String
+    public var skillNames: [String]?
+    public var waitMs: Int?
+
+    public init(agentId: String, skillNames: [String]? = nil, waitMs: Int? = nil) {
+        self.agentId = agentId
+        self.skillNames = skillNames
+        self.waitMs = waitMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id", skillNames = "skill_names", waitMs = "wait_ms"
+    }
+}

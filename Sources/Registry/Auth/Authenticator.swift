@@ -1,0 +1,67 @@
+import HTTPTypes
+import Hummingbird
+
+/// Establishes who is calling from an API key, a device token or a JWT.
+public struct Authenticator: Sendable {
+    let apiKeys: [String: APIKeyEntry]
+    let tokens: TokenService
+    let state: RegistryState
+    let allowAnonymous: Bool
+
+    /// The identity behind an API key or device token (the credentials `/api/token` exchanges).
+    func identity(apiKey: String?, deviceToken: String?) async throws(APIError) -> Identity? {
+        if let apiKey {
+            guard let entry = apiKeys[apiKey] else { throw APIError.unauthorized("invalid API key") }
+            return Identity(peerId: entry.peerId, role: entry.role)
+        }
+        if let deviceToken {
+            guard let identity = await state.identity(deviceToken: deviceToken) else {
+                throw APIError.unauthorized("invalid or revoked device token")
+            }
+            return identity
+        }
+        return nil
+    }
+
+    /// The identity in a JWT; tokens from a device stop working the moment its pairing is revoked.
+    func identity(jwt: String) async throws(APIError) -> Identity {
+        guard let identity = await tokens.verify(jwt) else { throw APIError.unauthorized("invalid or expired token") }
+        if identity.viaDevice, await !state.isDeviceApproved(peerId: identity.peerId) {
+            throw APIError.unauthorized("device pairing has been revoked")
+        }
+        return identity
+    }
+
+    /// Any credential on a request: `x-api-key`, `x-device-token` or `Authorization: Bearer`.
+    func authenticate(_ request: Request) async throws(APIError) -> Identity {
+        if let identity = try await identity(apiKey: request.headers[.apiKey], deviceToken: request.headers[.deviceToken]) {
+            return identity
+        }
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw APIError.unauthorized("Authorization must be 'Bearer <token>'")
+            }
+            return try await identity(jwt: String(parts[1]))
+        }
+        if allowAnonymous { return .anonymous }
+        throw APIError.unauthorized("missing credentials: send x-api-key, x-device-token or Authorization: Bearer <jwt>")
+    }
+}
+
+extension HTTPField.Name {
+    static let apiKey = Self("x-api-key")!
+    static let deviceToken = Self("x-device-token")!
+    static let claimSecret = Self("x-claim-secret")!
+}
+
+/// Requires a credential on every route it guards and puts the caller's identity in the context.
+struct AuthMiddleware: RouterMiddleware {
+    let authenticator: Authenticator
+
+    func handle(_ request: Request, context: RegistryContext, next: (Request, RegistryContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.identity = try await authenticator.authenticate(request)
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,33 @@
+/// What a credential may do. `admin` everything; `hub` reads and submits tasks; `agent` acts for its own agents.
+public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+    case admin, hub, agent
+}
+
+/// Who is calling, as established from an API key, a device token or a JWT.
+public struct Identity: Sendable, Hashable {
+    /// The principal: the peer id of the key or pairing entry; empty for anonymous callers.
+    public var peerId: String
+    public var role: Role
+    /// Set when the credential came from an approved pairing entry (so revocation applies to it).
+    public var viaDevice: Bool
+
+    public init(peerId: String, role: Role, viaDevice: Bool = false) {
+        self.peerId = peerId
+        self.role = role
+        self.viaDevice = viaDevice
+    }
+
+    /// A caller without credentials under `--allow-anonymous`: an agent without identity.
+    public static let anonymous = Identity(peerId: "", role: .agent)
+
+    public var isAdmin: Bool { role == .admin }
+
+    /// Admins and agents may register, heartbeat, claim and report; the read-only hub may not.
+    func requireAgentOrAdmin() throws(APIError) {
+        guard role != .hub else { throw APIError.forbidden("role 'hub' may not act as an agent") }
+    }
+
+    func requireAdmin() throws(APIError) {
+        guard role == .admin else { throw APIError.forbidden("admin role required") }
+    }
+}

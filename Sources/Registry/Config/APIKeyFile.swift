@@ -1,0 +1,40 @@
+import Foundation
+
+/// One entry of api_keys.json: the peer id and role a key stands for.
+public struct APIKeyEntry: Sendable, Hashable, Codable {
+    public var peerId: String
+    public var role: Role
+
+    public init(peerId: String, role: Role) {
+        self.peerId = peerId
+        self.role = role
+    }
+
+    enum CodingKeys: String, CodingKey { case peerId = "peer_id", role }
+}
+
+/// `{"keys": {"<key>": {"peer_id": "...", "role": "admin|agent|hub"}}}`
+struct APIKeyFile: Decodable {
+    var keys: [String: APIKeyEntry]
+
+    /// Parses the file, naming exactly what is wrong when it is not usable.
+    static func load(path: String) throws(ConfigurationError) -> [String: APIKeyEntry] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read API keys file '\(path)'; create it or pass --api-keys FILE (or use --dev)")
+        }
+        let file: APIKeyFile
+        do {
+            file = try JSONDecoder().decode(APIKeyFile.self, from: data)
+        } catch {
+            throw ConfigurationError(
+                "API keys file '\(path)' is malformed: expected {\"keys\": {\"<key>\": {\"peer_id\": \"...\", \"role\": \"admin|agent|hub\"}}} (\(error))"
+            )
+        }
+        for (key, entry) in file.keys {
+            if key.count < 8 { throw ConfigurationError("API key for '\(entry.peerId)' in '\(path)' is shorter than 8 characters") }
+            if entry.peerId.isEmpty { throw ConfigurationError("API key entry in '\(path)' has an empty peer_id") }
+        }
+        if file.keys.isEmpty { throw ConfigurationError("API keys file '\(path)' defines no keys") }
+        return file.keys
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Everything the registry needs to start, resolved from flags and environment (a flag wins).
+public struct RegistryConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    public var databasePath = "./chatixia-registry.db"
+    public var apiKeys: [String: APIKeyEntry] = [:]
+    public var signingSecret: String
+    public var dev = false
+    public var allowAnonymous = false
+    public var stunURLs: [String] = []
+    public var turn: TURNSettings?
+    public var maxBodyBytes = 1 << 20
+    public var maxSignalingFrameBytes = 64 << 10
+
+    public struct TURNSettings: Sendable, Equatable {
+        public var url: String
+        public var secret: String
+        public var ttl: Int
+    }
+
+    public static let devAgentKey = "ak_dev_001"
+    public static let devAdminKey = "ak_admin_dev"
+    public static let defaultSTUN = "stun:stun.l.google.com:19302"
+
+    /// A configuration for tests and embedding: in-memory database, the given keys and secret.
+    public init(signingSecret: String, apiKeys: [String: APIKeyEntry], databasePath: String = ":memory:") {
+        self.signingSecret = signingSecret
+        self.apiKeys = apiKeys
+        self.databasePath = databasePath
+    }
+
+    /// Command-line flags; nil means "not given".
+    public struct Flags: Sendable {
+        public var host: String?
+        public var port: Int?
+        public var db: String?
+        public var apiKeys: String?
+        public var dev = false
+        public var allowAnonymous = false
+
+        public init(host: String? = nil, port: Int? = nil, db: String? = nil, apiKeys: String? = nil, dev: Bool = false, allowAnonymous: Bool = false) {
+            self.host = host
+            self.port = port
+            self.db = db
+            self.apiKeys = apiKeys
+            self.dev = dev
+            self.allowAnonymous = allowAnonymous
+        }
+    }
+
+    /// Resolves flags over environment over defaults. Never invents a secret or keys outside `--dev`.
+    public static func resolve(flags: Flags, environment env: [String: String]) throws(ConfigurationError) -> (RegistryConfiguration, warnings: [String]) {
+        var warnings: [String] = []
+        let secret: String
+        if let given = env["SIGNALING_SECRET"], !given.isEmpty {
+            guard given.utf8.count >= 32 else {
+                throw ConfigurationError("SIGNALING_SECRET must be at least 32 bytes (got \(given.utf8.count)); generate one with: openssl rand -hex 32")
+            }
+            secret = given
+        } else if flags.dev {
+            secret = randomHex(bytes: 32)
+            warnings.append("--dev: using a random SIGNALING_SECRET for this run")
+        } else {
+            throw ConfigurationError("SIGNALING_SECRET is not set; set it to at least 32 random bytes (openssl rand -hex 32), or pass --dev for a local trial")
+        }
+
+        let keysPath = flags.apiKeys ?? env["API_KEYS_FILE"] ?? "api_keys.json"
+        let keys: [String: APIKeyEntry]
+        if flags.dev && flags.apiKeys == nil && env["API_KEYS_FILE"] == nil && !FileManager.default.fileExists(atPath: keysPath) {
+            keys = [
+                devAgentKey: APIKeyEntry(peerId: "agent-001", role: .agent),
+                devAdminKey: APIKeyEntry(peerId: "admin", role: .admin),
+            ]
+            warnings.append("--dev: no \(keysPath); using dev keys \(devAgentKey) (agent-001, agent) and \(devAdminKey) (admin)")
+        } else {
+            keys = try APIKeyFile.load(path: keysPath)
+        }
+
+        var config = RegistryConfiguration(signingSecret: secret, apiKeys: keys, databasePath: "./chatixia-registry.db")
+        config.dev = flags.dev
+        config.allowAnonymous = flags.allowAnonymous
+        config.host = flags.host ?? env["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
+        if let port = flags.port {
+            config.port = port
+        } else if let text = env["PORT"], !text.isEmpty {
+            guard let port = Int(text) else { throw ConfigurationError("PORT must be a number, got '\(text)'") }
+            config.port = port
+        }
+        guard (0...65535).contains(config.port) else { throw ConfigurationError("port \(config.port) is out of range 0-65535") }
+        config.databasePath = flags.db ?? env["CHATIXIA_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./chatixia-registry.db"
+
+        if let stun = env["STUN_URLS"] {
+            config.stunURLs = stun.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else {
+            config.stunURLs = flags.dev ? [] : [defaultSTUN]
+        }
+
+        let turnURL = env["TURN_URL"] ?? ""
+        let turnSecret = env["TURN_SECRET"] ?? ""
+        if !turnURL.isEmpty && !turnSecret.isEmpty {
+            var ttl = 86400
+            if let text = env["TURN_TTL"], !text.isEmpty {
+                guard let value = Int(text), value > 0 else { throw ConfigurationError("TURN_TTL must be a positive number of seconds, got '\(text)'") }
+                ttl = value
+            }
+            config.turn = TURNSettings(url: turnURL, secret: turnSecret, ttl: ttl)
+        } else if !turnURL.isEmpty || !turnSecret.isEmpty {
+            warnings.append("TURN disabled: TURN_URL and TURN_SECRET must both be set")
+        }
+        return (config, warnings)
+    }
+}
+
+/// Lowercase hex of `bytes` random bytes from the system's secure generator.
+func randomHex(bytes: Int) -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+}

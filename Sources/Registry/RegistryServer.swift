@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+
+/// A ready-to-run registry: its HTTP/WebSocket application plus the shared services behind it.
+public struct RegistryServer: Sendable {
+    public let services: RegistryServices
+    public let application: Application<RouterResponder<RegistryContext>>
+
+    /// Opens the store, rebuilds state from it and wires routes, the journal writer and the sweeper.
+    public static func make(
+        config: RegistryConfiguration, logger: Logger, store givenStore: (any RegistryStore)? = nil,
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) async throws -> RegistryServer {
+        let store: any RegistryStore
+        if let givenStore {
+            store = givenStore
+        } else {
+            store = try await SQLiteRegistryStore.open(path: config.databasePath, logger: logger)
+        }
+        let journal = Journal(store: store, logger: logger)
+        let events = HubEventBus()
+        let state = RegistryState(journal: journal, events: events, logger: logger, clock: clock)
+        await state.load(try await store.loadAll())
+        let tokens = await TokenService(secret: config.signingSecret)
+        let services = RegistryServices(config: config, state: state, tokens: tokens, events: events, logger: logger)
+
+        let router = Router(context: RegistryContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
+        if let hub = Bundle.module.path(forResource: "hub", ofType: nil) {
+            router.add(middleware: FileMiddleware(hub, searchForIndexHtml: true, logger: logger))
+        }
+        services.addRoutes(to: router)
+
+        var application = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatixia-registry"),
+            logger: logger)
+        application.addServices(journal, SweepService(state: state, logger: logger))
+        return RegistryServer(services: services, application: application)
+    }
+}

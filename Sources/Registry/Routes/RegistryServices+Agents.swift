@@ -1,0 +1,51 @@
+import Hummingbird
+import MeshProtocol
+
+extension RegistryServices {
+    func addAgentRoutes(to api: RouterGroup<RegistryContext>) {
+        api.get("registry/agents") { _, _ in
+            try jsonResponse(await state.listAgents())
+        }
+        api.post("registry/agents") { request, context in
+            let identity = try context.requireIdentity()
+            let registration = try await request.decodeJSON(AgentRegistration.self, context: context)
+            try await state.register(registration, by: identity)
+            return try jsonResponse(okBody)
+        }
+        api.get("registry/agents/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let agent = await state.agent(id) else { throw APIError.notFound("agent not found") }
+            return try jsonResponse(agent)
+        }
+        api.delete("registry/agents/:id") { _, context in
+            let identity = try context.requireIdentity()
+            try await state.deleteAgent(try context.parameters.require("id"), by: identity)
+            return try jsonResponse(okBody)
+        }
+        api.get("registry/route") { request, _ in
+            guard let skill = request.uri.queryParameters.get("skill"), !skill.isEmpty else {
+                throw APIError.badRequest("query parameter 'skill' is required")
+            }
+            guard let agent = await state.route(skill: skill) else {
+                throw APIError.notFound("no agent found with skill")
+            }
+            return try jsonResponse(agent)
+        }
+        api.post("hub/heartbeat") { request, context in
+            let identity = try context.requireIdentity()
+            let beat = try await request.decodeJSON(Heartbeat.self, context: context)
+            let tasks = try await state.heartbeat(beat, by: identity)
+            return try jsonResponse(HeartbeatResponse(status: "ok", pendingTasks: tasks))
+        }
+        api.get("hub/network/topology") { _, _ in
+            try jsonResponse(await state.topology())
+        }
+    }
+
+    struct HeartbeatResponse: Encodable {
+        let status: String
+        let pendingTasks: [MeshTask]
+
+        enum CodingKeys: String, CodingKey { case status, pendingTasks = "pending_tasks" }
+    }
+}

@@ -1,0 +1,93 @@
+import Hummingbird
+import MeshProtocol
+
+extension RegistryServices {
+    struct PairRequest: Decodable {
+        var code: String
+        var agentName: String?
+
+        enum CodingKeys: String, CodingKey { case code, agentName = "agent_name" }
+    }
+
+    struct PairResponse: Encodable {
+        let id: String
+        let status: PairingStatus
+        let peerId: String
+        let claimSecret: String
+
+        enum CodingKeys: String, CodingKey { case id, status, peerId = "peer_id", claimSecret = "claim_secret" }
+    }
+
+    struct ApproveResponse: Encodable {
+        let id: String
+        let status: PairingStatus
+        let peerId: String
+        let deviceToken: String
+
+        enum CodingKeys: String, CodingKey { case id, status, peerId = "peer_id", deviceToken = "device_token" }
+    }
+
+    struct ClaimStatusResponse: Encodable {
+        let status: PairingStatus
+        let peerId: String
+        let deviceToken: String?
+
+        enum CodingKeys: String, CodingKey { case status, peerId = "peer_id", deviceToken = "device_token" }
+    }
+
+    /// Redemption and the claimant's status poll: no credentials, rate-limited, secret-bound.
+    func addPublicPairingRoutes(to router: Router<RegistryContext>) {
+        router.post("api/pairing/pair") { request, context in
+            try pairingLimiter.hit(context.clientIP)
+            let body = try await request.decodeJSON(PairRequest.self, context: context)
+            let (entry, secret) = try await state.pair(code: body.code, agentName: body.agentName ?? "")
+            return try jsonResponse(PairResponse(id: entry.id, status: entry.status, peerId: entry.peerId, claimSecret: secret))
+        }
+        router.get("api/pairing/:id/status") { request, context in
+            try claimStatusLimiter.hit(context.clientIP)
+            guard let secret = request.headers[.claimSecret] else { throw APIError.unauthorized("missing x-claim-secret header") }
+            let (status, token, peerId) = try await state.claimStatus(try context.parameters.require("id"), claimSecret: secret)
+            return try jsonResponse(ClaimStatusResponse(status: status, peerId: peerId, deviceToken: token))
+        }
+    }
+
+    /// Invite codes, listings and decisions: admin only.
+    func addAdminPairingRoutes(to api: RouterGroup<RegistryContext>) {
+        api.post("pairing/generate-code") { _, context in
+            try context.requireIdentity().requireAdmin()
+            let code = try await state.generateCode()
+            return try jsonResponse(GeneratedCode(code: code, expiresIn: Int(RegistryState.codeLifetime)))
+        }
+        api.get("pairing/pending") { _, context in
+            try context.requireIdentity().requireAdmin()
+            return try jsonResponse(await state.pairingEntries(status: .pendingApproval))
+        }
+        api.get("pairing/all") { _, context in
+            try context.requireIdentity().requireAdmin()
+            return try jsonResponse(await state.pairingEntries())
+        }
+        api.post("pairing/:id/approve") { _, context in
+            try context.requireIdentity().requireAdmin()
+            let (entry, token) = try await state.approve(try context.parameters.require("id"))
+            return try jsonResponse(ApproveResponse(id: entry.id, status: entry.status, peerId: entry.peerId, deviceToken: token))
+        }
+        api.post("pairing/:id/reject") { _, context in
+            try context.requireIdentity().requireAdmin()
+            try await state.reject(try context.parameters.require("id"))
+            return try jsonResponse(okBody)
+        }
+        api.post("pairing/:id/revoke") { _, context in
+            try context.requireIdentity().requireAdmin()
+            let peerId = try await state.revoke(try context.parameters.require("id"))
+            await signaling.disconnect(peerId: peerId, reason: "pairing revoked")
+            return try jsonResponse(okBody)
+        }
+    }
+
+    struct GeneratedCode: Encodable {
+        let code: String
+        let expiresIn: Int
+
+        enum CodingKeys: String, CodingKey { case code, expiresIn = "expires_in" }
+    }
+}

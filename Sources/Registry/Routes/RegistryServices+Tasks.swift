@@ -1,0 +1,37 @@
+import Hummingbird
+import MeshProtocol
+
+extension RegistryServices {
+    func addTaskRoutes(to api: RouterGroup<RegistryContext>) {
+        api.post("hub/tasks") { request, context in
+            let identity = try context.requireIdentity()
+            let submission = try await request.decodeJSON(TaskSubmission.self, context: context)
+            let id = try await state.submit(submission, by: identity)
+            return try jsonResponse(["task_id": id])
+        }
+        api.get("hub/tasks/all") { _, _ in
+            try jsonResponse(await state.listTasks())
+        }
+        api.post("hub/tasks/claim") { request, context in
+            let identity = try context.requireIdentity()
+            let claim = try await request.decodeJSON(TaskClaim.self, context: context)
+            return try jsonResponse(["tasks": try await state.claim(claim, by: identity)])
+        }
+        api.get("hub/tasks/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let task = await state.task(id) else { throw APIError.notFound("task not found") }
+            return try jsonResponse(task)
+        }
+        api.post("hub/tasks/:id") { request, context in
+            let identity = try context.requireIdentity()
+            let id = try context.parameters.require("id")
+            let update = try await request.decodeJSON(TaskUpdate.self, context: context)
+            try await state.updateTask(id, update, by: identity)
+            return try jsonResponse(okBody)
+        }
+        // chatixia-agent 0.1.2 reports results with PATCH; answer it clearly instead of a bare 404.
+        api.patch("hub/tasks/:id") { _, _ -> Response in
+            throw APIError(.methodNotAllowed, "update tasks with POST /api/hub/tasks/{id}")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Hummingbird
+
+extension RegistryServices {
+    struct TokenResponse: Encodable {
+        let token: String
+        let peerId: String
+        let role: String
+        let expiresIn: Int
+
+        enum CodingKeys: String, CodingKey { case token, peerId = "peer_id", role, expiresIn = "expires_in" }
+    }
+
+    /// `POST /api/token`: exchanges an API key or device token for a 5-minute JWT.
+    func addTokenRoutes(to router: Router<RegistryContext>) {
+        router.post("api/token") { request, context in
+            try tokenLimiter.hit(context.clientIP)
+            guard let identity = try await authenticator.identity(apiKey: request.headers[.apiKey], deviceToken: request.headers[.deviceToken]) else {
+                throw APIError.unauthorized("send x-api-key or x-device-token")
+            }
+            let token = try await tokens.issue(for: identity)
+            return try jsonResponse(TokenResponse(token: token, peerId: identity.peerId, role: identity.role.rawValue, expiresIn: Int(TokenService.lifetime)))
+        }
+    }
+}

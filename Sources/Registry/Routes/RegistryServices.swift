@@ -1,0 +1,42 @@
+import Hummingbird
+import Logging
+
+/// Everything the routes share: configuration, state, auth, signaling, events, metrics, rate limits.
+public struct RegistryServices: Sendable {
+    public let config: RegistryConfiguration
+    public let state: RegistryState
+    public let tokens: TokenService
+    public let signaling: SignalingHub
+    public let events: HubEventBus
+    let authenticator: Authenticator
+    let metrics: RegistryMetrics
+    let tokenLimiter = RateLimiter(limit: 120, window: 60)
+    let pairingLimiter = RateLimiter(limit: 5, window: 60, message: "too many pairing attempts, try again later")
+    /// Claimants poll their status while they wait; the 128-bit claim secret needs no tighter limit.
+    let claimStatusLimiter = RateLimiter(limit: 120, window: 60)
+
+    init(config: RegistryConfiguration, state: RegistryState, tokens: TokenService, events: HubEventBus, logger: Logger) {
+        self.config = config
+        self.state = state
+        self.tokens = tokens
+        self.events = events
+        metrics = RegistryMetrics()
+        authenticator = Authenticator(apiKeys: config.apiKeys, tokens: tokens, state: state, allowAnonymous: config.allowAnonymous)
+        signaling = SignalingHub(state: state, metrics: metrics, logger: logger)
+    }
+
+    /// Routes that authenticate themselves (token exchange, pairing redemption, WebSockets with `?token=`),
+    /// then everything else under `/api` behind the auth middleware.
+    func addRoutes(to router: Router<RegistryContext>) {
+        addTokenRoutes(to: router)
+        addPublicPairingRoutes(to: router)
+        addSignalingRoute(to: router)
+        addHubEventsRoute(to: router)
+        addMetricsRoute(to: router)
+        let api = router.group("api").add(middleware: AuthMiddleware(authenticator: authenticator))
+        addAgentRoutes(to: api)
+        addTaskRoutes(to: api)
+        addAdminPairingRoutes(to: api)
+        addConfigRoutes(to: api)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import MeshProtocol
+
+/// The signaling relay: one connection per peer id, relaying offers, answers and candidates between
+/// connected peers, announcing joins and leaves, and collecting `mesh_status` reports for the topology.
+public actor SignalingHub {
+    struct Connection {
+        let id: UUID
+        let identity: Identity
+        let queue: OutboundQueue
+        var registered = false
+    }
+
+    let state: RegistryState
+    let metrics: RegistryMetrics
+    let logger: Logger
+    var connections: [String: Connection] = [:]
+    static let maxFrameBytes = 64 << 10
+
+    init(state: RegistryState, metrics: RegistryMetrics, logger: Logger) {
+        self.state = state
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Adds a connection; an existing one with the same peer id is replaced and closed.
+    func attach(_ identity: Identity, queue: OutboundQueue) -> UUID {
+        let id = UUID()
+        if let old = connections[identity.peerId] {
+            old.queue.close(code: 4000, reason: "replaced by a newer connection")
+            logger.info("signaling connection replaced", metadata: ["peer_id": "\(identity.peerId)"])
+        }
+        connections[identity.peerId] = Connection(id: id, identity: identity, queue: queue)
+        metrics.signalingConnections.set(Double(connections.count))
+        return id
+    }
+
+    /// Removes a connection when its socket ends; peers hear `peer_left` if it had registered.
+    func detach(peerId: String, connectionId: UUID) async {
+        guard let connection = connections[peerId], connection.id == connectionId else { return }
+        connections[peerId] = nil
+        metrics.signalingConnections.set(Double(connections.count))
+        if connection.registered {
+            broadcast(SignalingMessage(type: SignalingType.peerLeft, peerId: "registry", payload: .object(["peer_id": .string(peerId)])), except: peerId)
+        }
+        await state.dropMeshStatus(peerId: peerId)
+        logger.info("signaling peer left", metadata: ["peer_id": "\(peerId)"])
+    }
+
+    /// Closes a peer's connection (its pairing was revoked).
+    public func disconnect(peerId: String, reason: String) {
+        connections[peerId]?.queue.close(code: 4003, reason: reason)
+    }
+
+    public var connectedPeers: [String] { connections.keys.sorted() }
+
+    /// Handles one text frame from `peerId`'s connection.
+    func handle(_ text: String, from peerId: String, connectionId: UUID) async {
+        guard let connection = connections[peerId], connection.id == connectionId else { return }
+        let reply = { (error: String) in connection.queue.send(Self.errorFrame(error)) }
+        guard text.utf8.count <= Self.maxFrameBytes else { return reply("frame exceeds 64 KiB") }
+        let message: SignalingMessage
+        do {
+            message = try JSONDecoder().decode(SignalingMessage.self, from: Data(text.utf8))
+        } catch {
+            return reply("invalid signaling frame: expected {\"type\", \"peer_id\", \"target_id\"?, \"payload\"}")
+        }
+        guard message.peerId == peerId else { return reply("peer_id '\(message.peerId)' does not match the token's subject") }
+
+        switch message.type {
+        case SignalingType.register:
+            let isNew = !connection.registered
+            connections[peerId]?.registered = true
+            let others = connections.filter { $0.key != peerId && $0.value.registered }.keys.sorted()
+            connection.queue.send(Self.encode(SignalingMessage(
+                type: SignalingType.peerList, peerId: "registry", payload: .object(["peers": .array(others.map { .string($0) })]))))
+            if isNew {
+                broadcast(SignalingMessage(type: SignalingType.peerJoined, peerId: "registry", payload: .object(["peer_id": .string(peerId)])), except: peerId)
+                logger.info("signaling peer registered", metadata: ["peer_id": "\(peerId)"])
+            }
+        case let type where SignalingType.relayed.contains(type):
+            guard let target = message.targetId, !target.isEmpty else { return reply("\(type) needs a target_id") }
+            guard let destination = connections[target] else { return reply("unknown target peer '\(target)'") }
+            destination.queue.send(Self.encode(message))
+            metrics.relayedMessages.increment()
+        case SignalingType.heartbeat:
+            break
+        case SignalingType.meshStatus:
+            guard let peers = message.payload["connected_peers"]?.arrayValue else {
+                return reply("mesh_status needs payload.connected_peers (an array of peer ids)")
+            }
+            await state.reportMeshStatus(peerId: peerId, connectedPeers: peers.compactMap(\.stringValue))
+        default:
+            reply("unknown message type '\(message.type)'")
+        }
+    }
+
+    private func broadcast(_ message: SignalingMessage, except peerId: String) {
+        let frame = Self.encode(message)
+        for (id, connection) in connections where id != peerId && connection.registered {
+            connection.queue.send(frame)
+        }
+    }
+
+    static func encode(_ message: SignalingMessage) -> String {
+        String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self)
+    }
+
+    static func errorFrame(_ error: String) -> String {
+        encode(SignalingMessage(type: SignalingType.error, peerId: "registry", payload: .object(["error": .string(error)])))
+    }
+}

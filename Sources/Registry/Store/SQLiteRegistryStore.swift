@@ -1,0 +1,71 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// The embedded default store: one SQLite file in WAL mode, one table of JSON documents.
+public final class SQLiteRegistryStore: RegistryStore {
+    private let connection: SQLiteConnection
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Opens (and if needed creates) the database at `path`; `":memory:"` keeps it in memory.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteRegistryStore {
+        let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
+        let connection = try await SQLiteConnection.open(
+            storage: storage, threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        let store = SQLiteRegistryStore(connection: connection)
+        // WAL with FULL sync: a commit is on disk before the request that caused it is acknowledged;
+        // the journal batches concurrent commits so the fsync cost is shared.
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
+            try await store.execute(pragma)
+        }
+        try await store.execute("""
+            CREATE TABLE IF NOT EXISTS records (
+                kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id))
+            """)
+        return store
+    }
+
+    public func loadAll() async throws -> [StoredRecord] {
+        let rows = try await connection.query("SELECT kind, id, body FROM records", [])
+        return rows.compactMap { row in
+            guard let kindName = row.column("kind")?.string, let kind = RecordKind(rawValue: kindName),
+                let id = row.column("id")?.string, let body = row.column("body")?.string
+            else { return nil }
+            return StoredRecord(kind: kind, id: id, body: body)
+        }
+    }
+
+    public func apply(_ batch: [StoreMutation]) async throws {
+        guard !batch.isEmpty else { return }
+        try await execute("BEGIN IMMEDIATE")
+        do {
+            for mutation in batch {
+                switch mutation {
+                case .put(let kind, let id, let body):
+                    _ = try await connection.query(
+                        "INSERT INTO records (kind, id, body) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+                        [.text(kind.rawValue), .text(id), .text(body)])
+                case .delete(let kind, let id):
+                    _ = try await connection.query(
+                        "DELETE FROM records WHERE kind = ? AND id = ?", [.text(kind.rawValue), .text(id)])
+                }
+            }
+            try await execute("COMMIT")
+        } catch {
+            try? await execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func close() async throws {
+        try await connection.close()
+    }
+
+    private func execute(_ sql: String) async throws {
+        _ = try await connection.query(sql, [])
+    }
+}

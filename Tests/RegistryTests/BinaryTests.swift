@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// The real `chatixia-registry` executable: flags, exit codes, SIGTERM and SIGKILL.
+@Suite(.serialized) struct BinaryTests {
+    let secret = String(repeating: "q", count: 48)
+
+    func keysFile() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString).json").path
+        try #"{"keys":{"bin_admin_key":{"peer_id":"admin","role":"admin"},"bin_agent_key":{"peer_id":"peer-a","role":"agent"}}}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func temporaryDatabase() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString).db").path
+    }
+
+    @Test func helpAndVersionExitZero() throws {
+        let help = try RegistryProcess.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--allow-anonymous"))
+        let version = try RegistryProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(!version.stdout.isEmpty)
+    }
+
+    @Test func configurationErrorsExitTwoWithOneClearLine() throws {
+        let noSecret = try RegistryProcess.run(["--api-keys", try keysFile()])
+        #expect(noSecret.status == 2)
+        #expect(noSecret.stderr.contains("SIGNALING_SECRET"))
+        #expect(noSecret.stderr.split(separator: "\n").count == 1)
+
+        let badKeys = temporaryDatabase() + ".json"
+        try "{\"keys\": 3}".write(toFile: badKeys, atomically: true, encoding: .utf8)
+        let malformed = try RegistryProcess.run(["--api-keys", badKeys], environment: ["SIGNALING_SECRET": secret])
+        #expect(malformed.status == 2)
+        #expect(malformed.stderr.contains("malformed"))
+
+        let badPort = try RegistryProcess.run(["--port", "eighty"], environment: ["SIGNALING_SECRET": secret])
+        #expect(badPort.status == 2)
+    }
+
+    @Test func sigkillLosesNothingAcknowledgedAndSigtermExitsZero() async throws {
+        let database = temporaryDatabase()
+        let keys = try keysFile()
+        let environment = ["SIGNALING_SECRET": secret, "STUN_URLS": ""]
+        let first = try RegistryProcess(arguments: ["--db", database, "--api-keys", keys], environment: environment)
+        try await first.waitUntilReady()
+
+        // Acknowledge a burst of writes, then kill -9 straight after the last acknowledgement.
+        var taskIds: [String] = []
+        let port = first.port
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for n in 0..<50 {
+                group.addTask {
+                    let (status, body) = try await RegistryProcess.request(port: port, "POST", "/api/hub/tasks", key: "bin_admin_key", json: #"{"skill":"s","payload":{"n":\#(n)}}"#)
+                    guard status == 200, let id = (body as? [String: Any])?["task_id"] as? String else { throw TestFailure("submit failed: \(status)") }
+                    return id
+                }
+            }
+            for try await id in group { taskIds.append(id) }
+        }
+        let (_, codeBody) = try await first.request("POST", "/api/pairing/generate-code", key: "bin_admin_key")
+        let code = try #require((codeBody as? [String: Any])?["code"] as? String)
+        let (_, pairBody) = try await first.request("POST", "/api/pairing/pair", json: #"{"code":"\#(code)","agent_name":"survivor"}"#)
+        let entryId = try #require((pairBody as? [String: Any])?["id"] as? String)
+        let (_, approveBody) = try await first.request("POST", "/api/pairing/\(entryId)/approve", key: "bin_admin_key")
+        let deviceToken = try #require((approveBody as? [String: Any])?["device_token"] as? String)
+        let (registered, _) = try await first.request("POST", "/api/registry/agents", key: "bin_agent_key", json: #"{"agent_id":"persist","hostname":"h"}"#)
+        #expect(registered == 200)
+        first.signal(SIGKILL)
+        _ = try await first.waitForExit()
+
+        let second = try RegistryProcess(arguments: ["--db", database, "--api-keys", keys], environment: environment)
+        try await second.waitUntilReady()
+        let (_, tasksBody) = try await second.request("GET", "/api/hub/tasks/all", key: "bin_admin_key")
+        let stored = Set(((tasksBody as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        #expect(stored == Set(taskIds))
+        let (tokenStatus, _) = try await second.request("POST", "/api/token", headers: ["x-device-token": deviceToken])
+        #expect(tokenStatus == 200)
+        let (agentStatus, _) = try await second.request("GET", "/api/registry/agents/persist", key: "bin_agent_key")
+        #expect(agentStatus == 200)
+
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+    }
+}

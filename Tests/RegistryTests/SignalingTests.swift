@@ -1,0 +1,130 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+
+@testable import Registry
+
+@Suite struct SignalingTests {
+    func connect(_ client: some TestClientProtocol, key: String) async throws -> WebSocketProbe {
+        WebSocketProbe(port: client.port!, path: "/ws?token=\(try await client.token(key: key))")
+    }
+
+    @Test func registerRelayJoinAndLeave() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client in
+            let a = try await connect(client, key: TestKeys.agentA)
+            try a.send(json: ["type": "register", "peer_id": "peer-a"])
+            let firstList = try await a.next(type: "peer_list")
+            #expect(firstList["peer_id"] as? String == "registry")
+            #expect((firstList["payload"] as? [String: Any])?["peers"] as? [String] == [])
+
+            let b = try await connect(client, key: TestKeys.agentB)
+            try b.send(json: ["type": "register", "peer_id": "peer-b"])
+            #expect((try await b.next(type: "peer_list")["payload"] as? [String: Any])?["peers"] as? [String] == ["peer-a"])
+            #expect((try await a.next(type: "peer_joined")["payload"] as? [String: Any])?["peer_id"] as? String == "peer-b")
+
+            // Offers, answers and candidates are relayed with exactly the four upstream fields.
+            let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"
+            try b.send(json: ["type": "offer", "peer_id": "peer-b", "target_id": "peer-a", "payload": ["sdp": sdp], "extra": 1])
+            let offer = try await a.next(type: "offer")
+            #expect(Set(offer.keys) == ["type", "peer_id", "target_id", "payload"])
+            #expect(offer["peer_id"] as? String == "peer-b")
+            #expect((offer["payload"] as? [String: Any])?["sdp"] as? String == sdp)
+            try a.send(json: ["type": "ice_candidate", "peer_id": "peer-a", "target_id": "peer-b",
+                              "payload": ["candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0", "sdpMLineIndex": 0]])
+            #expect((try await b.next(type: "ice_candidate")["payload"] as? [String: Any])?["sdpMid"] as? String == "0")
+
+            await b.close()
+            #expect((try await a.next(type: "peer_left")["payload"] as? [String: Any])?["peer_id"] as? String == "peer-b")
+            await a.close()
+        }
+    }
+
+    @Test func refusedFramesGetErrorsAndTheConnectionStays() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client in
+            let a = try await connect(client, key: TestKeys.agentA)
+            let spoofed: [String: Any] = ["type": "offer", "peer_id": "peer-b", "target_id": "peer-a", "payload": ["sdp": "x"]]
+            let cases: [(String, String)] = [
+                (String(decoding: try JSONSerialization.data(withJSONObject: spoofed), as: UTF8.self), "does not match"),
+                ("not json", "invalid signaling frame"),
+                (#"{"type":"offer","peer_id":"peer-a","target_id":"nobody","payload":{"sdp":"x"}}"#, "unknown target peer 'nobody'"),
+                (#"{"type":"offer","peer_id":"peer-a","payload":{"sdp":"x"}}"#, "needs a target_id"),
+                (#"{"type":"teleport","peer_id":"peer-a"}"#, "unknown message type"),
+                (#"{"type":"mesh_status","peer_id":"peer-a","payload":{}}"#, "connected_peers"),
+                (#"{"type":"register","peer_id":"peer-a","payload":"\#(String(repeating: "x", count: 70_000))"}"#, "64 KiB"),
+            ]
+            for (frame, expected) in cases {
+                a.send(frame)
+                let error = try await a.next(type: "error")
+                let message = (error["payload"] as? [String: Any])?["error"] as? String ?? ""
+                #expect(message.contains(expected), "\(message)")
+            }
+            // Still serving after all that.
+            try a.send(json: ["type": "heartbeat", "peer_id": "peer-a"])
+            try a.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await a.next(type: "peer_list")
+            await a.close()
+        }
+    }
+
+    @Test func aSecondConnectionReplacesTheFirst() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client in
+            let first = try await connect(client, key: TestKeys.agentA)
+            try first.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await first.next(type: "peer_list")
+            let second = try await connect(client, key: TestKeys.agentA)
+            try second.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await second.next(type: "peer_list")
+            #expect(try await first.waitClosed() == 4000)
+            #expect(await server.services.signaling.connectedPeers == ["peer-a"])
+            await first.close()
+            await second.close()
+        }
+    }
+
+    @Test func upgradeNeedsAValidTokenAndNotTheHubRole() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client in
+            #expect(try await client.call(.get, "/ws").status == .unauthorized)
+            #expect(try await client.call(.get, "/ws?token=abc").status == .unauthorized)
+            let hubToken = try await client.token(key: TestKeys.hub)
+            let hub = WebSocketProbe(port: client.port!, path: "/ws?token=\(hubToken)")
+            _ = try? await hub.waitClosed()
+            #expect(hub.failure != nil)
+            await hub.close()
+        }
+    }
+
+    @Test func meshStatusReportsBecomeObservedTopologyEdges() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client in
+            _ = try await client.call(.post, "/api/registry/agents", key: TestKeys.agentA, json: #"{"agent_id":"a","hostname":"h","sidecar_peer_id":"peer-a"}"#)
+            _ = try await client.call(.post, "/api/registry/agents", key: TestKeys.agentB, json: #"{"agent_id":"b","hostname":"h","sidecar_peer_id":"peer-b"}"#)
+            let before = try await client.call(.get, "/api/hub/network/topology", key: TestKeys.hub).object()
+            #expect((before["mesh_edges"] as? [Any])?.isEmpty == true)
+
+            let a = try await connect(client, key: TestKeys.agentA)
+            try a.send(json: ["type": "mesh_status", "peer_id": "peer-a", "payload": ["connected_peers": ["peer-b"]]])
+            var edges: [[String: Any]] = []
+            for _ in 0..<100 where edges.isEmpty {
+                try await Task.sleep(for: .milliseconds(20))
+                edges = try await client.call(.get, "/api/hub/network/topology", key: TestKeys.hub).object()["mesh_edges"] as? [[String: Any]] ?? []
+            }
+            #expect(edges.count == 1)
+            #expect(edges.first?["from_peer"] as? String == "peer-a")
+            #expect(edges.first?["to_peer"] as? String == "peer-b")
+            let nodes = try await client.call(.get, "/api/hub/network/topology", key: TestKeys.hub).object()["nodes"] as? [[String: Any]] ?? []
+            #expect(nodes.first { $0["agent_id"] as? String == "b" }?["mesh_peers"] as? [String] == ["peer-a"])
+
+            // When the reporting sidecar's signaling ends, its report goes with it.
+            await a.close()
+            for _ in 0..<100 where !edges.isEmpty {
+                try await Task.sleep(for: .milliseconds(20))
+                edges = try await client.call(.get, "/api/hub/network/topology", key: TestKeys.hub).object()["mesh_edges"] as? [[String: Any]] ?? []
+            }
+            #expect(edges.isEmpty)
+        }
+    }
+}
