@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt curl ca-certificates
+ensure_apt curl ca-certificates libssl-dev
 
 say "building all targets and tests (debug; the first build fetches and compiles dependencies, ~5-8 min)"
 swift build --build-tests

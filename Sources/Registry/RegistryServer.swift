@@ -29,7 +29,7 @@ public struct RegistryServer: Sendable {
         let router = Router(context: RegistryContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
-        if let hub = Bundle.module.path(forResource: "hub", ofType: nil) {
+        if let hub = config.hubDirectory ?? Bundle.module.path(forResource: "hub", ofType: nil) {
             router.add(middleware: FileMiddleware(hub, searchForIndexHtml: true, logger: logger))
         }
         services.addRoutes(to: router)

@@ -9,7 +9,7 @@ struct RegistryCommand: AsyncParsableCommand {
         abstract: "The chatixia-mesh control plane: signaling, agent registry, task queue, pairing, hub API and dashboard.",
         discussion: """
             Environment (a flag wins): HOST, PORT, CHATIXIA_DB, API_KEYS_FILE, SIGNALING_SECRET (>= 32 bytes, required
-            unless --dev), STUN_URLS, TURN_URL, TURN_SECRET, TURN_TTL, LOG_LEVEL.
+            unless --dev), STUN_URLS, TURN_URL, TURN_SECRET, TURN_TTL, CHATIXIA_HUB_DIR, LOG_LEVEL.
             """,
         version: chatixiaVersion)
 
@@ -20,6 +20,8 @@ struct RegistryCommand: AsyncParsableCommand {
     @Flag(help: "Local trial mode: random secret, dev keys when no keys file exists, no STUN. Never for production.") var dev = false
     @Flag(name: .customLong("allow-anonymous"), help: "Treat requests without credentials as an agent without identity (for the original Python client).")
     var allowAnonymous = false
+    @Option(name: .customLong("hub-dir"), help: "Serve the dashboard from this folder instead of the bundled copy (env CHATIXIA_HUB_DIR).")
+    var hubDir: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL, default info).") var logLevel: String?
 
     func run() async throws {
@@ -34,7 +36,7 @@ struct RegistryCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "chatixia-registry")
-        let flags = RegistryConfiguration.Flags(host: host, port: port, db: db, apiKeys: apiKeys, dev: dev, allowAnonymous: allowAnonymous)
+        let flags = RegistryConfiguration.Flags(host: host, port: port, db: db, apiKeys: apiKeys, dev: dev, allowAnonymous: allowAnonymous, hubDirectory: hubDir)
         let (config, warnings) = try RegistryConfiguration.resolve(flags: flags, environment: environment)
         if config.dev {
             FileHandle.standardError.write(Data("""

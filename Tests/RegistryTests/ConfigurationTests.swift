@@ -77,6 +77,18 @@ import Testing
         #expect(empty.turn == nil)
     }
 
+    @Test func hubDirectoryMustHoldAnIndexPage() throws {
+        let keys = try writeKeys(#"{"keys":{"abcdefgh12":{"peer_id":"p","role":"hub"}}}"#)
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        #expect(throws: ConfigurationError.self) {
+            try RegistryConfiguration.resolve(flags: .init(apiKeys: keys, hubDirectory: empty.path), environment: ["SIGNALING_SECRET": secret])
+        }
+        try "<!doctype html>".write(to: empty.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        let (config, _) = try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "CHATIXIA_HUB_DIR": empty.path])
+        #expect(config.hubDirectory == empty.path)
+    }
+
     @Test func turnCredentialsMatchCoturnsAuthSecretScheme() async throws {
         // Upstream's test vector.
         #expect(RegistryServices.turnCredential(secret: "my-secret", username: "1700000000:mesh") == "FY0EQsIVzE0oG9WXfEDH+9fGga4=")

@@ -11,8 +11,8 @@ public struct RegistryConfiguration: Sendable {
     public var allowAnonymous = false
     public var stunURLs: [String] = []
     public var turn: TURNSettings?
-    public var maxBodyBytes = 1 << 20
-    public var maxSignalingFrameBytes = 64 << 10
+    /// Serve the dashboard from this folder instead of the copy bundled with the binary (for hub development).
+    public var hubDirectory: String?
 
     public struct TURNSettings: Sendable, Equatable {
         public var url: String
@@ -39,14 +39,19 @@ public struct RegistryConfiguration: Sendable {
         public var apiKeys: String?
         public var dev = false
         public var allowAnonymous = false
+        public var hubDirectory: String?
 
-        public init(host: String? = nil, port: Int? = nil, db: String? = nil, apiKeys: String? = nil, dev: Bool = false, allowAnonymous: Bool = false) {
+        public init(
+            host: String? = nil, port: Int? = nil, db: String? = nil, apiKeys: String? = nil, dev: Bool = false, allowAnonymous: Bool = false,
+            hubDirectory: String? = nil
+        ) {
             self.host = host
             self.port = port
             self.db = db
             self.apiKeys = apiKeys
             self.dev = dev
             self.allowAnonymous = allowAnonymous
+            self.hubDirectory = hubDirectory
         }
     }
 
@@ -89,6 +94,10 @@ public struct RegistryConfiguration: Sendable {
             config.port = port
         }
         guard (0...65535).contains(config.port) else { throw ConfigurationError("port \(config.port) is out of range 0-65535") }
+        config.hubDirectory = flags.hubDirectory ?? env["CHATIXIA_HUB_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        if let hub = config.hubDirectory, !FileManager.default.fileExists(atPath: hub + "/index.html") {
+            throw ConfigurationError("hub directory '\(hub)' has no index.html")
+        }
         config.databasePath = flags.db ?? env["CHATIXIA_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./chatixia-registry.db"
 
         if let stun = env["STUN_URLS"] {
