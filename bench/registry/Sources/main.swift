@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// Load benchmark of chatixia-registry against a bare Hummingbird server in the same run.
+struct RegistryBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry-bench",
+        abstract: "Benchmarks chatixia-registry beside a bare Hummingbird server and writes docs/BENCHMARKS.md.",
+        subcommands: [BenchRun.self, BareServer.self],
+        defaultSubcommand: BenchRun.self)
+}
+
+await RegistryBench.main()
