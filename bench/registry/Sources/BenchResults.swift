@@ -21,7 +21,7 @@ struct BenchResults {
         let claimP50 = claimLatency?.p50.milliseconds ?? .infinity
         let date = ISO8601DateFormatter().string(from: Date())
         var lines = [
-            "Measured \(date) on \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, registry on an SQLite file (WAL, synchronous=FULL), load from wrk and a Swift client on the same machine.",
+            "Measured \(date) on \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, registry on an SQLite file (WAL, synchronous=NORMAL), load from wrk and a Swift client on the same machine.",
             "",
             "| metric | chatixia-registry | bare Hummingbird (same run) | target | met |",
             "|---|---|---|---|---|",

@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// Load benchmark of chatixia-registry against a bare Hummingbird server in the same run.
+@main
 struct RegistryBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry-bench",
@@ -8,5 +9,3 @@ struct RegistryBench: AsyncParsableCommand {
         subcommands: [BenchRun.self, BareServer.self],
         defaultSubcommand: BenchRun.self)
 }
-
-await RegistryBench.main()
