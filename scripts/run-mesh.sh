@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt curl ca-certificates libssl-dev
+ensure_apt curl ca-certificates libssl-dev libusrsctp-dev
 
 PORT="${PORT:-8080}"
 say "building release binaries (the first build takes several minutes)"
