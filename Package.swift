@@ -27,12 +27,30 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(name: "MeshProtocol", swiftSettings: strict),
         // RTC stack, one module per layer, each knowing only the layer below.
         .target(name: "CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "DTLS", dependencies: ["CDTLS"], swiftSettings: strict),
+        .target(name: "CSCTP", cSettings: [.define("INET"), .define("INET6")], linkerSettings: [.linkedLibrary("usrsctp")]),
+        .target(name: "SCTP", dependencies: ["CSCTP"], swiftSettings: strict),
+        .target(name: "DataChannel", dependencies: ["SCTP"], swiftSettings: strict),
+        .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/STUN", swiftSettings: strict),
+        .target(name: "SDP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/SDP", swiftSettings: strict),
+        .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
+        .target(name: "PeerConnection", dependencies: ["ICE", "DTLS", "SCTP", "DataChannel", "SDP", "STUN"], swiftSettings: strict),
+        .target(
+            name: "RTCTransport",
+            dependencies: [
+                "PeerConnection",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "rtc-interop-peer", dependencies: ["RTCTransport"], path: "Tests/interop/Peer", swiftSettings: strict),
         .target(
             name: "Registry",
             dependencies: [
@@ -87,7 +105,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"], swiftSettings: strict),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
+        .target(name: "RTCTestSupport", dependencies: ["SCTP"], path: "Tests/RTCTestSupport", swiftSettings: strict),
+        .testTarget(name: "STUNTests", dependencies: ["STUN", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SDPTests", dependencies: ["SDP", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SCTPTests", dependencies: ["SCTP", "DTLS", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(name: "DataChannelTests", dependencies: ["DataChannel", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
+        .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RegistryTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import DTLS
+import RTCTestSupport
 import Testing
 
 @Suite struct DTLSEndpointTests {
@@ -25,6 +26,7 @@ import Testing
             for datagram in toClient { client.receive(datagram) }
             while let event = client.pollEvent() { clientEvents.append(event) }
             while let event = server.pollEvent() { serverEvents.append(event) }
+            await Task.yield()
             if toServer.isEmpty && toClient.isEmpty {
                 try await Task.sleep(for: .milliseconds(2))
                 for endpoint in [client, server] where endpoint.timeout == .zero { endpoint.handleTimeout() }

@@ -1,0 +1,354 @@
+import DTLS
+import DataChannel
+import ICE
+import SCTP
+import SDP
+import STUN
+
+/// What a peer connection reports to its owner.
+public enum PeerConnectionEvent: Sendable, Equatable {
+    /// A local candidate to trickle to the peer (the `candidate` field of an `ice_candidate` message).
+    case localCandidate(ICECandidate)
+    case stateChanged(PeerConnectionState)
+    case channelOpened(stream: UInt16, label: String)
+    case message(stream: UInt16, DataChannelMessage)
+    case channelClosed(stream: UInt16)
+    case bufferedAmountLow
+}
+
+public enum PeerConnectionState: String, Sendable, Equatable {
+    case new, connecting, connected, disconnected, failed, closed
+}
+
+public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidDescription(String)
+    case wrongState(String)
+    case notConnected
+    case dataChannel(DataChannelError)
+
+    public var description: String {
+        switch self {
+        case .invalidDescription(let why): "remote description rejected: \(why)"
+        case .wrongState(let why): "peer connection: \(why)"
+        case .notConnected: "peer connection: not connected"
+        case .dataChannel(let error): "data channel: \(error)"
+        }
+    }
+}
+
+/// A data-channel-only WebRTC peer connection, sans-IO: ICE → DTLS → SCTP → data channels.
+///
+/// The owner exchanges descriptions and candidates over signaling, registers its UDP sockets as local
+/// host candidates, feeds received datagrams to `receive`, sends what `pollTransmit` yields, and calls
+/// `handleTimeout` at `deadline`. Each layer sees only the one below it.
+public final class PeerConnection {
+    public struct Configuration: Sendable {
+        public var dtls: DTLSContext
+        /// Largest message we accept, advertised as `a=max-message-size`.
+        public var maxMessageSize = 4 << 20
+        public var iceTiming = ICEAgent.Timing()
+
+        public init(dtls: DTLSContext) {
+            self.dtls = dtls
+        }
+    }
+
+    public let configuration: Configuration
+    private let localCredentials = ICECredentials.random()
+    private var ice: ICEAgent?
+    private var dtls: DTLSEndpoint?
+    private var sctp: SCTPAssociation?
+    private var channels: DataChannelEndpoint?
+    private var isOfferer: Bool?
+    private var localSockets: [(socket: Int, address: TransportAddress)] = []
+    private var pendingRemoteCandidates: [ICECandidate] = []
+    private var remoteDescription: DataChannelDescription?
+    private var pendingChannels: [(stream: UInt16?, label: String)] = []
+    public private(set) var state = PeerConnectionState.new
+    private var events: [PeerConnectionEvent] = []
+    private var transmits: [ICETransmit] = []
+    private var lastNow: Duration = .zero
+    private static let sctpTick: Duration = .milliseconds(10)
+    private var nextSCTPTick: Duration = .zero
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    // MARK: Signaling
+
+    /// Our offer: `a=setup:actpass`, we become ICE controlling.
+    public func createOffer(now: Duration) -> SessionDescription {
+        isOfferer = true
+        startICE(role: .controlling, now: now)
+        return localDescription(setup: .actpass)
+    }
+
+    /// Our answer to the applied remote offer: we take `a=setup:active` (DTLS client), ICE controlled.
+    public func createAnswer() throws(PeerConnectionError) -> SessionDescription {
+        guard isOfferer == false else { throw .wrongState("createAnswer needs a remote offer first") }
+        return localDescription(setup: .active)
+    }
+
+    public func setRemoteDescription(_ description: SessionDescription, now: Duration) throws(PeerConnectionError) {
+        let remote: DataChannelDescription
+        do {
+            remote = try description.dataChannelDescription()
+        } catch {
+            throw .invalidDescription("\(error)")
+        }
+        guard let fingerprint = remote.fingerprints.first(where: { $0.algorithm.lowercased() == "sha-256" }) else {
+            throw .invalidDescription("no sha-256 fingerprint")
+        }
+        if isOfferer == nil {
+            isOfferer = false
+            startICE(role: .controlled, now: now)
+        }
+        remoteDescription = remote
+        guard let ice else { return }
+        ice.setRemoteCredentials(ICECredentials(ufrag: remote.iceUfrag, password: remote.icePwd), now: now)
+        for candidate in remote.candidates + pendingRemoteCandidates { addToICE(candidate, now: now) }
+        pendingRemoteCandidates.removeAll()
+
+        // We always answer `active` (DTLS client); as the offerer, the remote answer's setup decides.
+        let weAreClient = isOfferer == true ? remote.setup == .passive : true
+        do {
+            let endpoint = try DTLSEndpoint(
+                role: weAreClient ? .client : .server, context: configuration.dtls,
+                remoteFingerprint: DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.digest))
+            dtls = endpoint
+            let association = try SCTPAssociation(
+                port: 5000, remotePort: remote.sctpPort, maxReceiveMessageSize: configuration.maxMessageSize,
+                maxSendMessageSize: remote.maxMessageSize == 0 ? Int.max : Int(clamping: remote.maxMessageSize))
+            sctp = association
+            channels = DataChannelEndpoint(association: association, isDTLSClient: weAreClient)
+        } catch {
+            throw .invalidDescription("\(error)")
+        }
+        setState(.connecting)
+    }
+
+    /// A trickled remote candidate (`candidate:...` text); held until the remote description arrives.
+    public func addRemoteCandidate(_ candidate: ICECandidate, now: Duration) {
+        guard remoteDescription != nil else {
+            pendingRemoteCandidates.append(candidate)
+            return
+        }
+        addToICE(candidate, now: now)
+    }
+
+    private func addToICE(_ candidate: ICECandidate, now: Duration) {
+        // Only UDP to literal addresses; mDNS names cannot be resolved here and are learned as
+        // peer-reflexive candidates from the peer's checks instead.
+        guard candidate.transport == .udp, candidate.component == 1, let ip = IPAddress(candidate.address) else { return }
+        let kind = ICECandidateKind(rawValue: candidate.type.rawValue) ?? .host
+        ice?.addRemoteCandidate(
+            ICECandidateAddress(kind: kind, address: TransportAddress(ip: ip, port: candidate.port), priority: candidate.priority, foundation: candidate.foundation),
+            now: now)
+    }
+
+    /// Registers a UDP socket as a host candidate; the candidate is announced as an event.
+    public func addLocalSocket(_ socket: Int, address: TransportAddress, now: Duration) {
+        localSockets.append((socket, address))
+        if let ice { announce(ice.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)) }
+    }
+
+    private func startICE(role: ICERole, now: Duration) {
+        guard ice == nil else { return }
+        let agent = ICEAgent(role: role, local: localCredentials, timing: configuration.iceTiming)
+        ice = agent
+        for (socket, address) in localSockets { announce(agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)) }
+    }
+
+    private func announce(_ local: ICELocalCandidate) {
+        events.append(.localCandidate(Self.sdpCandidate(local.candidate)))
+    }
+
+    /// How SDP writes one of our candidates.
+    static func sdpCandidate(_ candidate: ICECandidateAddress) -> ICECandidate {
+        ICECandidate(
+            foundation: candidate.foundation, priority: candidate.priority, address: candidate.address.ip.description,
+            port: candidate.address.port, type: ICECandidate.CandidateType(rawValue: candidate.kind.rawValue) ?? .host, generation: 0)
+    }
+
+    private func localDescription(setup: DTLSSetupRole) -> SessionDescription {
+        let fingerprint = configuration.dtls.fingerprint
+        let candidates = ice?.localCandidatesForSignaling.map(Self.sdpCandidate) ?? []
+        let description = DataChannelDescription(
+            iceUfrag: localCredentials.ufrag, icePwd: localCredentials.password,
+            fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: fingerprint.bytes)], setup: setup,
+            maxMessageSize: UInt64(configuration.maxMessageSize), candidates: candidates)
+        return SessionDescription(dataChannel: description, sessionID: UInt64.random(in: 1..<(1 << 62)))
+    }
+
+    // MARK: Data channels
+
+    /// Opens a data channel; before the connection is up it is opened as soon as SCTP connects.
+    public func createDataChannel(label: String) {
+        pendingChannels.append((nil, label))
+        openPendingChannels()
+    }
+
+    public func send(_ message: DataChannelMessage, on stream: UInt16) throws(PeerConnectionError) {
+        guard let channels, state == .connected else { throw .notConnected }
+        do {
+            try channels.send(message, on: stream)
+        } catch {
+            throw .dataChannel(error)
+        }
+        flushSCTP()
+    }
+
+    public func closeChannel(_ stream: UInt16) {
+        channels?.close(stream: stream)
+        flushSCTP()
+    }
+
+    public var bufferedAmount: Int { sctp?.bufferedAmount ?? 0 }
+
+    private func openPendingChannels() {
+        guard let channels, sctpConnected else { return }
+        for pending in pendingChannels { _ = try? channels.open(DataChannelParameters(label: pending.label)) }
+        pendingChannels.removeAll()
+        flushSCTP()
+    }
+
+    private var sctpConnected = false
+
+    // MARK: I/O
+
+    public func receive(_ datagram: [UInt8], from source: TransportAddress, socket: Int, now: Duration) {
+        lastNow = now
+        guard let ice, let payload = ice.receive(datagram, from: source, socket: socket, now: now) else {
+            pumpICE()
+            return
+        }
+        pumpICE()
+        guard let dtls else { return }
+        dtls.receive(payload)
+        pumpDTLS()
+    }
+
+    public func handleTimeout(now: Duration) {
+        lastNow = now
+        ice?.handleTimeout(now: now)
+        pumpICE()
+        if let dtls, dtls.timeout == .zero {
+            dtls.handleTimeout()
+            pumpDTLS()
+        }
+        if let sctp, now >= nextSCTPTick {
+            nextSCTPTick = now + Self.sctpTick
+            sctp.tick()
+            flushSCTP()
+        }
+    }
+
+    public var deadline: Duration? {
+        var candidates: [Duration] = []
+        if let deadline = ice?.deadline { candidates.append(deadline) }
+        if let timeout = dtls?.timeout { candidates.append(lastNow + timeout) }
+        if sctp != nil, state == .connected || dtls?.isConnected == true { candidates.append(nextSCTPTick) }
+        return candidates.min()
+    }
+
+    public func pollTransmit() -> ICETransmit? {
+        transmits.isEmpty ? nil : transmits.removeFirst()
+    }
+
+    public func pollEvent() -> PeerConnectionEvent? {
+        events.isEmpty ? nil : events.removeFirst()
+    }
+
+    public func close() {
+        if let sctp { sctp.shutdown() }
+        flushSCTP()
+        dtls?.close()
+        pumpDTLS()
+        ice?.close()
+        setState(.closed)
+    }
+
+    private func pumpICE() {
+        guard let ice else { return }
+        while let transmit = ice.pollTransmit() { transmits.append(transmit) }
+        while let event = ice.pollEvent() {
+            switch event {
+            case .stateChanged(.connected):
+                if let dtls, !dtls.isConnected {
+                    dtls.start()
+                    pumpDTLS()
+                } else if state == .disconnected {
+                    setState(.connected)
+                }
+            case .stateChanged(.disconnected):
+                if state == .connected { setState(.disconnected) }
+            case .stateChanged(.failed):
+                setState(.failed)
+            case .stateChanged, .selectedPair:
+                break
+            }
+        }
+    }
+
+    private func pumpDTLS() {
+        guard let dtls else { return }
+        pumpDTLSTransmits()
+        while let event = dtls.pollEvent() {
+            switch event {
+            case .connected:
+                nextSCTPTick = lastNow
+                flushSCTP()
+            case .applicationData(let packet):
+                sctp?.receive(packet)
+                flushSCTP()
+            case .closed:
+                setState(.closed)
+            case .failed:
+                setState(.failed)
+            }
+        }
+    }
+
+    /// Moves SCTP's packets into DTLS and SCTP's events up to data channels.
+    private func flushSCTP() {
+        guard let sctp, let dtls, let channels else { return }
+        if dtls.isConnected {
+            while let packet = sctp.pollTransmit() { try? dtls.send(packet) }
+        }
+        while let event = sctp.pollEvent() {
+            if event == .connected {
+                sctpConnected = true
+                setState(.connected)
+                openPendingChannels()
+            }
+            if event == .closed { setState(.closed) }
+            for channelEvent in channels.handle(event) {
+                switch channelEvent {
+                case .opened(let stream, let parameters): events.append(.channelOpened(stream: stream, label: parameters.label))
+                case .message(let stream, let message): events.append(.message(stream: stream, message))
+                case .closed(let stream): events.append(.channelClosed(stream: stream))
+                case .bufferedAmountLow: events.append(.bufferedAmountLow)
+                }
+            }
+        }
+        // Channel answers (ACKs, resets) produced above go out too.
+        if dtls.isConnected {
+            while let packet = sctp.pollTransmit() { try? dtls.send(packet) }
+        }
+        pumpDTLSTransmits()
+    }
+
+    private func pumpDTLSTransmits() {
+        guard let dtls, let ice else { return }
+        while let datagram = dtls.pollTransmit() {
+            if let transmit = ice.send(datagram) { transmits.append(transmit) }
+        }
+    }
+
+    private func setState(_ new: PeerConnectionState) {
+        guard state != new, state != .closed else { return }
+        state = new
+        events.append(.stateChanged(new))
+    }
+}

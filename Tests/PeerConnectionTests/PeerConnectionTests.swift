@@ -1,0 +1,109 @@
+import DTLS
+import DataChannel
+import RTCTestSupport
+import PeerConnection
+import SDP
+import STUN
+import Testing
+
+/// Two peer connections on an in-memory network, with real time (OpenSSL and usrsctp keep their own clocks).
+final class PeerPair {
+    let offerer: PeerConnection
+    let answerer: PeerConnection
+    let offererAddress = TransportAddress("127.0.0.1:40001")!
+    let answererAddress = TransportAddress("127.0.0.1:40002")!
+    var offererEvents: [PeerConnectionEvent] = []
+    var answererEvents: [PeerConnectionEvent] = []
+    var link: LossyLink
+    let start = ContinuousClock.now
+
+    var now: Duration { ContinuousClock.now - start }
+
+    init(seed: UInt64 = 1, dropRate: Double = 0, tamperFingerprint: Bool = false) throws {
+        offerer = PeerConnection(configuration: .init(dtls: try DTLSContext()))
+        answerer = PeerConnection(configuration: .init(dtls: try DTLSContext()))
+        link = LossyLink(seed: seed, dropRate: dropRate)
+        offerer.addLocalSocket(0, address: offererAddress, now: now)
+        answerer.addLocalSocket(0, address: answererAddress, now: now)
+        offerer.createDataChannel(label: "mesh")
+        var offer = try SessionDescription(parsing: offerer.createOffer(now: now).serialized())
+        if tamperFingerprint { offer.media[0].fingerprints[0].digest[0] ^= 0xFF }
+        try answerer.setRemoteDescription(offer, now: now)
+        let answer = try SessionDescription(parsing: try answerer.createAnswer().serialized())
+        try offerer.setRemoteDescription(answer, now: now)
+    }
+
+    func pump(timeout: Duration = .seconds(15), until done: (PeerPair) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !done(self) {
+            guard ContinuousClock.now < deadline else { throw SCTPTestFailure("timed out: \(offererEvents) / \(answererEvents)") }
+            var moved = false
+            for (from, to, fromAddress) in [(offerer, answerer, offererAddress), (answerer, offerer, answererAddress)] {
+                while let transmit = from.pollTransmit() {
+                    moved = true
+                    link.send(transmit.payload)
+                    for datagram in link.deliver() { to.receive(datagram, from: fromAddress, socket: 0, now: now) }
+                }
+                while let event = from.pollEvent() {
+                    if case .localCandidate(let candidate) = event {
+                        to.addRemoteCandidate(candidate, now: now)
+                    }
+                    if from === offerer { offererEvents.append(event) } else { answererEvents.append(event) }
+                }
+            }
+            for connection in [offerer, answerer] where (connection.deadline ?? .seconds(1 << 40)) <= now { connection.handleTimeout(now: now) }
+            if !moved { try await Task.sleep(for: .milliseconds(1)) } else { await Task.yield() }
+        }
+    }
+
+    static func opened(_ events: [PeerConnectionEvent]) -> UInt16? {
+        events.lazy.compactMap { if case .channelOpened(let stream, _) = $0 { stream } else { nil } }.first
+    }
+
+    static func messages(_ events: [PeerConnectionEvent]) -> [DataChannelMessage] {
+        events.compactMap { if case .message(_, let message) = $0 { message } else { nil } }
+    }
+}
+
+@Suite struct PeerConnectionTests {
+    @Test func offerAnswerOpenExchangeClose() async throws {
+        let pair = try PeerPair()
+        try await pair.pump { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }
+        #expect(pair.offerer.state == .connected)
+        #expect(pair.answerer.state == .connected)
+        let stream = try #require(PeerPair.opened(pair.offererEvents))
+        #expect(pair.answererEvents.contains(.channelOpened(stream: stream, label: "mesh")))
+
+        let outgoing: [DataChannelMessage] = [.text("hello"), .text(""), .binary([]), .binary([UInt8](repeating: 3, count: 256 * 1024))]
+        for message in outgoing { try pair.offerer.send(message, on: stream) }
+        try pair.answerer.send(.text("back"), on: stream)
+        try await pair.pump { PeerPair.messages($0.answererEvents).count == outgoing.count && !PeerPair.messages($0.offererEvents).isEmpty }
+        #expect(PeerPair.messages(pair.answererEvents) == outgoing)
+        #expect(PeerPair.messages(pair.offererEvents) == [.text("back")])
+
+        pair.offerer.closeChannel(stream)
+        try await pair.pump { $0.answererEvents.contains(.channelClosed(stream: stream)) }
+    }
+
+    @Test func survivesPacketLoss() async throws {
+        let pair = try PeerPair(seed: 9, dropRate: 0.1)
+        try await pair.pump(timeout: .seconds(30)) { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }
+        let stream = try #require(PeerPair.opened(pair.offererEvents))
+        for n in 0..<50 { try pair.offerer.send(.text("m\(n)"), on: stream) }
+        try await pair.pump(timeout: .seconds(60)) { PeerPair.messages($0.answererEvents).count == 50 }
+        #expect(PeerPair.messages(pair.answererEvents) == (0..<50).map { .text("m\($0)") })
+    }
+
+    @Test func aTamperedFingerprintNeverConnects() async throws {
+        let pair = try PeerPair(tamperFingerprint: true)
+        try await pair.pump { $0.answerer.state == .failed }
+        #expect(PeerPair.opened(pair.answererEvents) == nil)
+        #expect(pair.answerer.state == .failed)
+    }
+
+    @Test func rejectsDescriptionsWithoutADataChannel() throws {
+        let connection = PeerConnection(configuration: .init(dtls: try DTLSContext()))
+        let audioOnly = try SessionDescription(parsing: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n")
+        #expect(throws: PeerConnectionError.self) { try connection.setRemoteDescription(audioOnly, now: .zero) }
+    }
+}

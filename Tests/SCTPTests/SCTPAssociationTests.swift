@@ -1,0 +1,100 @@
+import DTLS
+import RTCTestSupport
+import SCTP
+import Testing
+
+@Suite struct SCTPAssociationTests {
+    @Test func connectsAndCarriesMessagesOfEverySize() async throws {
+        let pair = try SCTPPair(seed: 1)
+        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        let sizes = [0, 1, 1199, 1200, 65_536, 256 * 1024, 1 << 20]
+        for (index, size) in sizes.enumerated() {
+            let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+            try pair.a.send(stream: 1, ppid: size == 0 ? 57 : 53, data: data)
+        }
+        try pair.b.send(stream: 2, ppid: 51, data: Array("reply".utf8))
+        try await pair.pump { pair.messages($0.bEvents).count == sizes.count && pair.messages($0.aEvents).count == 1 }
+        let received = pair.messages(pair.bEvents)
+        for (index, size) in sizes.enumerated() {
+            #expect(received[index].0 == 1)
+            #expect(received[index].1 == (size == 0 ? 57 : 53))
+            // The empty message travels as one zero byte with the "empty" PPID, as WebRTC does.
+            let expected = size == 0 ? [0] : (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
+            #expect(received[index].2 == expected, "message \(index) of \(size) bytes")
+        }
+        #expect(pair.messages(pair.aEvents).first?.2 == Array("reply".utf8))
+    }
+
+    @Test(arguments: [UInt64(21), 22])
+    func orderedDeliverySurvivesALossyReorderingDuplicatingLink(seed: UInt64) async throws {
+        let pair = try SCTPPair(seed: seed, dropRate: 0.1, duplicateRate: 0.1, reorderRate: 0.2)
+        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        let count = 300
+        for n in 0..<count { try pair.a.send(stream: 0, ppid: 51, data: Array("message \(n)".utf8) + [UInt8](repeating: 1, count: n * 7)) }
+        try await pair.pump(timeout: .seconds(60)) { pair.messages($0.bEvents).count >= count }
+        let received = pair.messages(pair.bEvents)
+        #expect(received.count == count)
+        for (n, message) in received.enumerated() {
+            #expect(message.2.prefix(while: { $0 != 1 }) == Array("message \(n)".utf8)[...])
+        }
+        #expect(pair.aToB.dropped + pair.bToA.dropped > 0)
+    }
+
+    @Test func streamResetReachesThePeer() async throws {
+        let pair = try SCTPPair(seed: 3)
+        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        try pair.a.send(stream: 3, ppid: 51, data: [1])
+        try await pair.pump { pair.messages($0.bEvents).count == 1 }
+        pair.a.resetStream(3)
+        try await pair.pump { $0.bEvents.contains(.streamsReset([3])) }
+    }
+
+    @Test func messagesOverThePeersLimitAreRefused() async throws {
+        let pair = try SCTPPair(seed: 4)
+        pair.a.maxSendMessageSize = 1000
+        #expect(throws: SCTPError.messageTooLarge(size: 1001, limit: 1000)) { try pair.a.send(stream: 0, ppid: 53, data: [UInt8](repeating: 0, count: 1001)) }
+    }
+
+    @Test func shutdownClosesBothEnds() async throws {
+        let pair = try SCTPPair(seed: 5)
+        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        pair.a.shutdown()
+        try await pair.pump { $0.bEvents.contains(.closed) }
+        #expect(throws: SCTPError.closed) { try pair.b.send(stream: 0, ppid: 51, data: [1]) }
+    }
+
+    @Test func runsOverDTLS() async throws {
+        let clientContext = try DTLSContext()
+        let serverContext = try DTLSContext()
+        let client = try DTLSEndpoint(role: .client, context: clientContext, remoteFingerprint: serverContext.fingerprint)
+        let server = try DTLSEndpoint(role: .server, context: serverContext, remoteFingerprint: clientContext.fingerprint)
+        let a = try SCTPAssociation()
+        let b = try SCTPAssociation()
+        client.start()
+        server.start()
+        var received: [[UInt8]] = []
+        var sent = false
+        let deadline = ContinuousClock.now + .seconds(20)
+        while received.count < 50, ContinuousClock.now < deadline {
+            a.tick()
+            b.tick()
+            // SCTP packets ride in DTLS records once DTLS is up.
+            if client.isConnected { while let packet = a.pollTransmit() { try client.send(packet) } }
+            if server.isConnected { while let packet = b.pollTransmit() { try server.send(packet) } }
+            var moved = false
+            while let datagram = client.pollTransmit() { server.receive(datagram); moved = true }
+            while let datagram = server.pollTransmit() { client.receive(datagram); moved = true }
+            while let event = client.pollEvent() { if case .applicationData(let packet) = event { a.receive(packet) } }
+            while let event = server.pollEvent() { if case .applicationData(let packet) = event { b.receive(packet) } }
+            while let event = a.pollEvent() {
+                if event == .connected, !sent {
+                    sent = true
+                    for n in 0..<50 { try a.send(stream: 1, ppid: 51, data: Array("over dtls \(n)".utf8)) }
+                }
+            }
+            while let event = b.pollEvent() { if case .message(_, _, let data) = event { received.append(data) } }
+            if !moved { try await Task.sleep(for: .milliseconds(1)) } else { await Task.yield() }
+        }
+        #expect(received == (0..<50).map { Array("over dtls \($0)".utf8) })
+    }
+}

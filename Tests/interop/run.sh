@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# WebRTC interop: our stack (rtc-interop-peer) against aiortc, both sides offering, inside a network
+# namespace the script creates (only its loopback exists there). Installs what is missing first.
+#
+#   Tests/interop/run.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+source scripts/lib.sh
+
+ensure_apt python3-venv iproute2 util-linux
+VENV="$REPO/.venv-interop"
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the Python virtual environment $VENV"
+    python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import aiortc, pytest" 2>/dev/null; then
+    say "installing Python packages into $VENV: $(tr '\n' ' ' < Tests/interop/requirements.txt)"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/interop/requirements.txt
+fi
+export CHATIXIA_BIN_DIR="${CHATIXIA_BIN_DIR:-$(swift build --show-bin-path)}"
+[ -x "$CHATIXIA_BIN_DIR/rtc-interop-peer" ] || { echo "no rtc-interop-peer in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }
+say "running WebRTC interop tests against aiortc in a private network namespace"
+exec unshare --net bash -c 'ip link set lo up && cd Tests/interop && exec "$0" -m pytest -p no:cacheprovider "$@"' "$VENV/bin/python" "$@"
