@@ -13,5 +13,9 @@ swift build --build-tests
 say "running the Swift test suites"
 swift test --skip-build
 
+BIN_DIR="$(swift build --show-bin-path)"
 say "running the hub's browser tests (headless Chromium against real registries)"
-CHATIXIA_BIN_DIR="$(swift build --show-bin-path)" Tests/hub/run.sh
+CHATIXIA_BIN_DIR="$BIN_DIR" Tests/hub/run.sh
+
+say "running WebRTC interop tests: our stack against aiortc, inside a private network namespace"
+CHATIXIA_BIN_DIR="$BIN_DIR" Tests/interop/run.sh

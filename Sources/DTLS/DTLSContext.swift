@@ -37,6 +37,11 @@ public final class DTLSContext: @unchecked Sendable {
             && SSL_CTX_set_cipher_list(
                 context, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384") == 1
         guard configured else { throw DTLSError.openSSL("cannot configure DTLS context: \(lastOpenSSLError())") }
+        // Offer DTLS-SRTP profiles although we carry no media: aiortc fails a handshake without one, and
+        // browsers always negotiate it (RFC 8827 §6.5).
+        guard SSL_CTX_set_tlsext_use_srtp(context, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") == 0 else {
+            throw DTLSError.openSSL("cannot enable DTLS-SRTP: \(lastOpenSSLError())")
+        }
         SSL_CTX_set_options(context, cdtls_option_no_query_mtu())
         cdtls_accept_any_peer_certificate(context)
     }

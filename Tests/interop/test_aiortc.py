@@ -146,7 +146,9 @@ async def test_tampered_fingerprint_is_refused():
                 line = "a=fingerprint:sha-256 " + first + digest[2:]
             lines.append(line)
         peer.send(type="offer", sdp="\r\n".join(lines) + "\r\n")
-        await peer.next("answer")
+        answer = await peer.next("answer")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+        # ICE connects; our DTLS then sees a certificate that is not the signaled one and fails.
         state = await peer.next("state")
         while state["state"] not in ("failed", "connected"):
             state = await peer.next("state")

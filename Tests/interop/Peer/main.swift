@@ -19,7 +19,8 @@ struct InteropPeer {
         _ = try await driver.bind(host: ProcessInfo.processInfo.environment["PEER_HOST"] ?? "127.0.0.1")
         let channel = ChannelBox()
 
-        let eventTask = Task {
+        // Detached: the main actor spends its time blocked in readLine().
+        let eventTask = Task.detached {
             for await event in driver.events {
                 switch event {
                 case .localCandidate(let candidate): emit(["type": "candidate", "candidate": candidate.candidateAttribute])

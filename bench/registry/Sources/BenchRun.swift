@@ -11,7 +11,7 @@ struct BenchRun: AsyncParsableCommand {
     @Option(help: "Markdown file to write the results section into.") var out = "docs/BENCHMARKS.md"
     @Option(help: "Seconds per wrk run.") var seconds = 10
     @Option(help: "Submit→claim samples.") var samples = 500
-    @Option(help: "Relayed signaling messages.") var messages = 50_000
+    @Option(help: "Relayed signaling messages.") var messages = 10_000
 
     func run() async throws {
         let binDirectory = binDir ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
