@@ -19,3 +19,17 @@ ensure_apt() {
 ensure_swift() {
     command -v swift >/dev/null || { echo "swift is not on PATH; install the Swift 6 toolchain first" >&2; exit 1; }
 }
+
+# Creates the virtual environment DIR if missing and installs REQUIREMENTS into it unless the Python
+# modules named in IMPORTS (a comma list) already import.
+ensure_venv() {
+    local venv="$1" requirements="$2" imports="$3"
+    if [ ! -x "$venv/bin/python" ]; then
+        say "creating the Python virtual environment $venv"
+        python3 -m venv "$venv"
+    fi
+    if ! "$venv/bin/python" -c "import $imports" 2>/dev/null; then
+        say "installing Python packages into $venv: $(tr '\n' ' ' < "$requirements")"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    fi
+}

@@ -9,33 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
-say() { printf '\033[1;36m==>\033[0m %s\n' "$*" >&2; }
+source scripts/lib.sh
 
-missing=()
-for package in chromium chromium-driver python3-venv; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    say "installing Debian packages: ${missing[*]} (apt-get update first)"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-else
-    say "Debian packages present: chromium chromium-driver python3-venv"
-fi
-
+ensure_apt chromium chromium-driver python3-venv
 VENV="$REPO/.venv-hub"
-if [ ! -x "$VENV/bin/python" ]; then
-    say "creating the Python virtual environment $VENV"
-    python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import selenium, pytest, websocket" 2>/dev/null; then
-    say "installing Python packages into $VENV: $(tr '\n' ' ' < Tests/hub/requirements.txt)"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/hub/requirements.txt
-else
-    say "Python packages present in $VENV"
-fi
+ensure_venv "$VENV" Tests/hub/requirements.txt "selenium, pytest, websocket"
 
 if [ -z "${CHATIXIA_BIN_DIR:-}" ]; then
     CHATIXIA_BIN_DIR=$(swift build --show-bin-path)

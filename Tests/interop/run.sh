@@ -10,14 +10,7 @@ source scripts/lib.sh
 
 ensure_apt python3-venv iproute2 util-linux
 VENV="$REPO/.venv-interop"
-if [ ! -x "$VENV/bin/python" ]; then
-    say "creating the Python virtual environment $VENV"
-    python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import aiortc, pytest" 2>/dev/null; then
-    say "installing Python packages into $VENV: $(tr '\n' ' ' < Tests/interop/requirements.txt)"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/interop/requirements.txt
-fi
+ensure_venv "$VENV" Tests/interop/requirements.txt "aiortc, pytest"
 export CHATIXIA_BIN_DIR="${CHATIXIA_BIN_DIR:-$(swift build --show-bin-path)}"
 [ -x "$CHATIXIA_BIN_DIR/rtc-interop-peer" ] || { echo "no rtc-interop-peer in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }
 say "running WebRTC interop tests against aiortc in a private network namespace"
