@@ -80,7 +80,8 @@ def test_topology_follows_mesh_status_reports_live(hub, registry):
 def test_overview_counters_update_live(hub, registry):
     hub.login()
     mark_page(hub)
-    before = hub.css('[data-stat="approvals-waiting"]').text
+    # The counter is empty until the first snapshot renders it.
+    before = hub.wait_text('[data-stat="approvals-waiting"]', r"^\d+$")
     code = registry.call("POST", "/api/pairing/generate-code")["code"]
     registry.redeem_code(code, "live-counter-device")
     hub.wait_text('[data-stat="approvals-waiting"]', rf"^{int(before) + 1}$")
