@@ -17,5 +17,5 @@ BIN_DIR="$(swift build --show-bin-path)"
 say "running the hub's browser tests (headless Chromium against real registries)"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/hub/run.sh
 
-say "running WebRTC interop tests: our stack against aiortc, inside a private network namespace"
+say "running WebRTC interop tests: our stack against aiortc and Chromium, inside a private network namespace"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/interop/run.sh

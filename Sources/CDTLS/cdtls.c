@@ -202,14 +202,77 @@ void cdtls_set_initial_timeout(SSL *ssl, unsigned int initial_microseconds) {
     DTLS_set_timer_cb(ssl, doubling_timer);
 }
 
-static int accept_any(int preverified, X509_STORE_CTX *context) {
+// Per-SSL fingerprint expectation, kept in the SSL's ex_data and freed with it.
+typedef struct {
+    uint8_t expected[32];
+    uint8_t actual[32];
+    int mismatch;
+} cdtls_peer_check;
+
+static int peer_check_index = -1;
+
+static void free_peer_check(void *parent, void *pointer, CRYPTO_EX_DATA *data, int index, long argl, void *argp) {
+    (void)parent;
+    (void)data;
+    (void)index;
+    (void)argl;
+    (void)argp;
+    OPENSSL_free(pointer);
+}
+
+static void init_peer_check_index(void) {
+    peer_check_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_peer_check);
+}
+
+static int peer_check_slot(void) {
+    static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
+    CRYPTO_THREAD_run_once(&once, init_peer_check_index);
+    return peer_check_index;
+}
+
+// OpenSSL calls this for each certificate of the chain, the leaf (depth 0) always among them. Chain
+// errors (self-signed, untrusted) are ignored; a leaf that is not the signaled one fails the handshake
+// there, before our Finished, so the peer gets an alert instead of a handshake that seems complete.
+static int verify_peer(int preverified, X509_STORE_CTX *store) {
     (void)preverified;
-    (void)context;
-    return 1;
+    if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    cdtls_peer_check *check = ssl != NULL && peer_check_slot() >= 0 ? SSL_get_ex_data(ssl, peer_check_slot()) : NULL;
+    if (check == NULL) return 1;
+    X509 *certificate = X509_STORE_CTX_get_current_cert(store);
+    if (certificate != NULL && cdtls_certificate_sha256(certificate, check->actual)
+        && CRYPTO_memcmp(check->actual, check->expected, 32) == 0) {
+        return 1;
+    }
+    check->mismatch = 1;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+    return 0;
 }
 
 void cdtls_accept_any_peer_certificate(SSL_CTX *context) {
-    SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_peer);
+}
+
+int cdtls_expect_peer_sha256(SSL *ssl, const uint8_t digest[32]) {
+    int slot = peer_check_slot();
+    if (slot < 0) return 0;
+    cdtls_peer_check *check = OPENSSL_zalloc(sizeof(cdtls_peer_check));
+    if (check == NULL) return 0;
+    memcpy(check->expected, digest, 32);
+    OPENSSL_free(SSL_get_ex_data(ssl, slot));
+    if (!SSL_set_ex_data(ssl, slot, check)) {
+        OPENSSL_free(check);
+        return 0;
+    }
+    return 1;
+}
+
+int cdtls_peer_sha256_mismatch(SSL *ssl, uint8_t actual[32]) {
+    int slot = peer_check_slot();
+    cdtls_peer_check *check = slot >= 0 ? SSL_get_ex_data(ssl, slot) : NULL;
+    if (check == NULL || !check->mismatch) return 0;
+    memcpy(actual, check->actual, 32);
+    return 1;
 }
 
 int cdtls_peer_certificate_sha256(SSL *ssl, uint8_t digest[32]) {

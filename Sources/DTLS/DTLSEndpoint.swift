@@ -55,6 +55,10 @@ public final class DTLSEndpoint {
         expectedFingerprint = remoteFingerprint
         // The SSL object owns the BIO from here on (freed by SSL_free).
         SSL_set_bio(ssl, bio, bio)
+        // Checked during the handshake too, so a wrong certificate aborts it with an alert to the peer.
+        guard remoteFingerprint.bytes.withUnsafeBufferPointer({ cdtls_expect_peer_sha256(ssl, $0.baseAddress) }) == 1 else {
+            throw DTLSError.openSSL("cannot set the expected peer fingerprint: \(lastOpenSSLError())")
+        }
         _ = cdtls_set_link_mtu(ssl, mtu)
         let micros = initialRetransmitTimeout.components.seconds * 1_000_000 + initialRetransmitTimeout.components.attoseconds / 1_000_000_000_000
         cdtls_set_initial_timeout(ssl, UInt32(clamping: micros))
@@ -142,7 +146,11 @@ public final class DTLSEndpoint {
                 verifyPeer()
             } else {
                 let error = SSL_get_error(ssl, result)
-                if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
+                var actual = [UInt8](repeating: 0, count: 32)
+                if cdtls_peer_sha256_mismatch(ssl, &actual) == 1 {
+                    _ = lastOpenSSLError()  // "certificate verify failed": the mismatch says more
+                    fail(.fingerprintMismatch(expected: expectedFingerprint.hex, actual: DTLSFingerprint(bytes: actual).hex))
+                } else if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
                     fail(.openSSL("handshake failed: \(lastOpenSSLError())"))
                 }
             }
@@ -168,7 +176,8 @@ public final class DTLSEndpoint {
         }
     }
 
-    /// The peer must present exactly the certificate signaling told us about, before any data flows.
+    /// The peer must present exactly the certificate signaling told us about, before any data flows
+    /// (already enforced during the handshake; checked again here as the last gate).
     private func verifyPeer() {
         var digest = [UInt8](repeating: 0, count: 32)
         guard cdtls_peer_certificate_sha256(ssl, &digest) == 1 else {

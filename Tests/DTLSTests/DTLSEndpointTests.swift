@@ -35,12 +35,12 @@ import Testing
         return (clientEvents, serverEvents)
     }
 
-    func pair(clientExpects: DTLSFingerprint? = nil) throws -> (DTLSEndpoint, DTLSEndpoint) {
+    func pair(clientExpects: DTLSFingerprint? = nil, serverExpects: DTLSFingerprint? = nil) throws -> (DTLSEndpoint, DTLSEndpoint) {
         let client = try DTLSEndpoint(
             role: .client, context: Self.clientContext, remoteFingerprint: clientExpects ?? Self.serverContext.fingerprint,
             initialRetransmitTimeout: .milliseconds(10))
         let server = try DTLSEndpoint(
-            role: .server, context: Self.serverContext, remoteFingerprint: Self.clientContext.fingerprint,
+            role: .server, context: Self.serverContext, remoteFingerprint: serverExpects ?? Self.clientContext.fingerprint,
             initialRetransmitTimeout: .milliseconds(10))
         return (client, server)
     }
@@ -95,6 +95,36 @@ import Testing
         }
         #expect(!client.isConnected)
         #expect(throws: DTLSError.notConnected) { try client.send([1, 2, 3]) }
+    }
+
+    /// The side that sees the wrong certificate aborts the handshake with an alert, so the other side
+    /// fails too instead of finishing a handshake that looks complete (Chromium reported "connected").
+    @Test(arguments: [true, false])
+    func aTamperedFingerprintAbortsTheHandshakeOnBothSides(clientIsWrong: Bool) async throws {
+        func tampered(_ fingerprint: DTLSFingerprint) -> DTLSFingerprint {
+            var bytes = fingerprint.bytes
+            bytes[0] ^= 0xFF
+            return DTLSFingerprint(bytes: bytes)
+        }
+        let (client, server) = try clientIsWrong
+            ? pair(clientExpects: tampered(Self.serverContext.fingerprint))
+            : pair(serverExpects: tampered(Self.clientContext.fingerprint))
+        var forward = LossyLink(seed: 7)
+        var backward = LossyLink(seed: 8)
+        let failed = { (events: [DTLSEvent]) in events.contains { if case .failed = $0 { true } else { false } } }
+        let (clientEvents, serverEvents) = try await run(client: client, server: server, forward: &forward, backward: &backward) {
+            failed($0) && failed($1)
+        }
+        let (detecting, other) = clientIsWrong ? (clientEvents, serverEvents) : (serverEvents, clientEvents)
+        guard case .failed(.fingerprintMismatch) = detecting.first else {
+            Issue.record("expected a fingerprint mismatch, got \(detecting)")
+            return
+        }
+        guard case .failed(.openSSL) = other.first else {
+            Issue.record("expected the peer to fail on the alert, got \(other)")
+            return
+        }
+        #expect(!client.isConnected && !server.isConnected)
     }
 
     @Test func closeNotifyReachesThePeer() async throws {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# WebRTC interop: our stack (rtc-interop-peer) against aiortc, both sides offering, inside a network
-# namespace the script creates (only its loopback exists there). Installs what is missing first.
+# WebRTC interop: our stack (rtc-interop-peer) against aiortc and against headless Chromium (Debian
+# chromium + chromium-driver, driven by selenium), both sides offering, inside a network namespace the
+# script creates (only its loopback exists there). Installs what is missing first.
 #
 #   Tests/interop/run.sh [pytest args...]
 set -euo pipefail
@@ -8,10 +9,12 @@ cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 source scripts/lib.sh
 
-ensure_apt python3-venv iproute2 util-linux
+ensure_apt python3-venv iproute2 util-linux chromium chromium-driver
 VENV="$REPO/.venv-interop"
-ensure_venv "$VENV" Tests/interop/requirements.txt "aiortc, pytest"
+ensure_venv "$VENV" Tests/interop/requirements.txt "aiortc, pytest, selenium"
 export CHATIXIA_BIN_DIR="${CHATIXIA_BIN_DIR:-$(swift build --show-bin-path)}"
 [ -x "$CHATIXIA_BIN_DIR/rtc-interop-peer" ] || { echo "no rtc-interop-peer in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }
-say "running WebRTC interop tests against aiortc in a private network namespace"
+# Selenium must use the Debian chromedriver, never download one.
+export SE_OFFLINE=true
+say "running WebRTC interop tests against aiortc and Chromium in a private network namespace"
 exec unshare --net bash -c 'ip link set lo up && cd Tests/interop && exec "$0" -m pytest -p no:cacheprovider "$@"' "$VENV/bin/python" "$@"

@@ -40,8 +40,15 @@ static inline int cdtls_handle_timeout(SSL *ssl) { return (int)DTLSv1_handle_tim
 static inline int cdtls_require_dtls12(SSL_CTX *context) { return (int)SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION); }
 /// Sets DTLS's initial retransmission timeout (doubling on each retry, capped at 60 s).
 void cdtls_set_initial_timeout(SSL *ssl, unsigned int initial_microseconds);
-/// Accepts any peer certificate during the handshake: the fingerprint from the SDP is checked after it.
+/// Peer certificates are not chain-validated (WebRTC's are self-signed): an SSL object given an
+/// expected SHA-256 with cdtls_expect_peer_sha256 accepts only a leaf certificate with that digest and
+/// otherwise aborts the handshake with a bad_certificate alert; one without accepts any certificate.
 void cdtls_accept_any_peer_certificate(SSL_CTX *context);
+/// The SHA-256 (32 bytes) the peer's certificate must have. Returns 1 on success.
+int cdtls_expect_peer_sha256(SSL *ssl, const uint8_t digest[32]);
+/// 1 when the handshake was aborted because the peer's certificate did not have the expected digest;
+/// its digest is then in `actual` (32 bytes).
+int cdtls_peer_sha256_mismatch(SSL *ssl, uint8_t actual[32]);
 /// The peer's certificate SHA-256 (32 bytes). Returns 1 when there is a peer certificate.
 int cdtls_peer_certificate_sha256(SSL *ssl, uint8_t digest[32]);
 /// The last OpenSSL error as text into `buffer`.
