@@ -76,12 +76,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(
-            name: "chatixia-sidecar",
+        .target(
+            name: "Sidecar",
             dependencies: [
                 "MeshProtocol",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RTCTransport",
+                "PeerConnection",
+                "DTLS",
+                "SDP",
+                "DataChannel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "chatixia-sidecar",
+            dependencies: ["Sidecar", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -113,6 +127,11 @@ let package = Package(
         .testTarget(name: "DataChannelTests", dependencies: ["DataChannel", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SidecarTests",
+            dependencies: ["Sidecar", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "RegistryTests",
             dependencies: [

@@ -29,7 +29,7 @@ ensure_venv() {
         python3 -m venv "$venv"
     fi
     if ! "$venv/bin/python" -c "import $imports" 2>/dev/null; then
-        say "installing Python packages into $venv: $(tr '\n' ' ' < "$requirements")"
+        say "installing Python packages into $venv: $(grep -v '^ *#' "$requirements" | tr '\n' ' ')"
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     fi
 }

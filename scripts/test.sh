@@ -19,3 +19,6 @@ CHATIXIA_BIN_DIR="$BIN_DIR" Tests/hub/run.sh
 
 say "running WebRTC interop tests: our stack against aiortc and Chromium, inside a private network namespace"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/interop/run.sh
+
+say "running sidecar integration tests (real registry, sidecars and the original Python client) in a private network namespace"
+CHATIXIA_BIN_DIR="$BIN_DIR" Tests/sidecar/run.sh

@@ -5,17 +5,19 @@ import PeerConnection
 import SDP
 import STUN
 
-/// Runs one `PeerConnection` on a SwiftNIO event loop with its own UDP socket.
+/// Runs one `PeerConnection` on a SwiftNIO event loop with its own UDP sockets (one per local address).
 ///
-/// One socket per connection keeps demultiplexing trivial (every datagram on it belongs to this
-/// connection) at the cost of a port per peer, which a full mesh of ~50 peers affords easily.
+/// Sockets per connection keep demultiplexing trivial (every datagram on them belongs to this
+/// connection) at the cost of a port per peer, which a full mesh of ~50 peers affords easily, and a
+/// dead or misbehaving peer can never disturb another peer's traffic.
 ///
-/// `@unchecked Sendable`: every mutable field (the connection, the channel, the timer) is touched only
+/// `@unchecked Sendable`: every mutable field (the connection, the channels, the timer) is touched only
 /// on `loop`; public methods hop there first. That loop is the single owner the sans-IO core expects.
 public final class PeerConnectionDriver: @unchecked Sendable {
     public let loop: any EventLoop
     private let connection: PeerConnection
-    private var channel: (any Channel)?
+    /// Bound sockets; a socket's index is the `socket` number the connection knows it by.
+    private var channels: [any Channel] = []
     private var timer: Scheduled<Void>?
     private let started = NIODeadline.now()
     public let events: AsyncStream<PeerConnectionEvent>
@@ -29,21 +31,28 @@ public final class PeerConnectionDriver: @unchecked Sendable {
 
     private var now: Duration { .nanoseconds((NIODeadline.now() - started).nanoseconds) }
 
-    /// Binds a UDP socket on `host` and registers it as a host candidate.
+    /// Binds a UDP socket on `host` (an ephemeral port) and registers it as a host candidate.
     public func bind(host: String) async throws -> TransportAddress {
+        let socket = try await loop.submit { self.channels.count }.get()
         let channel = try await DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self)) }
+            .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
             .bind(host: host, port: 0).get()
         guard let address = channel.localAddress, let ip = address.ipAddress.flatMap(IPAddress.init), let port = address.port else {
+            try? await channel.close()
             throw PeerConnectionError.wrongState("cannot read the bound address")
         }
         let local = TransportAddress(ip: ip, port: UInt16(port))
-        try await loop.submit {
-            self.channel = channel
-            self.connection.addLocalSocket(0, address: local, now: self.now)
+        let registered = try await loop.submit {
+            guard self.channels.count == socket else { return false }  // another bind overlapped this one
+            self.channels.append(channel)
+            self.connection.addLocalSocket(socket, address: local, now: self.now)
             self.flush()
+            return true
         }.get()
+        guard registered else {
+            try? await channel.close()
+            throw PeerConnectionError.wrongState("bind calls must not overlap")
+        }
         return local
     }
 
@@ -62,26 +71,27 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             self.timer?.cancel()
             self.eventSink.finish()
         }.get()
-        try? await channel?.close()
+        let channels = try? await loop.submit { self.channels }.get()
+        for channel in channels ?? [] { try? await channel.close() }
     }
 
-    fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>, socket: Int) {
         guard let ip = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init), let port = envelope.remoteAddress.port else { return }
-        connection.receive(Array(buffer: envelope.data), from: TransportAddress(ip: ip, port: UInt16(port)), socket: 0, now: now)
+        connection.receive(Array(buffer: envelope.data), from: TransportAddress(ip: ip, port: UInt16(port)), socket: socket, now: now)
         flush()
     }
 
     /// Sends queued datagrams, reports events and re-arms the timer.
     private func flush() {
-        if let channel {
-            var wrote = false
-            while let transmit = connection.pollTransmit() {
-                guard let address = try? SocketAddress(ipAddress: transmit.destination.ip.description, port: Int(transmit.destination.port)) else { continue }
-                channel.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: transmit.payload)), promise: nil)
-                wrote = true
-            }
-            if wrote { channel.flush() }
+        var written = Set<Int>()
+        while let transmit = connection.pollTransmit() {
+            guard channels.indices.contains(transmit.socket),
+                  let address = try? SocketAddress(ipAddress: transmit.destination.ip.description, port: Int(transmit.destination.port))
+            else { continue }
+            channels[transmit.socket].write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: transmit.payload)), promise: nil)
+            written.insert(transmit.socket)
         }
+        for socket in written { channels[socket].flush() }
         while let event = connection.pollEvent() { eventSink.yield(event) }
         timer?.cancel()
         if let deadline = connection.deadline {
@@ -97,10 +107,14 @@ public final class PeerConnectionDriver: @unchecked Sendable {
 private final class InboundDatagrams: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let driver: PeerConnectionDriver
+    let socket: Int
 
-    init(driver: PeerConnectionDriver) { self.driver = driver }
+    init(driver: PeerConnectionDriver, socket: Int) {
+        self.driver = driver
+        self.socket = socket
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        driver.receive(unwrapInboundIn(data))
+        driver.receive(unwrapInboundIn(data), socket: socket)
     }
 }

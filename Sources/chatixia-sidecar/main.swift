@@ -1,17 +1,46 @@
-import ArgumentParser
 import Foundation
+import Logging
+import Sidecar
 
-/// Placeholder entry point: the WebRTC mesh peer lands with the sidecar work (see README, "Status").
-struct SidecarCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "chatixia-sidecar",
-        abstract: "WebRTC DataChannel mesh peer and IPC bridge for one chatixia agent (not implemented yet).",
-        version: "0.1.0")
-
-    func run() throws {
-        FileHandle.standardError.write(Data("chatixia-sidecar: the mesh peer is not implemented in this build yet\n".utf8))
-        throw ExitCode(1)
+/// `chatixia-sidecar`: no arguments, configured by environment (CONTRACT.md §3). Exit 2 for a
+/// configuration error, 1 when the registry refuses the credential or the socket cannot be served.
+@main
+struct SidecarMain {
+    static func main() async {
+        let environment = ProcessInfo.processInfo.environment
+        if CommandLine.arguments.count > 1 {
+            let argument = CommandLine.arguments[1]
+            if argument == "--version" || argument == "-V" {
+                print("chatixia-sidecar 0.2.0")
+                exit(0)
+            }
+            print("""
+                chatixia-sidecar: WebRTC DataChannel mesh peer and IPC bridge for one chatixia agent.
+                Configured by environment: SIGNALING_URL, TOKEN_URL, API_KEY or DEVICE_TOKEN, IPC_SOCKET,
+                CHATIXIA_IPC_TOKEN, ICE_HOST_ADDRESSES, ICE_TRANSPORT_POLICY, LOG_LEVEL.
+                """)
+            exit(argument == "--help" || argument == "-h" ? 0 : 2)
+        }
+        let level = environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "chatixia-sidecar")
+        let configuration: SidecarConfiguration
+        do {
+            configuration = try SidecarConfiguration.resolve(environment: environment)
+        } catch {
+            FileHandle.standardError.write(Data("chatixia-sidecar: configuration error: \(error)\n".utf8))
+            exit(2)
+        }
+        do {
+            try await Sidecar.run(configuration: configuration, environment: environment, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("chatixia-sidecar: \(error)\n".utf8))
+            exit(1)
+        }
+        exit(0)
     }
 }
-
-SidecarCommand.main()

@@ -1,0 +1,107 @@
+import Foundation
+
+/// Everything the sidecar reads from its environment (UPSTREAM.md §3 names plus CONTRACT.md §3 additions).
+public struct SidecarConfiguration: Sendable, Equatable {
+    public enum Credential: Sendable, Equatable {
+        case apiKey(String)
+        case deviceToken(String)
+    }
+
+    public enum TransportPolicy: String, Sendable, Equatable {
+        case all, relay
+    }
+
+    public var signalingURL: String
+    public var tokenURL: String
+    public var credential: Credential
+    public var ipcSocket: String
+    public var ipcToken: String?
+    /// Local addresses for host candidates; empty means every non-loopback IPv4 interface.
+    public var hostAddresses: [String]
+    public var transportPolicy: TransportPolicy
+
+    public init(
+        signalingURL: String, tokenURL: String, credential: Credential, ipcSocket: String,
+        ipcToken: String? = nil, hostAddresses: [String] = [], transportPolicy: TransportPolicy = .all
+    ) {
+        self.signalingURL = signalingURL
+        self.tokenURL = tokenURL
+        self.credential = credential
+        self.ipcSocket = ipcSocket
+        self.ipcToken = ipcToken
+        self.hostAddresses = hostAddresses
+        self.transportPolicy = transportPolicy
+    }
+
+    /// Reads the environment. Missing credentials or malformed values are errors, never silent defaults.
+    public static func resolve(environment: [String: String], userID: UInt32 = getuid()) throws(SidecarConfigurationError) -> SidecarConfiguration {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        let signalingURL = value("SIGNALING_URL") ?? "ws://localhost:8080/ws"
+        guard let signaling = URLComponents(string: signalingURL), ["ws", "wss"].contains(signaling.scheme ?? ""), signaling.host != nil else {
+            throw .invalid("SIGNALING_URL", signalingURL, "a ws:// or wss:// URL such as ws://localhost:8080/ws")
+        }
+        let httpBase = "\(signaling.scheme == "wss" ? "https" : "http")://\(signaling.host!)\(signaling.port.map { ":\($0)" } ?? "")"
+        let tokenURL = value("TOKEN_URL") ?? "\(httpBase)/api/token"
+        guard let token = URLComponents(string: tokenURL), ["http", "https"].contains(token.scheme ?? ""), token.host != nil else {
+            throw .invalid("TOKEN_URL", tokenURL, "an http:// or https:// URL such as http://localhost:8080/api/token")
+        }
+
+        let credential: Credential
+        if let deviceToken = value("DEVICE_TOKEN") {
+            credential = .deviceToken(deviceToken)
+        } else if let apiKey = value("API_KEY") {
+            credential = .apiKey(apiKey)
+        } else {
+            throw .missingCredential
+        }
+
+        let policyText = value("ICE_TRANSPORT_POLICY") ?? "all"
+        guard let policy = TransportPolicy(rawValue: policyText.lowercased()) else {
+            throw .invalid("ICE_TRANSPORT_POLICY", policyText, "all or relay")
+        }
+        if policy == .relay {
+            throw .unsupported("ICE_TRANSPORT_POLICY=relay needs a TURN client, which this build does not have yet; use all")
+        }
+
+        let hosts = (value("ICE_HOST_ADDRESSES") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for host in hosts where !Self.isIPAddress(host) {
+            throw .invalid("ICE_HOST_ADDRESSES", host, "a comma-separated list of IP addresses")
+        }
+
+        return SidecarConfiguration(
+            signalingURL: signalingURL, tokenURL: tokenURL, credential: credential,
+            ipcSocket: value("IPC_SOCKET") ?? defaultSocketPath(environment: environment, userID: userID),
+            ipcToken: value("CHATIXIA_IPC_TOKEN"), hostAddresses: hosts, transportPolicy: policy)
+    }
+
+    /// `$XDG_RUNTIME_DIR/chatixia/sidecar.sock`, else `/tmp/chatixia-<uid>/sidecar.sock` (CONTRACT.md §3).
+    static func defaultSocketPath(environment: [String: String], userID: UInt32) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+            return "\(runtime)/chatixia/sidecar.sock"
+        }
+        return "/tmp/chatixia-\(userID)/sidecar.sock"
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+}
+
+public enum SidecarConfigurationError: Error, Equatable, CustomStringConvertible {
+    case missingCredential
+    case invalid(String, String, String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .missingCredential: "no credential: set API_KEY or DEVICE_TOKEN (from `chatixia pair`)"
+        case .invalid(let name, let value, let expected): "\(name)=\(value) is invalid: expected \(expected)"
+        case .unsupported(let why): why
+        }
+    }
+}

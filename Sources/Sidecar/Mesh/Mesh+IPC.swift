@@ -1,0 +1,74 @@
+import DataChannel
+import Foundation
+
+extension Mesh: IPCCommandHandler {
+    func attach(_ session: IPCSession) {
+        self.session = session
+        for peer in openPeers { session.deliver(.peerConnected(peer)) }
+    }
+
+    func detach(_ session: IPCSession) {
+        if self.session === session { self.session = nil }
+    }
+
+    func handle(_ command: IPCCommand.Kind) async throws(MeshCommandError) -> IPCEvent? {
+        switch command {
+        case .send(let target, let message):
+            guard let link = links[target], link.isOpen else {
+                throw present.contains(target) || links[target] != nil ? .notConnected(target) : .unknownPeer(target)
+            }
+            try await transmit(message, on: link)
+        case .broadcast(let message):
+            for link in links.values where link.isOpen {
+                do {
+                    try await transmit(message, on: link)
+                } catch {
+                    logger.warning("broadcast to one peer failed", metadata: ["remote": "\(link.remote)", "error": "\(error)"])
+                }
+            }
+        case .listPeers:
+            return .peerList(openPeers)
+        case .connect(let target):
+            guard target != selfId else { throw .ownPeer }
+            guard links[target] == nil else { return nil }  // open or on its way
+            guard present.contains(target) else { throw .unknownPeer(target) }
+            await offer(to: target)
+        case .hello:
+            break
+        }
+        return nil
+    }
+
+    func transmit(_ text: String, on link: PeerLink) async throws(MeshCommandError) {
+        guard let stream = link.stream else { throw .notConnected(link.remote) }
+        do {
+            try await link.driver.withConnection { connection, _ in try connection.send(.text(text), on: stream) }
+        } catch {
+            throw .sendFailed(link.remote, "\(error)")
+        }
+    }
+
+    /// A message off a DataChannel: answered here if it is a mesh-level `ping`, else passed to the agent.
+    func received(_ message: DataChannelMessage, from link: PeerLink) async {
+        let text: String
+        switch message {
+        case .text(let value): text = value
+        case .binary(let bytes): text = String(decoding: bytes, as: UTF8.self)
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            logger.warning("dropping a DataChannel message that is not a JSON object", metadata: ["remote": "\(link.remote)", "bytes": "\(text.utf8.count)"])
+            return
+        }
+        if object["type"] as? String == "ping" {
+            var pong = object
+            pong["type"] = "pong"
+            pong["source_agent"] = object["target_agent"] ?? ""
+            pong["target_agent"] = object["source_agent"] ?? ""
+            if let reply = IPCCommand.compactJSON(pong) { try? await transmit(reply, on: link) }
+            return
+        }
+        // The IPC line must stay one line: pretty-printed JSON is re-encoded compactly.
+        let line = text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) ? IPCCommand.compactJSON(object) ?? text : text
+        session?.deliver(.message(fromPeer: link.remote, message: line))
+    }
+}

@@ -1,0 +1,32 @@
+import RTCTransport
+import SDP
+
+/// One connection (an attempt or an open DataChannel) to a remote sidecar. Owned by the `Mesh` actor
+/// and never shared outside it; events from an older link to the same peer are told apart by `generation`.
+final class PeerLink {
+    enum Role: String {
+        case offerer, answerer
+    }
+
+    let remote: String
+    let generation: UInt64
+    let role: Role
+    let driver: PeerConnectionDriver
+    /// The `mesh` DataChannel's stream once it is open.
+    var stream: UInt16?
+    var remoteDescriptionApplied: Bool
+    /// Our candidates wait until our description has gone out, so the peer never gets them first.
+    var descriptionSent = false
+    var heldCandidates: [ICECandidate] = []
+    var eventTask: Task<Void, Never>?
+
+    var isOpen: Bool { stream != nil }
+
+    init(remote: String, generation: UInt64, role: Role, driver: PeerConnectionDriver) {
+        self.remote = remote
+        self.generation = generation
+        self.role = role
+        self.driver = driver
+        remoteDescriptionApplied = role == .answerer
+    }
+}

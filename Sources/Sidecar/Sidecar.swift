@@ -1,0 +1,89 @@
+import DTLS
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Wires one sidecar together: token, signaling, the mesh and the agent's IPC socket.
+public enum Sidecar {
+    /// Runs until SIGINT or SIGTERM, then closes every connection and removes the socket.
+    /// Throws only for what retrying cannot fix: a refused credential or an unusable socket path.
+    public static func run(configuration: SidecarConfiguration, environment: [String: String], logger: Logger) async throws {
+        let tokens = TokenClient(url: configuration.tokenURL, credential: configuration.credential)
+        let token = try await firstToken(from: tokens, logger: logger)
+        let hosts = configuration.hostAddresses.isEmpty ? localAddresses() : configuration.hostAddresses
+        let signaling = SignalingClient(signalingURL: configuration.signalingURL, tokens: tokens, initialToken: token, logger: logger)
+        let mesh = Mesh(selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), hostAddresses: hosts, logger: logger)
+        let ipc = IPCServer(path: configuration.ipcSocket, token: configuration.ipcToken, handler: mesh, logger: logger)
+        let usesDefaultSocket = environment["IPC_SOCKET"]?.isEmpty ?? true
+        logger.notice("sidecar starting", metadata: ["peer_id": "\(token.peerId)", "hosts": "\(hosts.joined(separator: ","))", "ipc": "\(configuration.ipcSocket)"])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await signaling.run() }
+            group.addTask { await mesh.run() }
+            group.addTask { try await ipc.run(privateDirectory: usesDefaultSocket) }
+            group.addTask { await terminationSignal() }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+        await mesh.shutdown()
+        logger.notice("sidecar stopped")
+    }
+
+    /// The first token decides who we are; an unreachable registry is waited for, a refusal is final.
+    private static func firstToken(from tokens: TokenClient, logger: Logger) async throws -> SignalingToken {
+        var backoff = Backoff()
+        while true {
+            do {
+                return try await tokens.fetch()
+            } catch let error as TokenError {
+                if case .rejected = error { throw error }
+                logger.warning("waiting for the registry", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: backoff.next())
+        }
+    }
+
+    /// Every non-loopback IPv4 address that is up; loopback when there is none.
+    static func localAddresses() -> [String] {
+        let devices = (try? System.enumerateDevices()) ?? []
+        let usable = devices.compactMap { device -> String? in
+            guard let address = device.address, case .v4 = address, let ip = address.ipAddress, !ip.hasPrefix("127.") else { return nil }
+            return ip
+        }
+        return usable.isEmpty ? ["127.0.0.1"] : Array(Set(usable)).sorted()
+    }
+
+    private static func terminationSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = SignalLatch(continuation)
+            for number in [SIGINT, SIGTERM] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { resumed.fire() }
+                source.resume()
+                resumed.retain(source)
+            }
+        }
+    }
+}
+
+/// Resumes the waiting continuation once, from whichever signal comes first.
+private final class SignalLatch: @unchecked Sendable {
+    // @unchecked: `lock` guards both fields; the signal handlers run on a global queue.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func retain(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+
+    func fire() {
+        let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        waiting?.resume()
+    }
+}

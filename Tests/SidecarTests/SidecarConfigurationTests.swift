@@ -1,0 +1,44 @@
+import Testing
+
+@testable import Sidecar
+
+@Suite struct SidecarConfigurationTests {
+    @Test func upstreamDefaultsAndDerivedTokenURL() throws {
+        let config = try SidecarConfiguration.resolve(environment: ["API_KEY": "key-1", "SIGNALING_URL": "wss://mesh.example:8443/ws"], userID: 1000)
+        #expect(config.tokenURL == "https://mesh.example:8443/api/token")
+        #expect(config.credential == .apiKey("key-1"))
+        #expect(config.ipcSocket == "/tmp/chatixia-1000/sidecar.sock")
+        #expect(config.hostAddresses.isEmpty)
+        #expect(config.transportPolicy == .all)
+        #expect(config.ipcToken == nil)
+    }
+
+    @Test func additionsFromTheContract() throws {
+        let config = try SidecarConfiguration.resolve(environment: [
+            "API_KEY": "key-1", "DEVICE_TOKEN": "dt_abc", "CHATIXIA_IPC_TOKEN": "hello", "ICE_HOST_ADDRESSES": "127.0.0.1, ::1",
+            "XDG_RUNTIME_DIR": "/run/user/5", "TOKEN_URL": "http://127.0.0.1:9/api/token",
+        ], userID: 5)
+        #expect(config.credential == .deviceToken("dt_abc"))  // a paired device's token wins over a key
+        #expect(config.ipcToken == "hello")
+        #expect(config.hostAddresses == ["127.0.0.1", "::1"])
+        #expect(config.ipcSocket == "/run/user/5/chatixia/sidecar.sock")
+        #expect(config.tokenURL == "http://127.0.0.1:9/api/token")
+    }
+
+    @Test(arguments: [
+        (["SIGNALING_URL": "ws://x/ws"], SidecarConfigurationError.missingCredential),
+        (["API_KEY": "k", "SIGNALING_URL": "http://x/ws"], .invalid("SIGNALING_URL", "http://x/ws", "a ws:// or wss:// URL such as ws://localhost:8080/ws")),
+        (["API_KEY": "k", "TOKEN_URL": "ftp://x"], .invalid("TOKEN_URL", "ftp://x", "an http:// or https:// URL such as http://localhost:8080/api/token")),
+        (["API_KEY": "k", "ICE_TRANSPORT_POLICY": "sometimes"], .invalid("ICE_TRANSPORT_POLICY", "sometimes", "all or relay")),
+        (["API_KEY": "k", "ICE_HOST_ADDRESSES": "127.0.0.1,localhost"], .invalid("ICE_HOST_ADDRESSES", "localhost", "a comma-separated list of IP addresses")),
+    ])
+    func badEnvironmentIsAClearError(environment: [String: String], expected: SidecarConfigurationError) {
+        #expect(throws: expected) { try SidecarConfiguration.resolve(environment: environment, userID: 1) }
+    }
+
+    @Test func relayOnlyIsRefusedUntilThereIsATURNClient() {
+        #expect(throws: SidecarConfigurationError.self) {
+            try SidecarConfiguration.resolve(environment: ["API_KEY": "k", "ICE_TRANSPORT_POLICY": "relay"], userID: 1)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+"""Self-healing: signaling outages, dead peers and returning peers."""
+
+from __future__ import annotations
+
+import time
+
+from processes import wait_until
+
+
+def message(text: str) -> dict:
+    return {"type": "agent_prompt", "request_id": text, "source_agent": "a", "target_agent": "b", "payload": {"message": text}}
+
+
+def connected_pair(sidecars):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a, agent_b = a.connect(), b.connect()
+    agent_a.next("peer_connected")
+    agent_b.next("peer_connected")
+    return a, b, agent_a, agent_b
+
+
+def roundtrip(sender, receiver, target: str, text: str, timeout: float = 10) -> None:
+    sender.send("send", {"target_peer": target, "message": message(text)}, id_=text)
+    assert sender.next("ack", where=lambda l: l["payload"]["id"] == text, timeout=timeout)
+    assert receiver.next("message", timeout=timeout)["payload"]["message"]["payload"]["message"] == text
+
+
+def test_datachannels_keep_flowing_while_signaling_is_down_and_sidecars_reregister(sidecars, registry):
+    a, b, agent_a, agent_b = connected_pair(sidecars)
+    wait_until(lambda: ("sc-1", "sc-2") in registry.topology_edges(), "the edge before the outage")
+    registry.kill()
+    for i in range(5):
+        roundtrip(agent_a, agent_b, "sc-2", f"during-outage-{i}")
+        roundtrip(agent_b, agent_a, "sc-1", f"reply-{i}")
+        time.sleep(0.3)
+    registry.start()
+    # Both sidecars reconnect on their own and report their open channel again.
+    wait_until(lambda: ("sc-1", "sc-2") in registry.topology_edges(), "the edge after the registry returned", timeout=40)
+    roundtrip(agent_a, agent_b, "sc-2", "after-outage")
+    assert not [l for l in agent_a.drain() + agent_b.drain() if l["type"] == "peer_disconnected"]
+
+
+def test_a_killed_peer_is_reported_once_within_ten_seconds_and_reconnected_when_it_returns(sidecars):
+    a, b, agent_a, agent_b = connected_pair(sidecars)
+    b.kill()
+    killed = time.monotonic()
+    gone = agent_a.next("peer_disconnected", timeout=15)
+    assert gone["payload"] == {"peer_id": "sc-2"}
+    assert time.monotonic() - killed < 10
+    b.start()
+    agent_b = b.connect()
+    assert agent_a.next("peer_connected", timeout=20)["payload"] == {"peer_id": "sc-2"}
+    agent_b.next("peer_connected")
+    roundtrip(agent_a, agent_b, "sc-2", "welcome-back")
+    # Exactly one disconnect was reported for the one loss.
+    assert not [l for l in agent_a.drain() if l["type"] == "peer_disconnected"]
+
+
+def test_a_cleanly_stopped_peer_is_reported_at_once(sidecars):
+    a, b, agent_a, agent_b = connected_pair(sidecars)
+    stopped = time.monotonic()
+    assert b.stop() == 0
+    assert agent_a.next("peer_disconnected", timeout=10)["payload"] == {"peer_id": "sc-2"}
+    assert time.monotonic() - stopped < 3

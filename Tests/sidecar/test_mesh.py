@@ -1,0 +1,118 @@
+"""Sidecars forming a mesh through the real registry and carrying agents' messages over DataChannels."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from processes import Sidecar, wait_until
+
+
+def mesh_message(text: str, **extra) -> dict:
+    return {"type": "task_request", "request_id": "r-1", "source_agent": "alpha", "target_agent": "beta",
+            "payload": {"message": text, "skill": "echo"}, **extra}
+
+
+def test_two_sidecars_connect_and_exchange_messages(sidecars, registry):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a, agent_b = a.connect(), b.connect()
+    assert agent_a.next("peer_connected")["payload"] == {"peer_id": "sc-2"}
+    assert agent_b.next("peer_connected")["payload"] == {"peer_id": "sc-1"}
+
+    # Unknown fields survive the trip: the sidecar passes MeshMessages through unchanged.
+    sent = mesh_message("hello beta", trace={"hops": [1, 2]})
+    agent_a.send("send", {"target_peer": "sc-2", "message": sent}, id_="m1")
+    assert agent_a.next("ack")["payload"] == {"id": "m1"}
+    received = agent_b.next("message")["payload"]
+    assert received == {"from_peer": "sc-1", "message": sent}
+
+    reply = {**mesh_message("hello alpha"), "type": "task_response"}
+    agent_b.send("send", {"target_peer": "sc-1", "message": reply}, id_=7)
+    assert agent_b.next("ack")["payload"] == {"id": 7}
+    assert agent_a.next("message")["payload"] == {"from_peer": "sc-2", "message": reply}
+
+    agent_a.send("list_peers", {})
+    assert agent_a.next("peer_list")["payload"] == {"peers": ["sc-2"]}
+    # The registry's topology shows the link both sidecars reported.
+    wait_until(lambda: ("sc-1", "sc-2") in registry.topology_edges(), "the observed edge")
+
+
+def test_three_sidecars_form_a_full_mesh_and_broadcast(sidecars, registry):
+    nodes = [sidecars(peer) for peer in ("sc-1", "sc-2", "sc-3")]
+    agents = [node.connect() for node in nodes]
+    for agent, node in zip(agents, nodes):
+        others = {n.peer_id for n in nodes} - {node.peer_id}
+        seen = {agent.next("peer_connected")["payload"]["peer_id"] for _ in others}
+        assert seen == others
+
+    agents[0].send("broadcast", {"message": mesh_message("to everyone", type="agent_prompt", target_agent="*")}, id_="b")
+    assert agents[0].next("ack")["payload"] == {"id": "b"}
+    for agent in agents[1:]:
+        message = agent.next("message")["payload"]
+        assert message["from_peer"] == "sc-1" and message["message"]["payload"]["message"] == "to everyone"
+    wait_until(lambda: registry.topology_edges() == {("sc-1", "sc-2"), ("sc-1", "sc-3"), ("sc-2", "sc-3")}, "three observed edges")
+
+
+def test_mesh_level_ping_is_answered_by_the_remote_sidecar(sidecars):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a, agent_b = a.connect(), b.connect()
+    agent_a.next("peer_connected")
+    agent_b.next("peer_connected")
+    ping = {"type": "ping", "request_id": "p-42", "source_agent": "alpha", "target_agent": "beta", "payload": {"sent_ns": 123}}
+    agent_a.send("send", {"target_peer": "sc-2", "message": ping})
+    pong = agent_a.next("message")["payload"]
+    assert pong["from_peer"] == "sc-2"
+    assert pong["message"] == {"type": "pong", "request_id": "p-42", "source_agent": "beta", "target_agent": "alpha", "payload": {"sent_ns": 123}}
+    # The remote agent never sees the ping.
+    agent_b.send("list_peers", {})
+    assert [line["type"] for line in [agent_b.next("peer_list")]] == ["peer_list"]
+    assert not [line for line in agent_b.drain() if line["type"] == "message"]
+
+
+def test_a_one_mebibyte_message_passes_end_to_end(sidecars):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a, agent_b = a.connect(), b.connect()
+    agent_a.next("peer_connected")
+    agent_b.next("peer_connected")
+    message = mesh_message("")
+    overhead = len(json.dumps(message, separators=(",", ":")))
+    message["payload"]["message"] = "x" * ((1 << 20) - overhead)
+    assert len(json.dumps(message, separators=(",", ":"))) == 1 << 20
+    agent_a.send("send", {"target_peer": "sc-2", "message": message}, id_="big")
+    assert agent_a.next("ack", timeout=30)["payload"] == {"id": "big"}
+    assert agent_b.next("message", timeout=30)["payload"]["message"] == message
+
+
+def test_connect_command_and_errors_for_unknown_peers(sidecars):
+    a = sidecars("sc-1")
+    agent = a.connect()
+    agent.send("send", {"target_peer": "sc-9", "message": mesh_message("nobody")}, id_="x")
+    error = agent.next("error")["payload"]
+    assert error["id"] == "x" and "sc-9" in error["error"]
+    agent.send("connect", {"target_peer_id": "sc-9"}, id_="c")
+    assert agent.next("error")["payload"]["id"] == "c"
+    b = sidecars("sc-2")
+    assert agent.next("peer_connected")["payload"] == {"peer_id": "sc-2"}
+    agent.send("connect", {"target_peer_id": "sc-2"}, id_="c2")
+    assert agent.next("ack")["payload"] == {"id": "c2"}
+    b.stop()
+
+
+def test_sidecars_started_at_once_still_form_a_full_mesh(registry, workdir):
+    """Simultaneous starts make peers offer to each other at the same time; the smaller id's offer wins."""
+    nodes = [Sidecar(registry, workdir, f"sc-{i}") for i in range(1, 6)]
+    threads = [threading.Thread(target=node.start) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        expected = {tuple(sorted((a.peer_id, b.peer_id))) for a in nodes for b in nodes if a.peer_id < b.peer_id}
+        wait_until(lambda: registry.topology_edges() == expected, "all ten edges of a five-node mesh", timeout=30)
+        agents = [node.connect() for node in nodes]
+        for agent, node in zip(agents, nodes):
+            seen = {agent.next("peer_connected")["payload"]["peer_id"] for _ in range(4)}
+            assert seen == {n.peer_id for n in nodes} - {node.peer_id}
+    finally:
+        for node in nodes:
+            node.stop()
