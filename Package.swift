@@ -118,6 +118,7 @@ let package = Package(
             path: "bench/registry/Sources",
             swiftSettings: strict
         ),
+        .executableTarget(name: "rtc-bench", dependencies: ["RTCTransport"], path: "bench/rtc/Sources", swiftSettings: strict),
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"], swiftSettings: strict),
         .target(name: "RTCTestSupport", dependencies: ["SCTP"], path: "Tests/RTCTestSupport", swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "RTCTestSupport"], swiftSettings: strict),

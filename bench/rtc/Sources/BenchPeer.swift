@@ -1,0 +1,117 @@
+import DTLS
+import DataChannel
+import PeerConnection
+import RTCTransport
+import SDP
+import Synchronization
+
+/// One side of a benchmark connection: a PeerConnectionDriver (its own socket, on an event loop of
+/// NIO's shared group) whose events are routed to whatever the running measurement installed.
+final class BenchPeer: Sendable {
+    let driver: PeerConnectionDriver
+
+    private struct Routing {
+        var stream: UInt16?
+        var openWaiter: CheckedContinuation<UInt16, Never>?
+        var onMessage: (@Sendable (DataChannelMessage) async -> Void)?
+        /// Counts `bufferedAmountLow` events, so a sender can wait for "one more than I saw".
+        var lowEvents = 0
+        var lowWaiter: (seen: Int, continuation: CheckedContinuation<Void, Never>)?
+    }
+    private let routing = Mutex(Routing())
+
+    init(dtls: DTLSContext) {
+        driver = PeerConnectionDriver(configuration: .init(dtls: dtls))
+        Task.detached { [driver, weak self] in
+            for await event in driver.events { await self?.handle(event) }
+        }
+    }
+
+    private func handle(_ event: PeerConnectionEvent) async {
+        switch event {
+        case .channelOpened(let stream, _):
+            let waiter = routing.withLock { routing in
+                routing.stream = stream
+                defer { routing.openWaiter = nil }
+                return routing.openWaiter
+            }
+            waiter?.resume(returning: stream)
+        case .message(_, let message):
+            await routing.withLock { $0.onMessage }?(message)
+        case .bufferedAmountLow:
+            let waiter = routing.withLock { routing -> CheckedContinuation<Void, Never>? in
+                routing.lowEvents += 1
+                defer { routing.lowWaiter = nil }
+                return routing.lowWaiter?.continuation
+            }
+            waiter?.resume()
+        case .localCandidate, .stateChanged, .channelClosed:
+            break
+        }
+    }
+
+    /// The open channel's stream, waiting for it to open.
+    func openedStream() async -> UInt16 {
+        await withCheckedContinuation { continuation in
+            let ready = routing.withLock { routing -> UInt16? in
+                if let stream = routing.stream { return stream }
+                routing.openWaiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    func onMessage(_ handler: @escaping @Sendable (DataChannelMessage) async -> Void) {
+        routing.withLock { $0.onMessage = handler }
+    }
+
+    func send(_ message: DataChannelMessage) async throws {
+        let stream = await openedStream()
+        try await driver.withConnection { connection, _ in try connection.send(message, on: stream) }
+    }
+
+    /// Sends, then waits while more than `limit` bytes are queued beyond SCTP's own send buffer.
+    func sendPaced(_ message: DataChannelMessage, limit: Int) async throws {
+        let stream = await openedStream()
+        let seen = routing.withLock { $0.lowEvents }
+        let queued = try await driver.withConnection { connection, _ in
+            try connection.send(message, on: stream)
+            return connection.bufferedAmount
+        }
+        guard queued > limit else { return }
+        await withCheckedContinuation { continuation in
+            let already = routing.withLock { routing -> Bool in
+                if routing.lowEvents > seen { return true }
+                routing.lowWaiter = (seen, continuation)
+                return false
+            }
+            if already { continuation.resume() }
+        }
+    }
+
+    func close() async { await driver.close() }
+}
+
+/// Connects two fresh peers over loopback with in-process signaling (candidates travel in the SDP);
+/// returns the time from the first bind to both channels open.
+func connectPair(dtls: DTLSContext) async throws -> (offerer: BenchPeer, answerer: BenchPeer, setup: Duration) {
+    let offerer = BenchPeer(dtls: dtls), answerer = BenchPeer(dtls: dtls)
+    let started = ContinuousClock.now
+    _ = try await offerer.driver.bind(host: "127.0.0.1")
+    _ = try await answerer.driver.bind(host: "127.0.0.1")
+    let offer = try await offerer.driver.withConnection { connection, now in
+        connection.createDataChannel(label: "bench")
+        return connection.createOffer(now: now).serialized()
+    }
+    let answer = try await answerer.driver.withConnection { connection, now in
+        try connection.setRemoteDescription(try SessionDescription(parsing: offer), now: now)
+        return try connection.createAnswer().serialized()
+    }
+    try await offerer.driver.withConnection { connection, now in
+        try connection.setRemoteDescription(try SessionDescription(parsing: answer), now: now)
+    }
+    _ = await offerer.openedStream()
+    _ = await answerer.openedStream()
+    return (offerer, answerer, ContinuousClock.now - started)
+}

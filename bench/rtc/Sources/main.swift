@@ -1,0 +1,29 @@
+import Foundation
+
+/// `rtc-bench ours [--megabytes N] [--round-trips N] [--messages N]` | `rtc-bench udp [--round-trips N]`:
+/// measures one stack on loopback and prints its `StackResult` as one JSON line (bench/rtc/run.sh
+/// runs the others beside it and writes the table).
+let arguments = CommandLine.arguments.dropFirst()
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), arguments.index(after: index) < arguments.endIndex,
+          let value = Int(arguments[arguments.index(after: index)]) else { return fallback }
+    return value
+}
+let encoder = JSONEncoder()
+do {
+    let result: StackResult
+    switch arguments.first {
+    case "ours":
+        result = try await Measurements.run(megabytes: option("--megabytes", 200), roundTrips: option("--round-trips", 2000), messages: option("--messages", 100_000))
+    case "udp":
+        result = try UDPPingPong.run(count: option("--round-trips", 2000))
+    default:
+        FileHandle.standardError.write(Data("usage: rtc-bench ours|udp [--megabytes N] [--round-trips N] [--messages N]\n".utf8))
+        exit(2)
+    }
+    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    exit(0)
+} catch {
+    FileHandle.standardError.write(Data("rtc-bench: \(error)\n".utf8))
+    exit(1)
+}
