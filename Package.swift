@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "chatixia", targets: ["chatixia"]),
         .library(name: "MeshProtocol", targets: ["MeshProtocol"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "ChatixiaAgent", targets: ["ChatixiaAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", "5.0.1"..<"7.0.0"),
     ],
     targets: [
         .target(name: "MeshProtocol", swiftSettings: strict),
@@ -98,11 +100,26 @@ let package = Package(
             dependencies: ["Sidecar", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(
+            name: "ChatixiaAgent",
+            dependencies: [
+                "MeshProtocol",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "chatixia",
             dependencies: [
-                "MeshProtocol",
+                "ChatixiaAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -131,6 +148,14 @@ let package = Package(
         .testTarget(
             name: "SidecarTests",
             dependencies: ["Sidecar", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChatixiaAgentTests",
+            dependencies: [
+                "ChatixiaAgent",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

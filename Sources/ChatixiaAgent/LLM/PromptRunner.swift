@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import MeshProtocol
+
+/// Answers a prompt with the LLM, letting it call the agent's skills as tools for up to `maxTurns` rounds.
+public struct PromptRunner: Sendable {
+    /// Tool results longer than this are cut before they go back to the model (as chatixia-agent).
+    public static let toolResultLimit = 30_000
+
+    let client: ChatCompletionClient
+    let systemPrompt: String
+    let tools: SkillSet
+    let maxTurns: Int
+    let logger: Logger
+
+    public init(client: ChatCompletionClient, systemPrompt: String, tools: SkillSet, maxTurns: Int, logger: Logger) {
+        self.client = client
+        self.systemPrompt = systemPrompt
+        self.tools = tools
+        self.maxTurns = maxTurns
+        self.logger = logger
+    }
+
+    public func answer(_ prompt: String) async throws -> String {
+        var messages: [ChatMessage] = systemPrompt.isEmpty ? [] : [.system(systemPrompt)]
+        messages.append(.user(prompt))
+        let schemas = tools.definitions.map(\.toolSchema)
+        for _ in 0..<maxTurns {
+            let reply = try await client.complete(messages, tools: schemas)
+            messages.append(reply)
+            guard let calls = reply.toolCalls, !calls.isEmpty else { return reply.content ?? "" }
+            // Independent calls run side by side; their results go back in the model's order.
+            let results = await withTaskGroup(of: (Int, String).self) { group in
+                for (index, call) in calls.enumerated() {
+                    group.addTask { (index, await self.run(call)) }
+                }
+                var results = [String](repeating: "", count: calls.count)
+                for await (index, result) in group { results[index] = result }
+                return results
+            }
+            for (call, result) in zip(calls, results) { messages.append(.tool(result, callId: call.id)) }
+        }
+        throw LLMError.turnLimit(maxTurns)
+    }
+
+    /// One tool call; a failure becomes text for the model to read rather than ending the conversation.
+    func run(_ call: ToolCall) async -> String {
+        let arguments: [String: JSONValue]
+        switch try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8)) {
+        case .object(let object)?: arguments = object
+        case .null?: arguments = [:]
+        default:
+            if call.function.arguments.trimmingCharacters(in: .whitespaces).isEmpty {
+                arguments = [:]
+            } else {
+                return "Error: the arguments for \(call.function.name) are not a JSON object"
+            }
+        }
+        logger.info("tool call", metadata: ["tool": "\(call.function.name)"])
+        let result: String
+        do {
+            result = try await tools.invoke(call.function.name, arguments: arguments)
+        } catch {
+            result = "Error: \(error)"
+        }
+        guard result.count > Self.toolResultLimit else { return result }
+        return String(result.prefix(Self.toolResultLimit)) + "\n[truncated: \(result.count) characters in all]"
+    }
+}

@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import Foundation
+import MeshProtocol
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// How an agent proves who it is to the registry: an API key, or a device token from `chatixia pair`.
+public enum RegistryCredential: Sendable, Equatable {
+    case apiKey(String)
+    case deviceToken(String)
+
+    var header: (name: String, value: String) {
+        switch self {
+        case .apiKey(let key): ("x-api-key", key)
+        case .deviceToken(let token): ("x-device-token", token)
+        }
+    }
+}
+
+/// The registry's HTTP API (CONTRACT.md §2) as an agent uses it.
+public struct RegistryClient: Sendable {
+    public let baseURL: String
+    public let credential: RegistryCredential?
+    let http: HTTPClient
+    /// Default time for a call that is not a long-poll.
+    let timeout: TimeAmount
+
+    public init(baseURL: String, credential: RegistryCredential?, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.credential = credential
+        self.http = http
+        self.timeout = timeout
+    }
+
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
+
+    /// Percent-encodes one path segment (agent and task ids are user-chosen text).
+    static func segment(_ text: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/?#")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// Percent-encodes a query value.
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
+    }
+
+    /// One call: sends `body` as JSON, maps failures to `RegistryError`, decodes a 2xx answer as `Answer`.
+    func call<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: (some Encodable)? = nil as String?, headers extra: [(String, String)] = [],
+        timeout: TimeAmount? = nil, as answer: Answer.Type
+    ) async throws -> Answer {
+        let (status, bytes) = try await exchange(method, path, body: body, headers: extra, timeout: timeout)
+        guard (200..<300).contains(status) else { throw Self.error(status: status, body: bytes, retryAfter: nil) }
+        do {
+            return try Self.decoder.decode(Answer.self, from: bytes)
+        } catch {
+            throw RegistryError.badResponse(url: baseURL + path, reason: "\(error)")
+        }
+    }
+
+    func exchange(_ method: HTTPMethod, _ path: String, body: (some Encodable)?, headers extra: [(String, String)], timeout: TimeAmount?) async throws -> (Int, Data) {
+        let url = baseURL + path
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "accept", value: "application/json")
+        if let credential { request.headers.add(name: credential.header.name, value: credential.header.value) }
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try Self.encoder.encode(body)))
+        }
+        let limit = timeout ?? self.timeout
+        let response: HTTPClientResponse
+        let data: Data
+        do {
+            response = try await http.execute(request, timeout: limit)
+            var buffer = try await response.body.collect(upTo: 16 << 20)
+            data = buffer.readData(length: buffer.readableBytes) ?? Data()
+        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+            throw RegistryError.timedOut(url: url, seconds: Int(limit.nanoseconds / 1_000_000_000))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw RegistryError.unreachable(url: baseURL, reason: "\(error)")
+        }
+        if response.status == .tooManyRequests {
+            throw Self.error(status: 429, body: data, retryAfter: response.headers.first(name: "retry-after").flatMap { Int($0) })
+        }
+        return (Int(response.status.code), data)
+    }
+
+    static func error(status: Int, body: Data, retryAfter: Int?) -> RegistryError {
+        struct ErrorBody: Decodable { var error: String }
+        let message = (try? decoder.decode(ErrorBody.self, from: body).error) ?? String(decoding: body.prefix(300), as: UTF8.self)
+        switch status {
+        case 401: return .unauthorized(message)
+        case 403: return .forbidden(message)
+        case 404: return .notFound(message)
+        case 429: return .rateLimited(retryAfterSeconds: retryAfter, message: message)
+        default: return .rejected(status: status, message: message)
+        }
+    }
+}
+
+/// `{"status": "ok"}` and other answers whose content does not matter.
+struct StatusAnswer: Decodable {}

@@ -1,0 +1,73 @@
+import MeshProtocol
+
+extension AgentRuntime {
+    /// Turns what arrives from the sidecar into jobs, so each request runs on its own and none waits for another.
+    func meshEventLoop(jobs: AsyncStream<Job>.Continuation) async {
+        for await event in mesh.events {
+            switch event {
+            case .attached: logger.notice("connected to the sidecar")
+            case .detached: logger.warning("lost the sidecar connection")
+            case .peerConnected(let peer):
+                logger.notice("peer connected", metadata: ["peer_id": "\(peer)"])
+                jobs.yield(Job { await announce(to: peer) })
+            case .peerDisconnected(let peer): logger.notice("peer disconnected", metadata: ["peer_id": "\(peer)"])
+            case .message(let peer, let message): jobs.yield(Job { await answer(message, from: peer) })
+            }
+        }
+    }
+
+    /// Tells a newly connected peer who we are (`agent_status`).
+    func announce(to peer: String) async {
+        let status = MeshMessage(
+            type: MeshMessageType.agentStatus, sourceAgent: agentId, targetAgent: "",
+            payload: .object(["agent_id": .string(agentId), "status": .string("online"), "skills": .array(skillNames.map(JSONValue.string))]))
+        do {
+            try await mesh.send(status, to: peer)
+        } catch {
+            logger.debug("could not announce to a peer", metadata: ["peer_id": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    func answer(_ message: MeshMessage, from peer: String) async {
+        switch message.type {
+        case MeshMessageType.taskRequest:
+            let skill = message.payload["skill"]?.stringValue ?? ""
+            let reply = await outcome(of: { try await perform(skill: skill, payload: message.payload, from: message.sourceAgent) })
+            logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(message.sourceAgent)", "skill": "\(skill)"])
+            if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply), to: peer) }
+        case MeshMessageType.agentPrompt:
+            // Without a request id nobody waits for an answer: it is a message (upstream's mesh_send and broadcast).
+            guard !message.requestId.isEmpty else {
+                receive(message.payload["message"]?.stringValue ?? "", from: message.sourceAgent, broadcast: message.payload["broadcast"] == .bool(true))
+                return
+            }
+            let reply = await outcome(of: { try await prompts.answer(message.payload["message"]?.stringValue ?? "") })
+            await send(message.reply(type: MeshMessageType.agentResponse, from: agentId, payload: reply), to: peer)
+        case MeshMessageType.skillQuery:
+            var payload: [String: JSONValue] = ["agent_id": .string(agentId), "skills": .array(skillNames.map(JSONValue.string))]
+            if let wanted = message.payload["skill"]?.stringValue { payload["has_skill"] = .bool(skills.contains(wanted)) }
+            await send(message.reply(type: MeshMessageType.skillResponse, from: agentId, payload: .object(payload)), to: peer)
+        case MeshMessageType.agentStatus:
+            logger.info("peer status", metadata: ["peer_id": "\(peer)", "agent_id": "\(message.payload["agent_id"]?.stringValue ?? message.sourceAgent)", "status": "\(message.payload["status"]?.stringValue ?? "")"])
+        default:
+            logger.debug("ignoring a mesh message", metadata: ["type": "\(message.type)", "peer_id": "\(peer)"])
+        }
+    }
+
+    /// `{result, error}` as upstream's task_response carries it.
+    func outcome(of work: () async throws -> String) async -> JSONValue {
+        do {
+            return .object(["result": .string(try await work()), "error": .string("")])
+        } catch {
+            return .object(["result": .string(""), "error": .string("\(error)")])
+        }
+    }
+
+    func send(_ message: MeshMessage, to peer: String) async {
+        do {
+            try await mesh.send(message, to: peer)
+        } catch {
+            logger.warning("could not answer over the mesh", metadata: ["peer_id": "\(peer)", "type": "\(message.type)", "error": "\(error)"])
+        }
+    }
+}

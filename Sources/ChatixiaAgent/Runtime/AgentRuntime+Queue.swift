@@ -1,0 +1,81 @@
+import Foundation
+import MeshProtocol
+
+extension AgentRuntime {
+    /// Heartbeats every 15 s (first one at once); tasks the registry assigns in its answer are run too.
+    func heartbeatLoop(jobs: AsyncStream<Job>.Continuation) async {
+        let start = ContinuousClock.now
+        var failing = false
+        while !Task.isCancelled {
+            var beat = Heartbeat(agentId: agentId, hostname: ProcessInfo.processInfo.hostName, skillNames: skillNames)
+            beat.status = "ready"
+            beat.mode = "interactive"
+            beat.skillsCount = skillNames.count
+            beat.uptimeSeconds = Double((ContinuousClock.now - start).components.seconds)
+            do {
+                for task in try await registry.heartbeat(beat) { schedule(task, jobs: jobs) }
+                if failing { logger.notice("heartbeats are getting through again") }
+                failing = false
+            } catch is CancellationError {
+                return
+            } catch {
+                if !failing { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            try? await Task.sleep(for: options.heartbeatInterval)
+        }
+    }
+
+    /// Long-polls the registry so a task assigned to this agent starts the moment it is assigned.
+    func claimLoop(jobs: AsyncStream<Job>.Continuation) async {
+        var backoff = Duration.seconds(1)
+        while !Task.isCancelled {
+            do {
+                for task in try await registry.claim(agentId: agentId, waitMs: options.claimWaitMs) { schedule(task, jobs: jobs) }
+                backoff = .seconds(1)
+            } catch is CancellationError {
+                return
+            } catch {
+                var wait = backoff
+                if case RegistryError.rateLimited(let retryAfter?, _) = error { wait = .seconds(retryAfter) }
+                logger.warning("claiming tasks failed; retrying", metadata: ["error": "\(error)", "in": "\(wait)"])
+                try? await Task.sleep(for: wait)
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
+    }
+
+    func schedule(_ task: MeshTask, jobs: AsyncStream<Job>.Continuation) {
+        jobs.yield(Job { await execute(task) })
+    }
+
+    /// Runs one queued task and reports how it went.
+    func execute(_ task: MeshTask) async {
+        await inFlight.start(task.id)
+        let started = ContinuousClock.now
+        let update: TaskUpdate
+        do {
+            update = TaskUpdate(state: .completed, result: try await perform(skill: task.skill, payload: task.payload, from: task.sourceAgentId))
+        } catch {
+            update = TaskUpdate(state: .failed, error: "\(error)")
+        }
+        guard await inFlight.finish(task.id) else { return }
+        logger.notice("task \(update.state.rawValue)", metadata: [
+            "task_id": "\(task.id)", "skill": "\(task.skill)", "from": "\(task.sourceAgentId)", "ms": "\((ContinuousClock.now - started).inMilliseconds)",
+        ])
+        await report(task.id, update)
+    }
+
+    /// Reports a result, retrying briefly: losing it would leave the task assigned until its TTL runs out.
+    func report(_ taskId: String, _ update: TaskUpdate) async {
+        for attempt in 1...3 {
+            do {
+                try await registry.report(taskId: taskId, update)
+                return
+            } catch {
+                logger.warning("reporting a task result failed", metadata: ["task_id": "\(taskId)", "attempt": "\(attempt)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(attempt))
+            }
+        }
+    }
+}

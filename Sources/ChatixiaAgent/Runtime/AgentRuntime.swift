@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import MeshProtocol
+
+/// `chatixia run`: registers the agent, supervises its sidecar, takes tasks from the queue and the mesh,
+/// and on shutdown deregisters and stops the sidecar.
+public struct AgentRuntime: Sendable {
+    public struct Options: Sendable {
+        public var heartbeatInterval = Duration.seconds(15)
+        /// Long-poll length for `POST /api/hub/tasks/claim` (the registry allows up to 30 s).
+        public var claimWaitMs = 25_000
+        /// How long startup waits for the sidecar's IPC socket.
+        public var sidecarStartTimeout = Duration.seconds(30)
+        public var delegationTimeout = Duration.seconds(120)
+
+        public init() {}
+    }
+
+    public let manifest: Manifest
+    public let agentId: String
+    let environment: [String: String]
+    let credential: RegistryCredential
+    let registry: RegistryClient
+    let mesh: MeshClient
+    let skills: SkillSet
+    let prompts: PromptService
+    let sidecarBinary: URL
+    let socketPath: String
+    let ipcToken: String
+    let options: Options
+    let logger: Logger
+    let inFlight = InFlightTasks()
+
+    /// Prepares everything that can be checked before touching the network: credential, skills, LLM, sidecar binary.
+    public init(manifest: Manifest, environment: [String: String], options: Options = Options(), logger: Logger) throws {
+        self.manifest = manifest
+        self.agentId = manifest.name
+        self.options = options
+        self.logger = logger
+        credential = try CredentialResolution.resolve(manifest: manifest, environment: environment)
+        registry = RegistryClient(baseURL: manifest.registry, credential: credential)
+        sidecarBinary = try SidecarBinary.locate(manifest: manifest, environment: environment)
+        socketPath = try manifest.sidecar.socket ?? Self.defaultSocketPath(agentName: manifest.name, environment: environment)
+        ipcToken = Self.randomHex(bytes: 24)
+        mesh = MeshClient(socketPath: socketPath, ipcToken: ipcToken, logger: logger)
+
+        var skillEnvironment = environment
+        skillEnvironment["CHATIXIA_AGENT_ID"] = manifest.name
+        skillEnvironment["CHATIXIA_REGISTRY_URL"] = manifest.registry
+        skillEnvironment["REGISTRY_URL"] = manifest.registry
+        self.environment = skillEnvironment
+
+        let (folderSkills, problems) = SkillSet.loadFolders(manifest.skillDirectories, environment: skillEnvironment)
+        if let problem = problems.first { throw problem }
+        let context = MeshContext(agentId: manifest.name, registry: registry, mesh: mesh, delegationTimeout: options.delegationTimeout, logger: logger)
+        // The LLM's tools: every skill but user_intervention, which is itself a prompt.
+        var tools = SkillSet(context.builtinSkills(manifest.enabledBuiltins))
+        for skill in folderSkills where !manifest.skills.disabled.contains(skill.definition.name) { tools.add(skill) }
+        let prompts = PromptService(manifest: manifest, environment: environment, tools: tools, logger: logger)
+        var skills = tools
+        if manifest.enabledBuiltins.contains("user_intervention") { skills.add(UserInterventionSkill(prompt: prompts.answer)) }
+        self.skills = skills
+        self.prompts = prompts
+    }
+
+    /// `$XDG_RUNTIME_DIR/chatixia/<name>.sock`, else `/tmp/chatixia-<uid>/<name>.sock`, in a 0700 directory.
+    static func defaultSocketPath(agentName: String, environment: [String: String]) throws -> String {
+        let safeName = String(agentName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(40))
+        let directory: String
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+            directory = "\(runtime)/chatixia"
+        } else {
+            directory = "/tmp/chatixia-\(getuid())"
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return "\(directory)/\(safeName).sock"
+    }
+
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// The sidecar's environment: ours, plus where the registry is, our credential and the IPC socket.
+    func sidecarEnvironment() -> [String: String] {
+        var env = environment
+        let registryURL = URLComponents(string: manifest.registry)
+        let secure = registryURL?.scheme == "https"
+        let hostPort = (registryURL?.host ?? "localhost") + (registryURL?.port.map { ":\($0)" } ?? "")
+        if (env["SIGNALING_URL"] ?? "").isEmpty { env["SIGNALING_URL"] = "\(secure ? "wss" : "ws")://\(hostPort)/ws" }
+        if (env["TOKEN_URL"] ?? "").isEmpty { env["TOKEN_URL"] = "\(manifest.registry)/api/token" }
+        env["API_KEY"] = nil
+        env["DEVICE_TOKEN"] = nil
+        switch credential {
+        case .apiKey(let key): env["API_KEY"] = key
+        case .deviceToken(let token): env["DEVICE_TOKEN"] = token
+        }
+        env["IPC_SOCKET"] = socketPath
+        env["CHATIXIA_IPC_TOKEN"] = ipcToken
+        return env
+    }
+
+    var skillNames: [String] { skills.names }
+
+    /// Runs until `shutdown` returns (a signal), then deregisters and stops the sidecar. Throws when the agent
+    /// cannot start (registry refused, sidecar never came up) or its sidecar keeps dying.
+    public func run(until shutdown: @escaping @Sendable () async -> Void) async throws {
+        let grant = try await registry.token()
+        let registration = AgentRegistration(
+            agentId: agentId, hostname: ProcessInfo.processInfo.hostName, sidecarPeerId: grant.peerId,
+            capabilities: AgentCapabilities(skills: skillNames, mcpServers: manifest.mcpServers.filter(\.enabled).map(\.name), mode: "interactive"),
+            status: "ready", mode: "interactive")
+        try await registry.register(registration)
+        logger.notice("registered with the registry", metadata: ["agent_id": "\(agentId)", "peer_id": "\(grant.peerId)", "registry": "\(manifest.registry)"])
+        if case .failure(let reason) = prompts.runner { logger.notice("no LLM: prompts will be refused", metadata: ["reason": "\(reason)"]) }
+        if !manifest.mcpServers.isEmpty { logger.warning("mcp_servers are not started by this build; their tools are not available") }
+
+        let supervisor = SidecarSupervisor(
+            binary: sidecarBinary, environment: sidecarEnvironment(), logFile: manifest.dataDirectory.appendingPathComponent("sidecar.log"), logger: logger)
+        try FileManager.default.createDirectory(at: manifest.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                // Any of these ending ends the run: the job stream closes and everything is cancelled.
+                group.addTask {
+                    defer { jobSink.finish() }
+                    try await supervisor.run()
+                }
+                group.addTask { await mesh.run() }
+                group.addTask {
+                    defer { jobSink.finish() }
+                    try await mesh.waitUntilAttached(timeout: options.sidecarStartTimeout)
+                    logger.notice("ready", metadata: ["skills": "\(skillNames.joined(separator: ","))", "llm": "\(prompts.summary)", "socket": "\(socketPath)"])
+                    await shutdown()
+                    logger.notice("shutting down")
+                    await farewell()
+                }
+                group.addTask { await heartbeatLoop(jobs: jobSink) }
+                group.addTask { await claimLoop(jobs: jobSink) }
+                group.addTask { await meshEventLoop(jobs: jobSink) }
+                for await job in jobs {
+                    group.addTask { await job.work() }
+                }
+                group.cancelAll()
+            }
+        } catch {
+            await deregister()
+            throw error
+        }
+        await deregister()
+        logger.notice("stopped")
+    }
+
+    /// Last words before the sidecar goes: peers hear we are offline, unfinished queue tasks are failed.
+    func farewell() async {
+        let status = MeshMessage(type: MeshMessageType.agentStatus, sourceAgent: agentId, targetAgent: "*", payload: .object(["agent_id": .string(agentId), "status": .string("offline")]))
+        try? await mesh.broadcast(status)
+        for id in await inFlight.takeAll() {
+            try? await registry.report(taskId: id, TaskUpdate(state: .failed, error: "agent \(agentId) stopped before finishing"))
+        }
+    }
+
+    func deregister() async {
+        do {
+            try await registry.deregister(agentId: agentId)
+            logger.notice("deregistered", metadata: ["agent_id": "\(agentId)"])
+        } catch {
+            logger.warning("could not deregister", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// A unit of work started by a loop and run concurrently by the runtime's task group.
+struct Job: Sendable {
+    let work: @Sendable () async -> Void
+}

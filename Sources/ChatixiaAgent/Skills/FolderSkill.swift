@@ -1,0 +1,142 @@
+import Foundation
+import MeshProtocol
+
+/// A skill folder in the `chatixia-agent` format: `skill.json`, then a handler run as a subprocess that gets
+/// the arguments as JSON on stdin and answers on stdout (UPSTREAM.md §5).
+public struct FolderSkill: Skill {
+    public enum Handler: Sendable, Equatable {
+        /// `handler.py` with `handle(**kwargs) -> str`, run by a small Python shim.
+        case python(URL)
+        /// `skill.json`'s `handler.command`: a program and its arguments.
+        case command([String])
+        /// An executable file called `handler`.
+        case executable(URL)
+    }
+
+    public static let outputLimit = 256 << 10
+
+    public let definition: SkillDefinition
+    public let folder: URL
+    public let handler: Handler
+    /// The agent's environment, passed on to the handler.
+    let environment: [String: String]
+    /// A handler still running after this is stopped (SIGTERM, then SIGKILL).
+    public var timeout = Duration.seconds(30)
+
+    /// Loads `folder/skill.json` and finds the handler.
+    public init(folder: URL, environment: [String: String]) throws(SkillError) {
+        let file = folder.appendingPathComponent("skill.json")
+        let object: [String: JSONValue]
+        do {
+            let parsed = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: file))
+            guard case .object(let fields) = parsed else { throw SkillError.invalidDefinition(path: file.path, problem: "must be a JSON object") }
+            object = fields
+        } catch let error as SkillError {
+            throw error
+        } catch {
+            throw .invalidDefinition(path: file.path, problem: "cannot read it as JSON (\(error))")
+        }
+        guard let name = object["name"]?.stringValue, !name.isEmpty else {
+            throw .invalidDefinition(path: file.path, problem: "\"name\" is required and must be a non-empty string")
+        }
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }), name.count <= 64 else {
+            throw .invalidDefinition(path: file.path, problem: "\"name\" may only hold letters, digits, '_' and '-' (it becomes an LLM tool name)")
+        }
+        let parameters = try Self.parameters(object["parameters"], file: file)
+        definition = SkillDefinition(name: name, description: object["description"]?.stringValue ?? "", parameters: parameters)
+        self.folder = folder
+        self.environment = environment
+        handler = try Self.handler(in: folder, declared: object["handler"]?["command"], file: file)
+    }
+
+    static func parameters(_ raw: JSONValue?, file: URL) throws(SkillError) -> [SkillParameter] {
+        guard let raw, raw != .null else { return [] }
+        guard case .object(let table) = raw else {
+            throw .invalidDefinition(path: file.path, problem: "\"parameters\" must be an object of name: {type, description, required, default}")
+        }
+        var parameters: [SkillParameter] = []
+        for name in table.keys.sorted() {
+            guard case .object(let spec)? = table[name] else {
+                throw .invalidDefinition(path: file.path, problem: "parameters.\(name) must be an object")
+            }
+            let typeName = spec["type"]?.stringValue ?? "string"
+            guard let kind = SkillParameter.Kind(rawValue: typeName) else {
+                throw .invalidDefinition(path: file.path, problem: "parameters.\(name).type \"\(typeName)\" is not one of string, integer, number, boolean")
+            }
+            var parameter = SkillParameter(name: name, kind: kind, description: spec["description"]?.stringValue ?? "", required: spec["required"] == .bool(true))
+            if let value = spec["default"], value != .null {
+                guard parameter.accepts(value) else {
+                    throw .invalidDefinition(path: file.path, problem: "parameters.\(name).default does not match its type \(typeName)")
+                }
+                parameter.defaultValue = value
+            }
+            parameters.append(parameter)
+        }
+        return parameters
+    }
+
+    static func handler(in folder: URL, declared command: JSONValue?, file: URL) throws(SkillError) -> Handler {
+        let python = folder.appendingPathComponent("handler.py")
+        if FileManager.default.fileExists(atPath: python.path) { return .python(python) }
+        if let command {
+            let parts = command.arrayValue?.compactMap(\.stringValue) ?? []
+            guard parts.count == command.arrayValue?.count, !parts.isEmpty, !parts[0].isEmpty else {
+                throw .invalidDefinition(path: file.path, problem: "handler.command must be a non-empty list of strings such as [\"node\", \"handler.js\"]")
+            }
+            return .command(parts)
+        }
+        let executable = folder.appendingPathComponent("handler")
+        if FileManager.default.isExecutableFile(atPath: executable.path) { return .executable(executable) }
+        throw .invalidDefinition(path: folder.path, problem: "no handler: add handler.py, handler.command in skill.json, or an executable file named handler")
+    }
+
+    /// Runs `handle(**kwargs)` from handler.py, awaiting it if it is a coroutine, and prints its result.
+    static let pythonShim = """
+        import asyncio, importlib.util, inspect, json, sys
+        spec = importlib.util.spec_from_file_location("skill_handler", sys.argv[1])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        result = module.handle(**json.load(sys.stdin))
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+        sys.stdout.write("" if result is None else str(result))
+        """
+
+    func commandLine() throws(SkillError) -> (URL, [String]) {
+        switch handler {
+        case .python(let file):
+            let interpreter = environment["CHATIXIA_PYTHON"] ?? "python3"
+            guard let python = ChildProcess.which(interpreter, path: environment["PATH"]) else {
+                throw .failed(skill: definition.name, reason: "handler.py needs \(interpreter), which is not on PATH (set CHATIXIA_PYTHON)")
+            }
+            return (python, ["-c", Self.pythonShim, file.path])
+        case .command(let parts):
+            let program = parts[0].contains("/") ? folder.appendingPathComponent(parts[0]).path : parts[0]
+            guard let executable = parts[0].hasPrefix("/") ? URL(fileURLWithPath: parts[0]) : ChildProcess.which(program, path: environment["PATH"]) else {
+                throw .failed(skill: definition.name, reason: "handler.command program \(parts[0]) was not found")
+            }
+            return (executable, Array(parts.dropFirst()))
+        case .executable(let file):
+            return (file, [])
+        }
+    }
+
+    public func run(_ arguments: [String: JSONValue]) async throws -> String {
+        let (executable, commandArguments) = try commandLine()
+        let input = try JSONEncoder().encode(JSONValue.object(arguments))
+        var childEnvironment = environment
+        childEnvironment["CHATIXIA_SKILL_DIR"] = folder.path
+        let outcome = try await ChildProcess.run(
+            executable, arguments: commandArguments, input: input, environment: childEnvironment, directory: folder,
+            timeout: timeout, outputLimit: Self.outputLimit)
+        if outcome.timedOut { throw SkillError.timedOut(skill: definition.name, seconds: timeout.inSeconds) }
+        guard outcome.status == 0 else {
+            let detail = String(decoding: outcome.errorOutput.suffix(800), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw SkillError.failed(skill: definition.name, reason: "handler exited with status \(outcome.status)" + (detail.isEmpty ? "" : ": \(detail)"))
+        }
+        var text = String(decoding: outcome.output, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        if outcome.outputTruncated { text += "\n[output truncated at \(Self.outputLimit) bytes]" }
+        return text
+    }
+}

@@ -1,0 +1,79 @@
+import MeshProtocol
+
+/// What a skill is called, what it does and which parameters it takes; the LLM sees it as a tool.
+public struct SkillDefinition: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var parameters: [SkillParameter]
+
+    public init(name: String, description: String, parameters: [SkillParameter] = []) {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+    }
+
+    /// Checks `arguments` against the parameters and fills in defaults; unknown keys are dropped (callers such
+    /// as delegations send extra fields like `skill`). Every problem is reported at once.
+    public func validate(_ arguments: [String: JSONValue]) throws(SkillError) -> [String: JSONValue] {
+        var checked: [String: JSONValue] = [:]
+        var problems: [String] = []
+        for parameter in parameters {
+            switch arguments[parameter.name] {
+            case nil, .null?:
+                if let fallback = parameter.defaultValue {
+                    checked[parameter.name] = fallback
+                } else if parameter.required {
+                    problems.append("missing required parameter '\(parameter.name)' (\(parameter.kind.rawValue))")
+                }
+            case let value?:
+                if parameter.accepts(value) {
+                    checked[parameter.name] = value
+                } else {
+                    problems.append("parameter '\(parameter.name)' must be \(Self.article(parameter.kind)), got \(Self.describe(value))")
+                }
+            }
+        }
+        guard problems.isEmpty else { throw .invalidArguments(skill: name, problems: problems) }
+        return checked
+    }
+
+    static func article(_ kind: SkillParameter.Kind) -> String {
+        switch kind {
+        case .string: "a string"
+        case .integer: "an integer"
+        case .number: "a number"
+        case .boolean: "true or false"
+        }
+    }
+
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let flag): "\(flag)"
+        case .number(let number): "the number \(number)"
+        case .string(let text): "the string \"\(text.prefix(40))\""
+        case .array: "a list"
+        case .object: "an object"
+        }
+    }
+
+    /// The OpenAI tool (function) schema for this skill.
+    public var toolSchema: JSONValue {
+        var properties: [String: JSONValue] = [:]
+        for parameter in parameters {
+            var property: [String: JSONValue] = ["type": .string(parameter.kind.rawValue)]
+            if !parameter.description.isEmpty { property["description"] = .string(parameter.description) }
+            if let fallback = parameter.defaultValue { property["default"] = fallback }
+            properties[parameter.name] = .object(property)
+        }
+        let required = parameters.filter { $0.required && $0.defaultValue == nil }.map { JSONValue.string($0.name) }
+        return .object([
+            "type": .string("function"),
+            "function": .object([
+                "name": .string(name),
+                "description": .string(description),
+                "parameters": .object(["type": .string("object"), "properties": .object(properties), "required": .array(required)]),
+            ]),
+        ])
+    }
+}

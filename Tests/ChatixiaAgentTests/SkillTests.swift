@@ -1,0 +1,125 @@
+import ChatixiaAgent
+import Foundation
+import MeshProtocol
+import Testing
+
+@Suite struct SkillDefinitionTests {
+    let definition = SkillDefinition(name: "resize", description: "", parameters: [
+        SkillParameter(name: "path", kind: .string, required: true),
+        SkillParameter(name: "width", kind: .integer, required: true),
+        SkillParameter(name: "scale", kind: .number, defaultValue: .number(1)),
+        SkillParameter(name: "keep", kind: .boolean, defaultValue: .bool(true)),
+    ])
+
+    @Test func fillsDefaultsAndDropsUnknownKeys() throws {
+        let checked = try definition.validate(["path": .string("a.png"), "width": .number(64), "skill": .string("resize")])
+        #expect(checked == ["path": .string("a.png"), "width": .number(64), "scale": .number(1), "keep": .bool(true)])
+    }
+
+    @Test func reportsEveryProblemAtOnce() {
+        #expect(throws: SkillError.invalidArguments(skill: "resize", problems: [
+            "missing required parameter 'path' (string)",
+            "parameter 'width' must be an integer, got the number 2.5",
+            "parameter 'keep' must be true or false, got the string \"yes\"",
+        ])) {
+            try definition.validate(["width": .number(2.5), "keep": .string("yes")])
+        }
+    }
+
+    @Test func theToolSchemaIsAnOpenAIFunction() {
+        let schema = definition.toolSchema
+        #expect(schema["type"] == .string("function"))
+        #expect(schema["function"]?["name"] == .string("resize"))
+        #expect(schema["function"]?["parameters"]?["required"] == .array([.string("path"), .string("width")]))
+        #expect(schema["function"]?["parameters"]?["properties"]?["width"]?["type"] == .string("integer"))
+    }
+
+    @Test func unknownSkillsNameTheAvailableOnes() async {
+        let skills = SkillSet()
+        await #expect(throws: SkillError.unknownSkill("nope", available: [])) { try await skills.invoke("nope", arguments: [:]) }
+    }
+}
+
+@Suite struct FolderSkillTests {
+    let environment = ProcessInfo.processInfo.environment
+
+    func skill(_ directory: TemporaryDirectory, json: String, handler: String? = nil, executable: Bool = true) throws -> FolderSkill {
+        try directory.write("s/skill.json", json)
+        if let handler { try directory.write("s/handler", handler, executable: executable) }
+        return try FolderSkill(folder: directory.url.appendingPathComponent("s"), environment: environment)
+    }
+
+    @Test func anExecutableHandlerGetsValidatedArgumentsAsJSONOnStdin() async throws {
+        let directory = try TemporaryDirectory()
+        let echo = try skill(directory, json: #"{"name": "echo", "parameters": {"text": {"type": "string", "required": true}, "times": {"type": "integer", "default": 2}}}"#,
+                             handler: "#!/bin/sh\ncat\n")
+        let skills = SkillSet([echo])
+        let output = try await skills.invoke("echo", arguments: ["text": .string("hi"), "extra": .bool(true)])
+        let received = try JSONDecoder().decode(JSONValue.self, from: Data(output.utf8))
+        #expect(received == .object(["text": .string("hi"), "times": .number(2)]))
+        // Validation happens before the handler runs: no process for bad arguments.
+        await #expect(throws: SkillError.self) { try await skills.invoke("echo", arguments: ["times": .string("x")]) }
+    }
+
+    @Test func pythonHandlersAreCalledWithKeywordArguments() async throws {
+        guard ProcessInfo.processInfo.environment["PATH"].map({ _ in FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3") }) == true else { return }
+        let directory = try TemporaryDirectory()
+        try directory.write("s/handler.py", "async def handle(name, excited=False, **kwargs):\n    return f'Hello, {name}' + ('!' if excited else '.')\n")
+        let hello = try skill(directory, json: #"{"name": "hello", "parameters": {"name": {"type": "string", "required": true}, "excited": {"type": "boolean", "default": false}}}"#)
+        #expect(hello.handler == .python(directory.url.appendingPathComponent("s/handler.py")))
+        #expect(try await SkillSet([hello]).invoke("hello", arguments: ["name": .string("Ann"), "excited": .bool(true)]) == "Hello, Ann!")
+    }
+
+    @Test func handlerCommandFromSkillJSON() async throws {
+        let directory = try TemporaryDirectory()
+        let command = try skill(directory, json: #"{"name": "count", "handler": {"command": ["sh", "-c", "wc -c | tr -d ' '"]}}"#)
+        #expect(try await command.run(["a": .string("b")]) == "9")  // {"a":"b"}
+    }
+
+    @Test func failuresCarryTheExitStatusAndStderr() async throws {
+        let directory = try TemporaryDirectory()
+        let failing = try skill(directory, json: #"{"name": "fail"}"#, handler: "#!/bin/sh\necho 'disk full' >&2\nexit 3\n")
+        await #expect(throws: SkillError.failed(skill: "fail", reason: "handler exited with status 3: disk full")) { try await failing.run([:]) }
+    }
+
+    @Test func aSlowHandlerIsStoppedAtItsTimeout() async throws {
+        let directory = try TemporaryDirectory()
+        var slow = try skill(directory, json: #"{"name": "slow"}"#, handler: "#!/bin/sh\nexec sleep 30\n")
+        slow.timeout = .milliseconds(300)
+        let start = ContinuousClock.now
+        await #expect(throws: SkillError.timedOut(skill: "slow", seconds: 0.3)) { try await slow.run([:]) }
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test func outputIsCapped() async throws {
+        let directory = try TemporaryDirectory()
+        let chatty = try skill(directory, json: #"{"name": "chatty"}"#, handler: "#!/bin/sh\nhead -c 1000000 /dev/zero | tr '\\\\0' x\n")
+        let output = try await chatty.run([:])
+        #expect(output.hasSuffix("[output truncated at \(FolderSkill.outputLimit) bytes]"))
+        #expect(output.count < FolderSkill.outputLimit + 100)
+    }
+
+    @Test func badDefinitionsSayWhatIsWrong() throws {
+        let directory = try TemporaryDirectory()
+        #expect(throws: SkillError.self) { try skill(directory, json: #"{"description": "no name"}"#, handler: "#!/bin/sh\n") }
+        do {
+            _ = try skill(directory, json: #"{"name": "x", "parameters": {"n": {"type": "float"}}}"#, handler: "#!/bin/sh\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("parameters.n.type \"float\" is not one of string, integer, number, boolean"))
+        }
+        try FileManager.default.removeItem(at: directory.url.appendingPathComponent("s/handler"))
+        #expect(throws: SkillError.self) { try skill(directory, json: #"{"name": "x"}"#) }
+    }
+
+    @Test func loadingFoldersCollectsSkillsAndProblems() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("skills/good/skill.json", #"{"name": "good"}"#)
+        try directory.write("skills/good/handler", "#!/bin/sh\necho ok\n", executable: true)
+        try directory.write("skills/bad/skill.json", "{not json")
+        try directory.write("skills/notes/README.md", "not a skill")
+        let (skills, problems) = SkillSet.loadFolders([directory.url.appendingPathComponent("skills")], environment: environment)
+        #expect(skills.map(\.definition.name) == ["good"])
+        #expect(problems.count == 1)
+    }
+}
