@@ -35,14 +35,21 @@ public struct ICETransmit: Sendable, Equatable {
 public enum ICEEvent: Sendable, Equatable {
     case stateChanged(ICEConnectionState)
     case selectedPair(local: ICELocalCandidate, remote: ICECandidateAddress)
+    /// A candidate to trickle to the peer: host ones as they are added, server-reflexive and relay
+    /// ones as they are gathered; only relay ones under the `relay` policy.
+    case localCandidate(ICECandidateAddress)
 }
 
 /// A sans-IO ICE agent (RFC 8445) for one component over UDP, with trickle (RFC 8838) and consent
 /// freshness (RFC 7675).
 ///
-/// The shell owns the sockets: it registers each local candidate with the socket it lives on, feeds every
+/// The shell owns the sockets: it registers each host candidate with the socket it lives on, feeds every
 /// received datagram to `receive`, sends what `pollTransmit` yields, and calls `handleTimeout` at
 /// `deadline`. Time is a monotonic `Duration` supplied by the caller, so tests run on a virtual clock.
+///
+/// With STUN and TURN servers configured, each host candidate also gathers a server-reflexive candidate
+/// (STUN Binding) and a relay candidate (a ``TURNClient`` allocation). The servers are reached from the
+/// host candidate's own socket, so the shell needs no extra sockets: their traffic is just more transmits.
 public final class ICEAgent {
     public struct Timing: Sendable {
         /// Pacing between new connectivity checks (RFC 8445 Ta).
@@ -58,8 +65,25 @@ public final class ICEAgent {
         public var failedAfter: Duration = .seconds(8)
         /// Checking that has not connected after this long fails.
         public var checkingTimeout: Duration = .seconds(30)
+        /// Binding requests to STUN servers.
+        public var stunRetransmit = STUNRetransmitSchedule()
+        public var turn = TURNClient.Timing()
 
         public init() {}
+    }
+
+    /// A TURN server we may allocate on, from a `turn:` URL with credentials.
+    private struct TURNServer {
+        let address: TransportAddress
+        let username: String
+        let password: String
+    }
+
+    /// One allocation, made from the host candidate on `socket`.
+    private struct Relay {
+        let socket: Int
+        let client: TURNClient
+        var candidate: ICELocalCandidate?
     }
 
     private struct Transaction {
@@ -77,7 +101,12 @@ public final class ICEAgent {
     public private(set) var remote: ICECredentials?
     public private(set) var state = ICEConnectionState.new
     public let timing: Timing
+    public let policy: ICETransportPolicy
     private let tieBreaker: UInt64
+    private let stunServers: [TransportAddress]
+    private let turnServers: [TURNServer]
+    private let discovery: ServerReflexiveDiscovery
+    private var relays: [Relay] = []
 
     private(set) var localCandidates: [ICELocalCandidate] = []
     private(set) var remoteCandidates: [ICECandidateAddress] = []
@@ -94,27 +123,140 @@ public final class ICEAgent {
     private var transmits: [ICETransmit] = []
     private var events: [ICEEvent] = []
 
-    public init(role: ICERole, local: ICECredentials = .random(), tieBreaker: UInt64 = .random(in: .min ... .max), timing: Timing = Timing()) {
+    /// `servers` are used as far as they name literal IP addresses over UDP; other URLs are skipped.
+    public init(
+        role: ICERole, local: ICECredentials = .random(), tieBreaker: UInt64 = .random(in: .min ... .max), timing: Timing = Timing(),
+        servers: [ICEServer] = [], policy: ICETransportPolicy = .all
+    ) {
         self.role = role
         self.local = local
         self.tieBreaker = tieBreaker
         self.timing = timing
+        self.policy = policy
+        var stun: [TransportAddress] = [], turn: [TURNServer] = []
+        for server in servers {
+            for url in server.urls {
+                guard let parsed = try? ICEServerURL(parsing: url), let address = parsed.address else { continue }
+                switch parsed.scheme {
+                case .stun:
+                    if !stun.contains(address) { stun.append(address) }
+                case .turn:
+                    guard let username = server.username, let password = server.credential, !turn.contains(where: { $0.address == address }) else { continue }
+                    turn.append(TURNServer(address: address, username: username, password: password))
+                }
+            }
+        }
+        // A TURN server's Allocate response already says where it saw us.
+        stunServers = stun.filter { address in !turn.contains { $0.address == address } }
+        turnServers = turn
+        discovery = ServerReflexiveDiscovery(schedule: timing.stunRetransmit)
     }
 
     // MARK: Candidates and credentials
 
-    /// Registers a local candidate living on `socket`; returns it for signaling to the peer.
+    /// Registers a local candidate living on `socket` and, for a host candidate, starts gathering from
+    /// the configured servers through it. Returns the candidate; it is also announced as an event.
     @discardableResult
     public func addLocalCandidate(kind: ICECandidateKind, address: TransportAddress, socket: Int, now: Duration) -> ICELocalCandidate {
+        let candidate = makeLocalCandidate(kind: kind, address: address, socket: socket, foundation: "\(kind.rawValue)\(socket)")
+        add(candidate, now: now)
+        if kind == .host { gather(from: candidate, now: now) }
+        return candidate
+    }
+
+    private func makeLocalCandidate(kind: ICECandidateKind, address: TransportAddress, socket: Int, foundation: String, relatedAddress: TransportAddress? = nil) -> ICELocalCandidate {
         let preference = UInt32(65535 - min(localCandidates.count, 65535))
-        let candidate = ICELocalCandidate(
+        return ICELocalCandidate(
             candidate: ICECandidateAddress(
                 kind: kind, address: address, priority: ICECandidateAddress.priority(kind: kind, localPreference: preference),
-                foundation: "\(kind.rawValue)\(socket)"),
+                foundation: foundation, relatedAddress: relatedAddress),
             socket: socket)
+    }
+
+    private func add(_ candidate: ICELocalCandidate, now: Duration) {
         localCandidates.append(candidate)
+        if isSignaled(candidate.candidate.kind) { events.append(.localCandidate(candidate.candidate)) }
         for remote in remoteCandidates { addPair(local: candidate, remote: remote, now: now) }
-        return candidate
+        startChecking(now: now)
+    }
+
+    /// Which of our candidates the peer hears of.
+    private func isSignaled(_ kind: ICECandidateKind) -> Bool {
+        policy == .all || kind == .relay
+    }
+
+    /// Which of our candidates are checked. A server-reflexive candidate sends from its base, so its
+    /// pairs would duplicate the host candidate's (RFC 8445 §6.1.2.4).
+    private func isPaired(_ kind: ICECandidateKind) -> Bool {
+        policy == .relay ? kind == .relay : kind != .serverReflexive
+    }
+
+    private func hostCandidate(on socket: Int) -> ICELocalCandidate? {
+        localCandidates.first { $0.socket == socket && $0.candidate.kind == .host }
+    }
+
+    // MARK: Gathering
+
+    private func gather(from host: ICELocalCandidate, now: Duration) {
+        let isIPv4 = host.candidate.address.ip.isIPv4
+        for server in turnServers where server.address.ip.isIPv4 == isIPv4 {
+            let client = TURNClient(server: server.address, username: server.username, password: server.password, timing: timing.turn, now: now)
+            for remote in remoteCandidates where remote.address.ip.isIPv4 == isIPv4 { client.createPermission(for: remote.address, now: now) }
+            relays.append(Relay(socket: host.socket, client: client))
+        }
+        if policy == .all {
+            for server in stunServers where server.ip.isIPv4 == isIPv4 { discovery.start(socket: host.socket, server: server, now: now) }
+        }
+        flushServers(now: now)
+        failIfNoRelayCanExist()
+    }
+
+    private func addServerReflexive(_ mapped: TransportAddress, socket: Int, now: Duration) {
+        guard policy == .all, let host = hostCandidate(on: socket), mapped != host.candidate.address,
+            !localCandidates.contains(where: { $0.candidate.address == mapped })
+        else { return }
+        add(makeLocalCandidate(kind: .serverReflexive, address: mapped, socket: socket, foundation: "srflx\(socket)", relatedAddress: host.candidate.address), now: now)
+    }
+
+    /// Moves what the servers' clients produced into our transmits and acts on their events.
+    private func flushServers(now: Duration) {
+        for index in relays.indices {
+            while let event = relays[index].client.pollEvent() {
+                switch event {
+                case .allocated(let relayed, let mapped):
+                    if let mapped { addServerReflexive(mapped, socket: relays[index].socket, now: now) }
+                    let candidate = makeLocalCandidate(
+                        kind: .relay, address: relayed, socket: relays[index].socket, foundation: "relay\(index)", relatedAddress: mapped)
+                    relays[index].candidate = candidate
+                    add(candidate, now: now)
+                case .failed:
+                    failIfNoRelayCanExist()
+                }
+            }
+        }
+        drainServerTransmits()
+    }
+
+    private func drainServerTransmits() {
+        while let transmit = discovery.pollTransmit() { transmits.append(transmit) }
+        for relay in relays {
+            while let bytes = relay.client.pollTransmit() {
+                transmits.append(ICETransmit(socket: relay.socket, destination: relay.client.server, payload: bytes))
+            }
+        }
+    }
+
+    /// Under the relay policy, once every allocation has failed (or none can be made) nothing can ever
+    /// connect: say so now rather than wait for a checking timeout that never starts.
+    private func failIfNoRelayCanExist() {
+        guard policy == .relay, state != .closed, state != .failed, localCandidates.contains(where: { $0.candidate.kind == .host }),
+            !relays.contains(where: { $0.client.isAllocated || $0.client.state == .allocating })
+        else { return }
+        setState(.failed)
+    }
+
+    private func relay(for local: ICELocalCandidate) -> Relay? {
+        relays.first { $0.candidate == local }
     }
 
     public func setRemoteCredentials(_ credentials: ICECredentials, now: Duration) {
@@ -122,16 +264,21 @@ public final class ICEAgent {
         startChecking(now: now)
     }
 
-    /// Adds a trickled remote candidate (IPv4/IPv6 UDP only; the caller resolves nothing).
+    /// Adds a trickled remote candidate (IPv4/IPv6 UDP only; the caller resolves nothing). Each
+    /// allocation gets a permission for its address, so the peer's checks can reach our relay.
     public func addRemoteCandidate(_ candidate: ICECandidateAddress, now: Duration) {
         guard !remoteCandidates.contains(where: { $0.address == candidate.address }) else { return }
         remoteCandidates.append(candidate)
+        for relay in relays where relay.client.server.ip.isIPv4 == candidate.address.ip.isIPv4 {
+            relay.client.createPermission(for: candidate.address, now: now)
+        }
         for local in localCandidates { addPair(local: local, remote: candidate, now: now) }
         startChecking(now: now)
+        flushServers(now: now)
     }
 
     private func addPair(local: ICELocalCandidate, remote: ICECandidateAddress, now: Duration) {
-        guard local.candidate.address.ip.isIPv4 == remote.address.ip.isIPv4 else { return }
+        guard isPaired(local.candidate.kind), local.candidate.address.ip.isIPv4 == remote.address.ip.isIPv4 else { return }
         let pair = ICECandidatePair(local: local, remote: remote)
         if pairs[pair.key] == nil { pairs[pair.key] = pair }
     }
@@ -154,9 +301,14 @@ public final class ICEAgent {
     }
 
     /// Wraps application data (DTLS records) for the selected pair; nil until a pair is selected.
+    /// Through a relay it is a ChannelData message (or a Send indication) for the TURN server.
     public func send(_ payload: [UInt8]) -> ICETransmit? {
         guard let key = selected, let pair = pairs[key], state == .connected || state == .disconnected else { return nil }
-        return ICETransmit(socket: pair.local.socket, destination: pair.remote.address, payload: payload)
+        guard pair.local.candidate.kind == .relay else {
+            return ICETransmit(socket: pair.local.socket, destination: pair.remote.address, payload: payload)
+        }
+        guard let relay = relay(for: pair.local), let bytes = relay.client.encapsulate(payload, for: pair.remote.address) else { return nil }
+        return ICETransmit(socket: relay.socket, destination: relay.client.server, payload: bytes)
     }
 
     public var selectedPair: (local: ICELocalCandidate, remote: ICECandidateAddress)? {
@@ -170,7 +322,10 @@ public final class ICEAgent {
             guard let time else { return }
             soonest = min(soonest ?? time, time)
         }
+        guard state != .closed && state != .failed else { return nil }
         for transaction in transactions.values { consider(transaction.deadline) }
+        consider(discovery.deadline)
+        for relay in relays { consider(relay.client.deadline) }
         if state == .checking {
             if !triggered.isEmpty || pairs.values.contains(where: { $0.state == .waiting }) { consider(nextCheckAt) }
             if role == .controlling, !nominationSent, let first = firstSuccessAt { consider(first + timing.nominationDelay) }
@@ -183,9 +338,13 @@ public final class ICEAgent {
         return soonest
     }
 
+    /// Stops checking and deletes our allocations (their last transmits are queued).
     public func close() {
         transactions.removeAll()
         triggered.removeAll()
+        discovery.cancel()
+        for relay in relays { relay.client.close() }
+        drainServerTransmits()
         setState(.closed)
     }
 
@@ -193,6 +352,9 @@ public final class ICEAgent {
 
     public func handleTimeout(now: Duration) {
         guard state != .closed && state != .failed else { return }
+        defer { flushServers(now: now) }
+        discovery.handleTimeout(now: now)
+        for relay in relays { relay.client.handleTimeout(now: now) }
         retransmit(now: now)
         if state == .checking {
             if now >= nextCheckAt { sendNextCheck(now: now) }
@@ -216,9 +378,7 @@ public final class ICEAgent {
             transaction.interval = min(transaction.interval * 2, .seconds(2))
             transaction.deadline = now + transaction.interval
             transactions[id] = transaction
-            if let pair = pairs[transaction.pair] {
-                transmits.append(ICETransmit(socket: pair.local.socket, destination: pair.remote.address, payload: transaction.request))
-            }
+            if let pair = pairs[transaction.pair] { transmit(transaction.request, from: pair.local, to: pair.remote.address, now: now) }
         }
     }
 
@@ -272,22 +432,49 @@ public final class ICEAgent {
         transactions[request.transactionID] = Transaction(
             pair: key, request: bytes, deadline: now + timing.initialRetransmit, interval: timing.initialRetransmit, retransmits: 0,
             nominating: nominating, consent: consent)
-        transmits.append(ICETransmit(socket: pair.local.socket, destination: pair.remote.address, payload: bytes))
+        transmit(bytes, from: pair.local, to: pair.remote.address, now: now)
+    }
+
+    /// Sends from a local candidate: straight out of its socket, or through its allocation.
+    private func transmit(_ payload: [UInt8], from local: ICELocalCandidate, to destination: TransportAddress, now: Duration) {
+        if local.candidate.kind == .relay {
+            relay(for: local)?.client.send(payload, to: destination, now: now)
+        } else {
+            transmits.append(ICETransmit(socket: local.socket, destination: destination, payload: payload))
+        }
     }
 
     // MARK: Input
 
     /// Feeds one datagram received on `socket` from `source`. Returns it when it is application data
-    /// (not STUN) for the layer above; STUN is consumed here.
+    /// (not STUN) for the layer above; STUN and TURN are consumed here, and what a peer sent through
+    /// one of our allocations is handled as if it had arrived at the relay candidate.
     public func receive(_ datagram: [UInt8], from source: TransportAddress, socket: Int, now: Duration) -> [UInt8]? {
+        defer { flushServers(now: now) }
+        if let relay = relays.first(where: { $0.socket == socket && $0.client.server == source }) {
+            guard let (peer, payload) = relay.client.receive(datagram, now: now), let local = relay.candidate else { return nil }
+            return receive(payload, from: peer, at: local, now: now)
+        }
+        guard let host = hostCandidate(on: socket) else { return nil }
+        return receive(datagram, from: source, at: host, now: now)
+    }
+
+    private func receive(_ datagram: [UInt8], from source: TransportAddress, at local: ICELocalCandidate, now: Duration) -> [UInt8]? {
         guard STUNMessage.looksLikeSTUN(datagram) else {
-            return state == .closed ? nil : datagram
+            // Under the relay policy our host candidates carry nothing but server traffic.
+            return state == .closed || !isPaired(local.candidate.kind) ? nil : datagram
         }
         guard let message = try? STUNMessage(parsing: datagram), message.method == .binding else { return nil }
         switch message.messageClass {
         case .request:
-            handleRequest(message, bytes: datagram, from: source, socket: socket, now: now)
+            guard isPaired(local.candidate.kind) else { return nil }
+            handleRequest(message, bytes: datagram, from: source, at: local, now: now)
         case .successResponse, .errorResponse:
+            if local.candidate.kind == .host {
+                let (consumed, discovered) = discovery.receive(message, from: source, socket: local.socket)
+                if let discovered { addServerReflexive(discovered.mapped, socket: discovered.socket, now: now) }
+                if consumed { return nil }
+            }
             handleResponse(message, bytes: datagram, from: source, now: now)
         case .indication:
             break
@@ -295,19 +482,18 @@ public final class ICEAgent {
         return nil
     }
 
-    private func handleRequest(_ request: STUNMessage, bytes: [UInt8], from source: TransportAddress, socket: Int, now: Duration) {
+    private func handleRequest(_ request: STUNMessage, bytes: [UInt8], from source: TransportAddress, at localCandidate: ICELocalCandidate, now: Duration) {
         // Only checks addressed to us and signed with our password count (RFC 8445 §7.3).
         guard let username = request.username, username.hasPrefix(local.ufrag + ":"),
             STUNMessage.verifyIntegrity(of: bytes, key: .shortTerm(password: local.password)) == .valid,
             STUNMessage.verifyFingerprint(of: bytes) == .valid
         else { return }
         if keepsRoleInConflict(with: request) {
-            respond(request.errorResponse(STUNErrorCode(code: 487, reason: "Role Conflict")), to: source, socket: socket)
+            respond(request.errorResponse(STUNErrorCode(code: 487, reason: "Role Conflict")), from: localCandidate, to: source, now: now)
             return
         }
-        respond(request.successResponse(attributes: [.xorMappedAddress(source)]), to: source, socket: socket)
+        respond(request.successResponse(attributes: [.xorMappedAddress(source)]), from: localCandidate, to: source, now: now)
 
-        guard let localCandidate = localCandidates.first(where: { $0.socket == socket }) else { return }
         if !remoteCandidates.contains(where: { $0.address == source }) {
             // A peer-reflexive candidate: the peer reached us from an address it never signaled.
             let candidate = ICECandidateAddress(
@@ -316,7 +502,7 @@ public final class ICEAgent {
             remoteCandidates.append(candidate)
         }
         let remoteCandidate = remoteCandidates.first { $0.address == source }!
-        let key = ICECandidatePair.Key(socket: socket, remote: source)
+        let key = ICECandidatePair.Key(local: localCandidate.candidate.address, remote: source)
         if pairs[key] == nil { pairs[key] = ICECandidatePair(local: localCandidate, remote: remoteCandidate) }
         if request.useCandidate, role == .controlled { pairs[key]?.nominated = true }
         if pairs[key]?.state == .succeeded {
@@ -341,9 +527,9 @@ public final class ICEAgent {
         return false
     }
 
-    private func respond(_ response: STUNMessage, to destination: TransportAddress, socket: Int) {
+    private func respond(_ response: STUNMessage, from candidate: ICELocalCandidate, to destination: TransportAddress, now: Duration) {
         guard let bytes = try? response.encoded(integrityKey: .shortTerm(password: local.password), fingerprint: true) else { return }
-        transmits.append(ICETransmit(socket: socket, destination: destination, payload: bytes))
+        transmit(bytes, from: candidate, to: destination, now: now)
     }
 
     private func handleResponse(_ response: STUNMessage, bytes: [UInt8], from source: TransportAddress, now: Duration) {
@@ -379,6 +565,8 @@ public final class ICEAgent {
         selected = key
         lastConsentAt = now
         nextConsentAt = now + timing.consentInterval
+        // Data through a relay goes in ChannelData, 4 bytes of overhead instead of a Send indication's 36.
+        if pair.local.candidate.kind == .relay { relay(for: pair.local)?.client.bindChannel(to: pair.remote.address, now: now) }
         events.append(.selectedPair(local: pair.local, remote: pair.remote))
         setState(.connected)
     }
@@ -392,5 +580,5 @@ public final class ICEAgent {
 
 extension ICEAgent {
     /// Our candidates as the peer should hear of them.
-    public var localCandidatesForSignaling: [ICECandidateAddress] { localCandidates.map(\.candidate) }
+    public var localCandidatesForSignaling: [ICECandidateAddress] { localCandidates.map(\.candidate).filter { isSignaled($0.kind) } }
 }

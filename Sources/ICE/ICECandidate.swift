@@ -24,12 +24,16 @@ public struct ICECandidateAddress: Sendable, Hashable {
     public var address: TransportAddress
     public var priority: UInt32
     public var foundation: String
+    /// For server-reflexive candidates their base, for relay candidates the server-reflexive address
+    /// (SDP's `raddr`/`rport`); informational only.
+    public var relatedAddress: TransportAddress?
 
-    public init(kind: ICECandidateKind, address: TransportAddress, priority: UInt32, foundation: String) {
+    public init(kind: ICECandidateKind, address: TransportAddress, priority: UInt32, foundation: String, relatedAddress: TransportAddress? = nil) {
         self.kind = kind
         self.address = address
         self.priority = priority
         self.foundation = foundation
+        self.relatedAddress = relatedAddress
     }
 
     /// RFC 8445 §5.1.2.1 with component 1; `localPreference` orders several addresses of one type.

@@ -18,10 +18,11 @@ struct ICECandidatePair: Sendable, Hashable {
         return (1 << 32) * min(g, d) + 2 * max(g, d) + (g > d ? 1 : 0)
     }
 
-    var key: Key { Key(socket: local.socket, remote: remote.address) }
+    var key: Key { Key(local: local.candidate.address, remote: remote.address) }
 
+    /// A host candidate's address names its socket, a relay candidate's its allocation.
     struct Key: Hashable, Sendable {
-        let socket: Int
+        let local: TransportAddress
         let remote: TransportAddress
     }
 }

@@ -47,6 +47,9 @@ public final class PeerConnection {
         /// Largest message we accept, advertised as `a=max-message-size`.
         public var maxMessageSize = 4 << 20
         public var iceTiming = ICEAgent.Timing()
+        /// STUN and TURN servers (`GET /api/config`'s `iceServers`); only literal IP addresses are used.
+        public var iceServers: [ICEServer] = []
+        public var iceTransportPolicy = ICETransportPolicy.all
 
         public init(dtls: DTLSContext) {
             self.dtls = dtls
@@ -147,28 +150,30 @@ public final class PeerConnection {
             now: now)
     }
 
-    /// Registers a UDP socket as a host candidate; the candidate is announced as an event.
+    /// Registers a UDP socket as a host candidate; the candidates it yields (host, and server-reflexive
+    /// and relay ones gathered through it) are announced as events, as the transport policy allows.
     public func addLocalSocket(_ socket: Int, address: TransportAddress, now: Duration) {
         localSockets.append((socket, address))
-        if let ice { announce(ice.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)) }
+        ice?.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)
+        pumpICE()
     }
 
     private func startICE(role: ICERole, now: Duration) {
         guard ice == nil else { return }
-        let agent = ICEAgent(role: role, local: localCredentials, timing: configuration.iceTiming)
+        let agent = ICEAgent(
+            role: role, local: localCredentials, timing: configuration.iceTiming, servers: configuration.iceServers,
+            policy: configuration.iceTransportPolicy)
         ice = agent
-        for (socket, address) in localSockets { announce(agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)) }
-    }
-
-    private func announce(_ local: ICELocalCandidate) {
-        events.append(.localCandidate(Self.sdpCandidate(local.candidate)))
+        for (socket, address) in localSockets { agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now) }
+        pumpICE()
     }
 
     /// How SDP writes one of our candidates.
     static func sdpCandidate(_ candidate: ICECandidateAddress) -> ICECandidate {
         ICECandidate(
             foundation: candidate.foundation, priority: candidate.priority, address: candidate.address.ip.description,
-            port: candidate.address.port, type: ICECandidate.CandidateType(rawValue: candidate.kind.rawValue) ?? .host, generation: 0)
+            port: candidate.address.port, type: ICECandidate.CandidateType(rawValue: candidate.kind.rawValue) ?? .host,
+            relatedAddress: candidate.relatedAddress?.ip.description, relatedPort: candidate.relatedAddress?.port, generation: 0)
     }
 
     private func localDescription(setup: DTLSSetupRole) -> SessionDescription {
@@ -266,6 +271,7 @@ public final class PeerConnection {
         dtls?.close()
         pumpDTLS()
         ice?.close()
+        pumpICE()
         setState(.closed)
     }
 
@@ -285,6 +291,8 @@ public final class PeerConnection {
                 if state == .connected { setState(.disconnected) }
             case .stateChanged(.failed):
                 setState(.failed)
+            case .localCandidate(let candidate):
+                events.append(.localCandidate(Self.sdpCandidate(candidate)))
             case .stateChanged, .selectedPair:
                 break
             }

@@ -2,45 +2,6 @@ import ICE
 import STUN
 import Testing
 
-/// Agents on a simulated network: datagrams go to whichever agent owns the destination address,
-/// unless the path is cut. Time is virtual.
-final class SimulatedNetwork {
-    var now: Duration = .zero
-    var agents: [(agent: ICEAgent, addresses: [TransportAddress])] = []
-    var cut = false
-    var received: [Int: [[UInt8]]] = [:]
-
-    func add(_ agent: ICEAgent, hosts: [TransportAddress]) -> Int {
-        for (socket, address) in hosts.enumerated() { agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now) }
-        agents.append((agent, hosts))
-        return agents.count - 1
-    }
-
-    /// Runs until `done` or `limit` of virtual time passes, stepping to each agent's next deadline.
-    func run(for limit: Duration, until done: () -> Bool = { false }) {
-        let end = now + limit
-        while now < end && !done() {
-            var moved = false
-            for (index, entry) in agents.enumerated() {
-                while let transmit = entry.agent.pollTransmit() {
-                    moved = true
-                    guard !cut, let target = agents.firstIndex(where: { $0.addresses.contains(transmit.destination) }) else { continue }
-                    let source = entry.addresses[transmit.socket]
-                    let socket = agents[target].addresses.firstIndex(of: transmit.destination)!
-                    if let data = agents[target].agent.receive(transmit.payload, from: source, socket: socket, now: now) {
-                        received[target, default: []].append(data)
-                    }
-                }
-                _ = index
-            }
-            if moved { continue }
-            let next = agents.compactMap { $0.agent.deadline }.min() ?? end
-            now = min(max(next, now + .milliseconds(1)), end)
-            for entry in agents where (entry.agent.deadline ?? end) <= now { entry.agent.handleTimeout(now: now) }
-        }
-    }
-}
-
 func address(_ text: String) -> TransportAddress { TransportAddress(text)! }
 
 @Suite struct ICEAgentTests {

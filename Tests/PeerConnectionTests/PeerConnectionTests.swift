@@ -1,5 +1,6 @@
 import DTLS
 import DataChannel
+import ICE
 import RTCTestSupport
 import PeerConnection
 import SDP
@@ -99,6 +100,35 @@ final class PeerPair {
         try await pair.pump { $0.answerer.state == .failed }
         #expect(PeerPair.opened(pair.answererEvents) == nil)
         #expect(pair.answerer.state == .failed)
+    }
+
+    @Test func relayOnlyNeverRevealsHostsAndFailsWithoutItsTURNServer() throws {
+        var configuration = PeerConnection.Configuration(dtls: try DTLSContext())
+        configuration.iceServers = [ICEServer(urls: ["turn:192.0.2.10:3478?transport=udp"], username: "u", credential: "p")]
+        configuration.iceTransportPolicy = .relay
+        let connection = PeerConnection(configuration: configuration)
+        connection.addLocalSocket(0, address: TransportAddress("127.0.0.1:40003")!, now: .zero)
+        let offer = connection.createOffer(now: .zero).serialized()
+        #expect(!offer.contains("a=candidate"))
+        // Nobody answers the Allocate requests: virtual time runs to the TURN client's give-up.
+        var now = Duration.zero
+        var events: [PeerConnectionEvent] = []
+        var allocateRequests = 0
+        while connection.state != .failed, now < .seconds(60) {
+            while let transmit = connection.pollTransmit() {
+                #expect(transmit.destination == TransportAddress("192.0.2.10:3478")!)
+                allocateRequests += 1
+            }
+            while let event = connection.pollEvent() { events.append(event) }
+            guard let deadline = connection.deadline else { break }
+            now = max(now, deadline)
+            connection.handleTimeout(now: now)
+        }
+        while let event = connection.pollEvent() { events.append(event) }
+        #expect(connection.state == .failed)
+        #expect(now <= .seconds(10))
+        #expect(allocateRequests == 6)
+        #expect(events == [.stateChanged(.failed)])
     }
 
     @Test func rejectsDescriptionsWithoutADataChannel() throws {
