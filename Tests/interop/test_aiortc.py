@@ -28,11 +28,13 @@ class SwiftPeer:
             loop.call_soon_threadsafe(self.queue.put_nowait, json.loads(line))
 
     @classmethod
-    async def start(cls):
+    async def start(cls, env=None):
+        """`env` adds to the environment (ICE_SERVERS, ICE_TRANSPORT_POLICY, PEER_ECHO)."""
         peer = cls.__new__(cls)
         peer.loop = asyncio.get_running_loop()
         peer.process = subprocess.Popen(
-            [str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+            [str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+            env={**os.environ, **(env or {})},
         )
         peer.queue = asyncio.Queue()
         peer.loop.run_in_executor(None, peer._read)

@@ -1,12 +1,17 @@
 import DTLS
 import DataChannel
 import Foundation
+import ICE
 import PeerConnection
 import RTCTransport
 import SDP
 
 /// A WebRTC data-channel peer driven over stdin/stdout JSON lines, so interop tests in Python can pit
 /// our stack against aiortc or Chromium. Every received message is echoed back on the same channel.
+///
+/// Environment: `PEER_HOST` (the address to bind, 127.0.0.1 by default), `ICE_SERVERS` (the registry's
+/// `/api/config` JSON, `{"iceServers":[...]}`), `ICE_TRANSPORT_POLICY` (`all` or `relay`) and
+/// `PEER_ECHO=0` to stop echoing (when two of these peers talk to each other).
 ///
 /// In:  {"type":"make_offer"} | {"type":"offer"|"answer","sdp"} | {"type":"candidate","candidate"}
 ///      {"type":"send","text"} | {"type":"send","binary":"<base64>"} | {"type":"close"}
@@ -15,8 +20,18 @@ import SDP
 @main
 struct InteropPeer {
     static func main() async throws {
-        let driver = PeerConnectionDriver(configuration: .init(dtls: try DTLSContext()))
-        _ = try await driver.bind(host: ProcessInfo.processInfo.environment["PEER_HOST"] ?? "127.0.0.1")
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = PeerConnection.Configuration(dtls: try DTLSContext())
+        if let json = environment["ICE_SERVERS"] {
+            configuration.iceServers = try JSONDecoder().decode(ICEConfig.self, from: Data(json.utf8)).iceServers
+        }
+        if let policy = environment["ICE_TRANSPORT_POLICY"] {
+            guard let parsed = ICETransportPolicy(rawValue: policy) else { throw PeerConnectionError.wrongState("ICE_TRANSPORT_POLICY must be all or relay") }
+            configuration.iceTransportPolicy = parsed
+        }
+        let echoes = environment["PEER_ECHO"] != "0"
+        let driver = PeerConnectionDriver(configuration: configuration)
+        _ = try await driver.bind(host: environment["PEER_HOST"] ?? "127.0.0.1")
         let channel = ChannelBox()
 
         // Detached: the main actor spends its time blocked in readLine().
@@ -33,7 +48,7 @@ struct InteropPeer {
                     case .text(let text): emit(["type": "message", "text": text])
                     case .binary(let bytes): emit(["type": "message", "binary": Data(bytes).base64EncodedString()])
                     }
-                    _ = try? await driver.withConnection { connection, _ in try connection.send(message, on: stream) }
+                    if echoes { _ = try? await driver.withConnection { connection, _ in try connection.send(message, on: stream) } }
                 case .channelClosed: emit(["type": "closed"])
                 case .bufferedAmountLow: break
                 }
@@ -91,6 +106,11 @@ struct InteropPeer {
         let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
+}
+
+/// The shape of the registry's `GET /api/config`.
+struct ICEConfig: Decodable {
+    let iceServers: [ICEServer]
 }
 
 actor ChannelBox {

@@ -1,0 +1,225 @@
+"""TURN: our stack with the `relay` policy through a real coturn (Debian) on 127.0.0.1, inside the private
+network namespace run.sh creates. coturn uses `use-auth-secret`, the registry's time-limited credentials."""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+from test_aiortc import TIMEOUT, SwiftPeer
+
+SECRET = "interop-static-auth-secret"
+REALM = "chatixia.test"
+RELAY_PORTS = range(50000, 50200)
+SIZES = [0, 1, 1200, 16_000, 65_536, 256 * 1024]
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Coturn:
+    def __init__(self, port, log):
+        self.port = port
+        self.log = log
+
+    def ice_servers(self, peer, secret=SECRET, port=None):
+        """The registry's /api/config body for `peer`: username "<expiry>:<peer>", password
+        base64(HMAC-SHA1(secret, username))."""
+        username = f"{int(time.time()) + 3600}:{peer}"
+        credential = base64.b64encode(hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()).decode()
+        url = f"turn:127.0.0.1:{port or self.port}?transport=udp"
+        return json.dumps({"iceServers": [{"urls": [url], "username": username, "credential": credential}]})
+
+    def text(self):
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def coturn(tmp_path):
+    turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
+    port = free_udp_port()
+    log = tmp_path / "turnserver.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [turnserver, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
+             f"--min-port={RELAY_PORTS.start}", f"--max-port={RELAY_PORTS.stop - 1}",
+             "--use-auth-secret", f"--static-auth-secret={SECRET}", f"--realm={REALM}",
+             # Our peers and their relayed addresses are all on loopback, which coturn refuses by default.
+             "--allow-loopback-peers",
+             "--no-cli", "--no-tls", "--no-dtls", "--no-tcp", "--no-tcp-relay",
+             f"--userdb={tmp_path / 'turndb'}", f"--pidfile={tmp_path / 'turnserver.pid'}",
+             "--log-file=stdout", "--simple-log", "--verbose"],
+            stdout=out, stderr=subprocess.STDOUT)
+    server = Coturn(port, log)
+    deadline = time.monotonic() + 10
+    while f"UDP listener opened on: 127.0.0.1:{port}" not in server.text():
+        assert process.poll() is None, f"turnserver exited:\n{server.text()}"
+        assert time.monotonic() < deadline, f"turnserver did not start:\n{server.text()}"
+        time.sleep(0.05)
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def assert_relayed(candidate):
+    """A candidate of ours must be a relayed address that coturn handed out."""
+    fields = candidate.split()
+    assert fields[fields.index("typ") + 1] == "relay", candidate
+    assert fields[4] == "127.0.0.1" and int(fields[5]) in RELAY_PORTS, candidate
+
+
+class Link:
+    """Two Swift peers: candidates are passed across as they come, everything else is queued per peer."""
+
+    def __init__(self, a, b):
+        self.peers = {a: asyncio.Queue(), b: asyncio.Queue()}
+        self.candidates = {a: [], b: []}
+        self.tasks = [asyncio.create_task(self._forward(a, b)), asyncio.create_task(self._forward(b, a))]
+
+    async def _forward(self, source, target):
+        while True:
+            message = await source.queue.get()
+            if message["type"] == "candidate":
+                self.candidates[source].append(message["candidate"])
+                target.send(type="candidate", candidate=message["candidate"])
+            else:
+                await self.peers[source].put(message)
+
+    async def next(self, peer, type_, timeout=TIMEOUT):
+        while True:
+            message = await asyncio.wait_for(self.peers[peer].get(), timeout)
+            if message["type"] == "error":
+                raise AssertionError(f"swift peer error: {message['error']}")
+            if message["type"] == type_:
+                return message
+
+    def close(self):
+        for task in self.tasks:
+            task.cancel()
+
+
+async def final_state(peer, timeout=TIMEOUT):
+    """The first `connected` or `failed` state the peer reports."""
+    while True:
+        message = await peer.next("state", timeout)
+        if message["state"] in ("connected", "failed"):
+            return message["state"]
+
+
+@pytest.mark.asyncio
+async def test_two_relay_only_peers_talk_through_coturn(coturn):
+    a = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-a"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
+    b = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-b"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
+    link = Link(a, b)
+    try:
+        a.send(type="make_offer")
+        offer = await link.next(a, "offer")
+        # The relay policy never reveals a host address, not even in the description.
+        assert "typ host" not in offer["sdp"]
+        b.send(type="offer", sdp=offer["sdp"])
+        answer = await link.next(b, "answer")
+        assert "typ host" not in answer["sdp"]
+        a.send(type="answer", sdp=answer["sdp"])
+        assert (await link.next(a, "open"))["label"] == "mesh"
+        assert (await link.next(b, "open"))["label"] == "mesh"
+
+        for size in SIZES:
+            text = "t" * size
+            a.send(type="send", text=text)
+            assert (await link.next(b, "message"))["text"] == text
+            data = bytes((i * 13) % 256 for i in range(size))
+            b.send(type="send", binary=base64.b64encode(data).decode())
+            assert base64.b64decode((await link.next(a, "message"))["binary"]) == data
+
+        for peer in (a, b):
+            assert link.candidates[peer], "no candidate was announced"
+            for candidate in link.candidates[peer]:
+                assert_relayed(candidate)
+        log = coturn.text()
+        assert "CHANNEL_BIND processed, success" in log
+        assert "CREATE_PERMISSION processed, success" in log
+    finally:
+        link.close()
+        a.close()
+        b.close()
+    # Closing deletes both allocations (a Refresh with lifetime 0) instead of leaving them to expire.
+    deadline = time.monotonic() + 5
+    while len(re.findall(r"REFRESH processed, success", coturn.text())) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert len(re.findall(r"REFRESH processed, success", coturn.text())) >= 2, coturn.text()
+
+
+@pytest.mark.asyncio
+async def test_relay_only_swift_offers_aiortc_answers(coturn):
+    peer = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-swift"), "ICE_TRANSPORT_POLICY": "relay"})
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    channels: asyncio.Queue = asyncio.Queue()
+    pc.on("datachannel", lambda channel: channels.put_nowait(channel))
+    try:
+        peer.send(type="make_offer")
+        # Our relayed candidate trickles once the allocation exists, before or after the offer line.
+        offer = candidate = None
+        while offer is None or candidate is None:
+            message = await asyncio.wait_for(peer.queue.get(), TIMEOUT)
+            assert message["type"] != "error", message
+            if message["type"] == "offer":
+                offer = message
+            elif message["type"] == "candidate":
+                candidate = message["candidate"]
+        assert_relayed(candidate)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        relayed = candidate_from_sdp(candidate.split(":", 1)[1])
+        relayed.sdpMid = "0"
+        await pc.addIceCandidate(relayed)
+        await pc.setLocalDescription(await pc.createAnswer())
+        peer.send(type="answer", sdp=pc.localDescription.sdp)
+        channel = await asyncio.wait_for(channels.get(), TIMEOUT)
+        await peer.next("open")
+        received: asyncio.Queue = asyncio.Queue()
+        channel.on("message", lambda message: received.put_nowait(message))
+        for size in (0, 1200, 65_536):
+            channel.send("r" * size)
+            assert await asyncio.wait_for(received.get(), TIMEOUT) == "r" * size
+        assert "CHANNEL_BIND processed, success" in coturn.text()
+    finally:
+        await pc.close()
+        peer.close()
+
+
+@pytest.mark.asyncio
+async def test_wrong_turn_credentials_fail_the_connection(coturn):
+    peer = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-x", secret="not-the-secret"), "ICE_TRANSPORT_POLICY": "relay"})
+    try:
+        peer.send(type="make_offer")
+        assert await final_state(peer) == "failed"
+    finally:
+        peer.close()
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_turn_server_fails_within_seconds(coturn):
+    silent = free_udp_port()
+    peer = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-y", port=silent), "ICE_TRANSPORT_POLICY": "relay"})
+    try:
+        started = time.monotonic()
+        peer.send(type="make_offer")
+        assert await final_state(peer, timeout=15) == "failed"
+        assert time.monotonic() - started < 12
+    finally:
+        peer.close()
