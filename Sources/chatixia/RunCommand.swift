@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             })
         } catch {
-            logger.error("\(error)")
+            if format == .json { logger.error("\(error)") }
             printError("\(error)")
             throw ExitCode(1)
         }

@@ -31,8 +31,14 @@ extension AgentRuntime {
     func answer(_ message: MeshMessage, from peer: String) async {
         switch message.type {
         case MeshMessageType.taskRequest:
+            // `skill` in a task_request routes the request; it is not an argument of the skill.
             let skill = message.payload["skill"]?.stringValue ?? ""
-            let reply = await outcome(of: { try await perform(skill: skill, payload: message.payload, from: message.sourceAgent) })
+            var arguments = message.payload
+            if case .object(var fields) = arguments {
+                fields["skill"] = nil
+                arguments = .object(fields)
+            }
+            let reply = await outcome(of: { [arguments] in try await perform(skill: skill, payload: arguments, from: message.sourceAgent) })
             logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(message.sourceAgent)", "skill": "\(skill)"])
             if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply), to: peer) }
         case MeshMessageType.agentPrompt:

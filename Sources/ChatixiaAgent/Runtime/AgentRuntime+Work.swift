@@ -10,7 +10,6 @@ extension AgentRuntime {
         case .string(let text): arguments = ["message": .string(text)]
         default: arguments = [:]
         }
-        arguments["skill"] = nil
         guard skill.isEmpty else { return try await skills.invoke(skill, arguments: arguments) }
 
         let message = arguments["message"]?.stringValue ?? ""

@@ -28,6 +28,8 @@ enum ChildProcess {
             exit.yield(finished.terminationStatus)
             exit.finish()
         }
+        // A handler that exits without reading its input must not kill us with SIGPIPE when we write it.
+        signal(SIGPIPE, SIG_IGN)
         try process.run()
         let pid = process.processIdentifier
 
