@@ -22,3 +22,6 @@ CHATIXIA_BIN_DIR="$BIN_DIR" Tests/interop/run.sh
 
 say "running sidecar integration tests (real registry, sidecars and the original Python client) in a private network namespace"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/sidecar/run.sh
+
+say "running agent integration tests (chatixia run agents with real sidecars and a real registry) in a private network namespace"
+CHATIXIA_BIN_DIR="$BIN_DIR" Tests/agent/run.sh

@@ -1,0 +1,158 @@
+"""`chatixia run` agents as real processes, each with its own manifest directory, skill folder and sidecar,
+against the real registry from the sidecar tests' harness, plus a scripted OpenAI-compatible LLM server
+(the only stand-in: no provider can be reached from here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sidecar"))
+from processes import ADMIN_KEY, BIN_DIR, Registry, api_key, free_port, wait_until  # noqa: E402
+
+__all__ = ["ADMIN_KEY", "BIN_DIR", "Agent", "Registry", "ScriptedLLM", "api", "free_port", "run_task", "wait_until"]
+
+# Each skill folder answers "<agent>:<message>", so a result shows which agent ran it.
+ECHO_SKILL = {
+    "name": "echo",
+    "description": "Answers with the agent's name and the message",
+    "parameters": {"message": {"type": "string", "required": True}},
+}
+ECHO_HANDLER = "import os\n\ndef handle(message, **kwargs):\n    return f\"{os.environ['CHATIXIA_AGENT_ID']}:{message}\"\n"
+
+
+def api(registry: Registry, method: str, path: str, body=None, key: str = ADMIN_KEY, headers: dict | None = None):
+    """One registry call; returns (status, parsed JSON body)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(registry.url + path, data=data, method=method,
+                                     headers={"content-type": "application/json", **({"x-api-key": key} if key else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+class Agent:
+    """One `chatixia run` process. `peer` picks the registry key (and so the sidecar's peer id)."""
+
+    def __init__(self, registry: Registry, workdir: Path, name: str, *, peer: str | None, builtin: list[str] | None = None,
+                 extra_env: dict | None = None, manifest_extra: str = ""):
+        self.registry = registry
+        self.name = name
+        self.peer = peer
+        self.dir = workdir / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        skills = builtin or ["delegate", "list_agents", "find_agent", "mesh_send", "mesh_broadcast", "user_intervention"]
+        lines = [f"name: {name}", f"registry: {registry.url}", "provider: openai", "skills:", "  builtin:"]
+        lines += [f"    - {skill}" for skill in skills]
+        lines += ["  dirs: [./skills]"]
+        if peer:
+            lines += ["sidecar:", f"  api_key: {api_key(peer)}"]
+        self.manifest = self.dir / "agent.yaml"
+        self.manifest.write_text("\n".join(lines) + "\n" + manifest_extra)
+        (self.dir / "skills" / "echo").mkdir(parents=True, exist_ok=True)
+        (self.dir / "skills" / "echo" / "skill.json").write_text(json.dumps(ECHO_SKILL))
+        (self.dir / "skills" / "echo" / "handler.py").write_text(ECHO_HANDLER)
+        self.log_path = workdir / f"{name}.agent.log"
+        # The sockets live in the test's directory; XDG_RUNTIME_DIR keeps the default path there too.
+        inherited = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DEVICE_TOKEN", "OPENAI_API_KEY", "LLM_PROVIDER")}
+        self.env = {**inherited, "ICE_HOST_ADDRESSES": "127.0.0.1", "XDG_RUNTIME_DIR": str(workdir), "LOG_LEVEL": "info", **(extra_env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, wait_ready: bool = True) -> "Agent":
+        self.ready_seen = self.log().count(" ready ")
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([BIN_DIR / "chatixia", "run", str(self.manifest)], cwd=self.dir, env=self.env, stdout=log, stderr=log)
+        if wait_ready:
+            wait_until(lambda: self.log().count(" ready ") > self.ready_seen or self.process.poll() is not None, f"{self.name} to be ready", timeout=30)
+            assert self.process.poll() is None, f"{self.name} exited: {self.log()}"
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def sidecar_pids(self) -> list[int]:
+        if not self.process:
+            return []
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+    def sees_peers(self, *peers: str) -> bool:
+        log = self.log()
+        return all(f"peer connected  peer_id={peer}" in log for peer in peers)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                return None
+        return self.process.returncode if self.process else None
+
+
+class ScriptedLLM:
+    """An OpenAI-compatible chat-completions server: on a user prompt it asks for one `delegate` tool call
+    (to `delegate_to`, skill echo, with the prompt as message); once the tool result is in, it answers
+    "relayed <result>". Records every request body."""
+
+    def __init__(self, delegate_to: str):
+        self.delegate_to = delegate_to
+        self.requests: list[dict] = []
+        llm = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                llm.requests.append(body)
+                last = body["messages"][-1]
+                if last["role"] == "tool":
+                    message = {"role": "assistant", "content": f"relayed {last['content']}"}
+                else:
+                    arguments = json.dumps({"message": last["content"], "target_agent_id": llm.delegate_to, "skill": "echo"})
+                    message = {"role": "assistant", "content": None,
+                               "tool_calls": [{"id": f"call_{len(llm.requests)}", "type": "function", "function": {"name": "delegate", "arguments": arguments}}]}
+                reply = json.dumps({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def env(self) -> dict:
+        return {"OPENAI_API_KEY": "sk-scripted", "OPENAI_BASE_URL": f"http://127.0.0.1:{self.server.server_address[1]}/v1", "OPENAI_MODEL": "scripted"}
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def wait_for_task(registry: Registry, task_id: str, timeout: float = 30) -> dict:
+    def final():
+        status, task = api(registry, "GET", f"/api/hub/tasks/{task_id}")
+        return task if status == 200 and task["state"] in ("completed", "failed") else None
+    return wait_until(final, f"task {task_id} to finish", timeout=timeout)
+
+
+def run_task(registry: Registry, **task) -> dict:
+    """Submits a task as the hub would and waits for its outcome."""
+    status, body = api(registry, "POST", "/api/hub/tasks", task)
+    assert status == 200, body
+    return wait_for_task(registry, body["task_id"])
