@@ -55,9 +55,11 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         let line = Line(
-            time: Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)), level: event.level.rawValue, label: label,
+            time: Date().ISO8601Format(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)), level: event.level.rawValue, label: label,
             message: "\(event.message)", metadata: merged.isEmpty ? nil : merged.mapValues { "\($0)" })
-        guard let data = try? JSONEncoder().encode(line) else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        guard let data = try? encoder.encode(line) else { return }
         output.write(String(decoding: data, as: UTF8.self) + "\n")
     }
 }
