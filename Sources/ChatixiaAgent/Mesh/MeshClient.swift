@@ -107,7 +107,9 @@ public actor MeshClient {
         writer = nil
         for peer in peers { eventSink.yield(.peerDisconnected(peer)) }
         peers.removeAll()
-        for (id, pending) in pendingAcks { pending.timer.cancel(); pendingAcks[id] = nil; pending.continuation.resume(throwing: MeshClientError.connectionLost) }
+        // The sidecar drops what arrives while no agent is attached, so no reply can come for these any more.
+        for id in Array(pendingAcks.keys) { settleAck(id, with: .failure(MeshClientError.connectionLost)) }
+        for id in Array(pendingReplies.keys) { settleReply(id, with: MeshClientError.connectionLost) }
         eventSink.yield(.detached)
     }
 
