@@ -1,0 +1,142 @@
+"""Runs the WebRTC DataChannel benchmark: our stack (rtc-bench, release build), aiortc <-> aiortc in two
+processes, Chromium in-page (two RTCPeerConnections) and a raw UDP ping-pong floor, all on loopback in
+one run. Prints a table and writes it to docs/BENCHMARKS.md between the rtc-bench markers."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def run_json(command: list[str]) -> dict:
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def chromium_cpu_seconds() -> float:
+    """CPU seconds of every Chromium process (browser, renderer, network service...)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"chromium" not in cmdline.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+        except OSError:
+            continue
+    return total
+
+
+def chromium(megabytes: int, round_trips: int, messages: int) -> dict:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    # As in Tests/interop: root in a network namespace (no sandbox), loopback ICE allowed.
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-extensions", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--allow-loopback-in-peer-connection", "--use-fake-ui-for-media-stream"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    try:
+        driver.set_script_timeout(900)
+        driver.get((HERE / "chromium_bench.html").as_uri())
+        call = lambda expression, *args: driver.execute_async_script(  # noqa: E731
+            f"const done = arguments[arguments.length - 1]; {expression}.then(done, (e) => done({{error: String(e)}}));", *args)
+        setup = call("window.bench.setup(arguments[0])", 7)
+        rtt = call("window.bench.roundTrips(arguments[0])", round_trips)
+        bulk_bytes = megabytes << 20
+        cpu_before = chromium_cpu_seconds()
+        bulk_seconds = call("window.bench.stream(arguments[0], arguments[1])", 64 << 10, bulk_bytes)
+        cpu = chromium_cpu_seconds() - cpu_before
+        small_seconds = call("window.bench.stream(arguments[0], arguments[1])", 1000, 1000 * messages)
+        version = driver.capabilities.get("browserVersion", "?")
+    finally:
+        driver.quit()
+    return {
+        "stack": f"Chromium {version} in-page (two peer connections)",
+        "setup_ms": setup, "rtt_p50_us": rtt["p50"], "rtt_p99_us": rtt["p99"],
+        "bulk_mb_per_s": bulk_bytes / 1e6 / bulk_seconds, "messages_per_s": messages / small_seconds,
+        "cpu_s_per_100mb": cpu / (bulk_bytes / 1e8),
+    }
+
+
+def cell(value, digits=1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def table(results: list[dict], ratios: dict) -> str:
+    lines = ["| stack | setup (ms) | RTT p50 (µs) | RTT p99 (µs) | bulk 64 KiB (MB/s) | 1000 B msgs/s | CPU s / 100 MB |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['stack']} | {cell(r.get('setup_ms'))} | {cell(r.get('rtt_p50_us'), 0)} | {cell(r.get('rtt_p99_us'), 0)} | "
+                     f"{cell(r.get('bulk_mb_per_s'))} | {cell(r.get('messages_per_s'), 0)} | {cell(r.get('cpu_s_per_100mb'), 2)} |")
+    lines.append("")
+    lines.append("Ours against Chromium in the same run (targets from issue 3 in brackets): " + ", ".join(
+        f"{name} {value:.2f}× [{target}]" for name, (value, target) in ratios.items()))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--round-trips", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    sizes = [str(args.megabytes), str(args.round_trips), str(args.messages)]
+    bench = str(Path(args.bin_dir) / "rtc-bench")
+
+    print("measuring: raw UDP ping-pong", file=sys.stderr)
+    udp = run_json([bench, "udp", "--round-trips", str(args.round_trips)])
+    print("measuring: our stack (rtc-bench)", file=sys.stderr)
+    ours = run_json([bench, "ours", "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2]])
+    print("measuring: aiortc <-> aiortc", file=sys.stderr)
+    aiortc = run_json([sys.executable, str(HERE / "aiortc_pair.py"), *sizes])
+    print("measuring: Chromium in-page", file=sys.stderr)
+    chrome = chromium(args.megabytes, args.round_trips, args.messages)
+
+    ratios = {
+        "setup (Chromium/ours)": (chrome["setup_ms"] / ours["setup_ms"], "≥ 1"),
+        "RTT p50 (Chromium/ours)": (chrome["rtt_p50_us"] / ours["rtt_p50_us"], "≥ 2"),
+        "bulk (ours/Chromium)": (ours["bulk_mb_per_s"] / chrome["bulk_mb_per_s"], "≥ 3"),
+        "messages/s (ours/Chromium)": (ours["messages_per_s"] / chrome["messages_per_s"], "≥ 2.5"),
+    }
+    text = table([ours, chrome, aiortc, udp], ratios)
+    print(text)
+    if args.no_write:
+        return
+    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
+              f"loopback inside a private network namespace; {args.megabytes} MB bulk in 64 KiB messages, {args.round_trips} round trips "
+              f"of 1 KiB (after a tenth as warm-up), {args.messages:,} messages of 1000 B; setup is the median of 7 fresh connections "
+              "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; "
+              "aiortc runs one peer per process; CPU counts every process of the pair.")
+    section = f"<!-- rtc-bench:start -->\n## WebRTC DataChannel stack (bench/rtc)\n\n{header}\n\n{text}\n<!-- rtc-bench:end -->"
+    path = REPO / "docs" / "BENCHMARKS.md"
+    existing = path.read_text() if path.exists() else "# Benchmarks\n"
+    if "<!-- rtc-bench:start -->" in existing:
+        existing = re.sub(r"<!-- rtc-bench:start -->.*<!-- rtc-bench:end -->", lambda _: section, existing, flags=re.S)
+    else:
+        existing = existing.rstrip() + "\n\n" + section + "\n"
+    path.write_text(existing)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

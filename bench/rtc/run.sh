@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# WebRTC DataChannel benchmark: our stack beside aiortc, Chromium in-page and a raw UDP floor, in one run
+# on loopback inside a private network namespace. Builds rtc-bench in release, prints the table and
+# writes it to docs/BENCHMARKS.md.
+#
+#   bench/rtc/run.sh [--megabytes N] [--round-trips N] [--messages N] [--no-write]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+source scripts/lib.sh
+
+ensure_swift
+ensure_apt libssl-dev libusrsctp-dev python3-venv iproute2 util-linux chromium chromium-driver
+VENV="$REPO/.venv-interop"
+ensure_venv "$VENV" Tests/interop/requirements.txt "aiortc, selenium"
+say "building rtc-bench (release)"
+swift build -c release --product rtc-bench
+BIN_DIR="$(swift build -c release --show-bin-path)"
+export SE_OFFLINE=true
+say "measuring our stack, aiortc, Chromium and raw UDP on loopback in a private network namespace"
+exec unshare --net bash -c 'ip link set lo up && exec "$0" bench/rtc/bench.py --bin-dir "$1" "${@:2}"' "$VENV/bin/python" "$BIN_DIR" "$@"
