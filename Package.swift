@@ -84,10 +84,12 @@ let package = Package(
                 "MeshProtocol",
                 "RTCTransport",
                 "PeerConnection",
+                "ICE",
                 "DTLS",
                 "SDP",
                 "DataChannel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -147,7 +149,7 @@ let package = Package(
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
-            dependencies: ["Sidecar", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: ["Sidecar", "ICE", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

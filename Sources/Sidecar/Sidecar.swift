@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import ICE
 import Logging
 import NIOCore
 import NIOPosix
@@ -9,11 +10,28 @@ public enum Sidecar {
     /// Runs until SIGINT or SIGTERM, then closes every connection and removes the socket.
     /// Throws only for what retrying cannot fix: a refused credential or an unusable socket path.
     public static func run(configuration: SidecarConfiguration, environment: [String: String], logger: Logger) async throws {
-        let tokens = TokenClient(url: configuration.tokenURL, credential: configuration.credential)
-        let token = try await firstToken(from: tokens, logger: logger)
+        let registry = RegistryClient(tokenURL: configuration.tokenURL, credential: configuration.credential)
+        let token = try await firstToken(from: registry, logger: logger)
         let hosts = configuration.hostAddresses.isEmpty ? localAddresses() : configuration.hostAddresses
-        let signaling = SignalingClient(signalingURL: configuration.signalingURL, tokens: tokens, initialToken: token, logger: logger)
-        let mesh = Mesh(selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), hostAddresses: hosts, logger: logger)
+        let signaling = SignalingClient(signalingURL: configuration.signalingURL, registry: registry, initialToken: token, logger: logger)
+        let environmentTURN = configuration.environmentTURNServer(peerId: token.peerId)
+        // Fetched again whenever signaling (re)connects, so TURN credentials never go stale.
+        let iceServers: @Sendable () async -> [ICEServer] = {
+            var servers: [ICEServer] = []
+            do {
+                servers = try await registry.fetchICEServers(token: try await signaling.freshToken())
+            } catch {
+                logger.warning("cannot fetch ICE servers from the registry", metadata: ["error": "\(error)"])
+            }
+            if let environmentTURN = configuration.environmentTURNServer(peerId: token.peerId) { servers.append(environmentTURN) }
+            return servers
+        }
+        if configuration.transportPolicy == .relay && environmentTURN == nil {
+            logger.notice("relay-only: connections need a TURN server from the registry's /api/config")
+        }
+        let mesh = Mesh(
+            selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), hostAddresses: hosts,
+            policy: configuration.transportPolicy, iceServers: iceServers, logger: logger)
         let ipc = IPCServer(path: configuration.ipcSocket, token: configuration.ipcToken, handler: mesh, logger: logger)
         let usesDefaultSocket = environment["IPC_SOCKET"]?.isEmpty ?? true
         logger.notice("sidecar starting", metadata: ["peer_id": "\(token.peerId)", "hosts": "\(hosts.joined(separator: ","))", "ipc": "\(configuration.ipcSocket)"])
@@ -31,11 +49,11 @@ public enum Sidecar {
     }
 
     /// The first token decides who we are; an unreachable registry is waited for, a refusal is final.
-    private static func firstToken(from tokens: TokenClient, logger: Logger) async throws -> SignalingToken {
+    private static func firstToken(from registry: RegistryClient, logger: Logger) async throws -> SignalingToken {
         var backoff = Backoff()
         while true {
             do {
-                return try await tokens.fetch()
+                return try await registry.fetchToken()
             } catch let error as TokenError {
                 if case .rejected = error { throw error }
                 logger.warning("waiting for the registry", metadata: ["error": "\(error)"])

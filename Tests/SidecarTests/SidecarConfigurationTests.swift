@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+import ICE
 import Testing
 
 @testable import Sidecar
@@ -36,9 +39,30 @@ import Testing
         #expect(throws: expected) { try SidecarConfiguration.resolve(environment: environment, userID: 1) }
     }
 
-    @Test func relayOnlyIsRefusedUntilThereIsATURNClient() {
+    @Test func turnFromTheEnvironment() throws {
+        let fixed = try SidecarConfiguration.resolve(environment: [
+            "API_KEY": "k", "ICE_TRANSPORT_POLICY": "relay", "TURN_URL": "turn:127.0.0.1:3478?transport=udp",
+            "TURN_USERNAME": "user", "TURN_PASSWORD": "pass",
+        ], userID: 1)
+        #expect(fixed.transportPolicy == .relay)
+        #expect(fixed.environmentTURNServer(peerId: "p") == ICEServer(urls: ["turn:127.0.0.1:3478?transport=udp"], username: "user", credential: "pass"))
+
+        let shared = try SidecarConfiguration.resolve(environment: ["API_KEY": "k", "TURN_URL": "turn:10.0.0.1", "TURN_SECRET": "s3cret"], userID: 1)
+        let server = try #require(shared.environmentTURNServer(peerId: "sc-1", now: Date(timeIntervalSince1970: 1000)))
+        // coturn use-auth-secret: "<expiry>:<peer>" and base64(HMAC-SHA1(secret, username)).
+        #expect(server.username == "87400:sc-1")
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data("87400:sc-1".utf8), using: SymmetricKey(data: Data("s3cret".utf8)))
+        #expect(server.credential == Data(mac).base64EncodedString())
+
+        #expect(try SidecarConfiguration.resolve(environment: ["API_KEY": "k"], userID: 1).environmentTURNServer(peerId: "p") == nil)
+    }
+
+    @Test func aTURNURLNeedsCredentialsAndTheTURNScheme() {
         #expect(throws: SidecarConfigurationError.self) {
-            try SidecarConfiguration.resolve(environment: ["API_KEY": "k", "ICE_TRANSPORT_POLICY": "relay"], userID: 1)
+            try SidecarConfiguration.resolve(environment: ["API_KEY": "k", "TURN_URL": "turn:127.0.0.1"], userID: 1)
+        }
+        #expect(throws: SidecarConfigurationError.self) {
+            try SidecarConfiguration.resolve(environment: ["API_KEY": "k", "TURN_URL": "stun:127.0.0.1", "TURN_SECRET": "s"], userID: 1)
         }
     }
 }

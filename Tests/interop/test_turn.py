@@ -3,14 +3,11 @@ network namespace run.sh creates. coturn uses `use-auth-secret`, the registry's 
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
 import re
-import shutil
-import socket
-import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -18,63 +15,25 @@ from aiortc.sdp import candidate_from_sdp
 
 from test_aiortc import TIMEOUT, SwiftPeer
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
+from coturn import RELAY_PORTS, Coturn, free_udp_port  # noqa: E402
+
 SECRET = "interop-static-auth-secret"
-REALM = "chatixia.test"
-RELAY_PORTS = range(50000, 50200)
 SIZES = [0, 1, 1200, 16_000, 65_536, 256 * 1024]
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Coturn:
-    def __init__(self, port, log):
-        self.port = port
-        self.log = log
-
-    def ice_servers(self, peer, secret=SECRET, port=None):
-        """The registry's /api/config body for `peer`: username "<expiry>:<peer>", password
-        base64(HMAC-SHA1(secret, username))."""
-        username = f"{int(time.time()) + 3600}:{peer}"
-        credential = base64.b64encode(hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()).decode()
-        url = f"turn:127.0.0.1:{port or self.port}?transport=udp"
-        return json.dumps({"iceServers": [{"urls": [url], "username": username, "credential": credential}]})
-
-    def text(self):
-        return self.log.read_text(errors="replace")
+def ice_servers(server: Coturn, peer: str, secret: str | None = None, port: int | None = None) -> str:
+    """The registry's /api/config body for `peer`."""
+    username, credential = server.credentials(peer, secret)
+    url = f"turn:127.0.0.1:{port or server.port}?transport=udp"
+    return json.dumps({"iceServers": [{"urls": [url], "username": username, "credential": credential}]})
 
 
 @pytest.fixture
 def coturn(tmp_path):
-    turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
-    port = free_udp_port()
-    log = tmp_path / "turnserver.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [turnserver, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
-             f"--min-port={RELAY_PORTS.start}", f"--max-port={RELAY_PORTS.stop - 1}",
-             "--use-auth-secret", f"--static-auth-secret={SECRET}", f"--realm={REALM}",
-             # Our peers and their relayed addresses are all on loopback, which coturn refuses by default.
-             "--allow-loopback-peers",
-             "--no-cli", "--no-tls", "--no-dtls", "--no-tcp", "--no-tcp-relay",
-             f"--userdb={tmp_path / 'turndb'}", f"--pidfile={tmp_path / 'turnserver.pid'}",
-             "--log-file=stdout", "--simple-log", "--verbose"],
-            stdout=out, stderr=subprocess.STDOUT)
-    server = Coturn(port, log)
-    deadline = time.monotonic() + 10
-    while f"UDP listener opened on: 127.0.0.1:{port}" not in server.text():
-        assert process.poll() is None, f"turnserver exited:\n{server.text()}"
-        assert time.monotonic() < deadline, f"turnserver did not start:\n{server.text()}"
-        time.sleep(0.05)
+    server = Coturn(tmp_path, SECRET).start()
     yield server
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    server.stop()
 
 
 def assert_relayed(candidate):
@@ -124,8 +83,8 @@ async def final_state(peer, timeout=TIMEOUT):
 
 @pytest.mark.asyncio
 async def test_two_relay_only_peers_talk_through_coturn(coturn):
-    a = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-a"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
-    b = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-b"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
+    a = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-a"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
+    b = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-b"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
     link = Link(a, b)
     try:
         a.send(type="make_offer")
@@ -167,7 +126,7 @@ async def test_two_relay_only_peers_talk_through_coturn(coturn):
 
 @pytest.mark.asyncio
 async def test_relay_only_swift_offers_aiortc_answers(coturn):
-    peer = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-swift"), "ICE_TRANSPORT_POLICY": "relay"})
+    peer = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-swift"), "ICE_TRANSPORT_POLICY": "relay"})
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     channels: asyncio.Queue = asyncio.Queue()
     pc.on("datachannel", lambda channel: channels.put_nowait(channel))
@@ -204,7 +163,7 @@ async def test_relay_only_swift_offers_aiortc_answers(coturn):
 
 @pytest.mark.asyncio
 async def test_wrong_turn_credentials_fail_the_connection(coturn):
-    peer = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-x", secret="not-the-secret"), "ICE_TRANSPORT_POLICY": "relay"})
+    peer = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-x", secret="not-the-secret"), "ICE_TRANSPORT_POLICY": "relay"})
     try:
         peer.send(type="make_offer")
         assert await final_state(peer) == "failed"
@@ -215,7 +174,7 @@ async def test_wrong_turn_credentials_fail_the_connection(coturn):
 @pytest.mark.asyncio
 async def test_an_unreachable_turn_server_fails_within_seconds(coturn):
     silent = free_udp_port()
-    peer = await SwiftPeer.start({"ICE_SERVERS": coturn.ice_servers("peer-y", port=silent), "ICE_TRANSPORT_POLICY": "relay"})
+    peer = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-y", port=silent), "ICE_TRANSPORT_POLICY": "relay"})
     try:
         started = time.monotonic()
         peer.send(type="make_offer")

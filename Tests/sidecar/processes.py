@@ -43,8 +43,9 @@ def wait_until(condition, what: str, timeout: float = 15.0, interval: float = 0.
 class Registry:
     """A chatixia-registry with one agent key per test peer; restartable on the same port and secret."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, extra_env: dict | None = None):
         self.workdir = workdir
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.secret = secrets.token_hex(32)
         self.keys_file = workdir / "api_keys.json"
@@ -58,7 +59,7 @@ class Registry:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "SIGNALING_SECRET": self.secret, "STUN_URLS": "", "LOG_LEVEL": "warning"}
+        env = {**os.environ, "SIGNALING_SECRET": self.secret, "STUN_URLS": "", "LOG_LEVEL": "warning", **self.extra_env}
         log = open(self.workdir / "registry.log", "ab")
         self.process = subprocess.Popen(
             [BIN_DIR / "chatixia-registry", "--host", "127.0.0.1", "--port", str(self.port), "--db", str(self.workdir / "registry.db"),

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 source scripts/lib.sh
 
-ensure_apt python3-venv iproute2 util-linux
+ensure_apt python3-venv iproute2 util-linux coturn
 VENV="$REPO/.venv-sidecar"
 ensure_venv "$VENV" Tests/sidecar/requirements.txt "pytest, requests, yaml, dotenv"
 # The original client, unchanged from PyPI. It declares Python >= 3.12; Debian 12 ships 3.11, on which its

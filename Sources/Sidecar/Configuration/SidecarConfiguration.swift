@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ICE
 
 /// Everything the sidecar reads from its environment (UPSTREAM.md §3 names plus CONTRACT.md §3 additions).
 public struct SidecarConfiguration: Sendable, Equatable {
@@ -7,8 +9,11 @@ public struct SidecarConfiguration: Sendable, Equatable {
         case deviceToken(String)
     }
 
-    public enum TransportPolicy: String, Sendable, Equatable {
-        case all, relay
+    /// A TURN server from the environment (`TURN_URL` with `TURN_USERNAME`/`TURN_PASSWORD`, or with
+    /// `TURN_SECRET` for coturn's `use-auth-secret`), used beside the registry's `/api/config` servers.
+    public enum TURNCredentials: Sendable, Equatable {
+        case fixed(username: String, password: String)
+        case sharedSecret(String)
     }
 
     public var signalingURL: String
@@ -18,11 +23,14 @@ public struct SidecarConfiguration: Sendable, Equatable {
     public var ipcToken: String?
     /// Local addresses for host candidates; empty means every non-loopback IPv4 interface.
     public var hostAddresses: [String]
-    public var transportPolicy: TransportPolicy
+    public var transportPolicy: ICETransportPolicy
+    public var turnURL: String?
+    public var turnCredentials: TURNCredentials?
 
     public init(
         signalingURL: String, tokenURL: String, credential: Credential, ipcSocket: String,
-        ipcToken: String? = nil, hostAddresses: [String] = [], transportPolicy: TransportPolicy = .all
+        ipcToken: String? = nil, hostAddresses: [String] = [], transportPolicy: ICETransportPolicy = .all,
+        turnURL: String? = nil, turnCredentials: TURNCredentials? = nil
     ) {
         self.signalingURL = signalingURL
         self.tokenURL = tokenURL
@@ -31,6 +39,8 @@ public struct SidecarConfiguration: Sendable, Equatable {
         self.ipcToken = ipcToken
         self.hostAddresses = hostAddresses
         self.transportPolicy = transportPolicy
+        self.turnURL = turnURL
+        self.turnCredentials = turnCredentials
     }
 
     /// Reads the environment. Missing credentials or malformed values are errors, never silent defaults.
@@ -59,11 +69,23 @@ public struct SidecarConfiguration: Sendable, Equatable {
         }
 
         let policyText = value("ICE_TRANSPORT_POLICY") ?? "all"
-        guard let policy = TransportPolicy(rawValue: policyText.lowercased()) else {
+        guard let policy = ICETransportPolicy(rawValue: policyText.lowercased()) else {
             throw .invalid("ICE_TRANSPORT_POLICY", policyText, "all or relay")
         }
-        if policy == .relay {
-            throw .unsupported("ICE_TRANSPORT_POLICY=relay needs a TURN client, which this build does not have yet; use all")
+
+        let turnURL = value("TURN_URL")
+        var turnCredentials: TURNCredentials?
+        if let turnURL {
+            guard let parsed = try? ICEServerURL(parsing: turnURL), parsed.scheme == .turn else {
+                throw .invalid("TURN_URL", turnURL, "a turn: URL such as turn:192.0.2.10:3478?transport=udp")
+            }
+            if let secret = value("TURN_SECRET") {
+                turnCredentials = .sharedSecret(secret)
+            } else if let username = value("TURN_USERNAME"), let password = value("TURN_PASSWORD") {
+                turnCredentials = .fixed(username: username, password: password)
+            } else {
+                throw .invalid("TURN_URL", turnURL, "TURN_SECRET, or TURN_USERNAME and TURN_PASSWORD, beside it")
+            }
         }
 
         let hosts = (value("ICE_HOST_ADDRESSES") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -74,7 +96,22 @@ public struct SidecarConfiguration: Sendable, Equatable {
         return SidecarConfiguration(
             signalingURL: signalingURL, tokenURL: tokenURL, credential: credential,
             ipcSocket: value("IPC_SOCKET") ?? defaultSocketPath(environment: environment, userID: userID),
-            ipcToken: value("CHATIXIA_IPC_TOKEN"), hostAddresses: hosts, transportPolicy: policy)
+            ipcToken: value("CHATIXIA_IPC_TOKEN"), hostAddresses: hosts, transportPolicy: policy,
+            turnURL: turnURL, turnCredentials: turnCredentials)
+    }
+
+    /// The environment's TURN server for `peerId`; shared-secret credentials are minted as coturn expects:
+    /// username `"<expiry>:<peer_id>"`, password base64(HMAC-SHA1(secret, username)).
+    public func environmentTURNServer(peerId: String, now: Date = Date()) -> ICEServer? {
+        guard let turnURL, let turnCredentials else { return nil }
+        switch turnCredentials {
+        case .fixed(let username, let password):
+            return ICEServer(urls: [turnURL], username: username, credential: password)
+        case .sharedSecret(let secret):
+            let username = "\(Int(now.timeIntervalSince1970) + 86400):\(peerId)"
+            let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(username.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+            return ICEServer(urls: [turnURL], username: username, credential: Data(mac).base64EncodedString())
+        }
     }
 
     /// `$XDG_RUNTIME_DIR/chatixia/sidecar.sock`, else `/tmp/chatixia-<uid>/sidecar.sock` (CONTRACT.md §3).
@@ -95,13 +132,11 @@ public struct SidecarConfiguration: Sendable, Equatable {
 public enum SidecarConfigurationError: Error, Equatable, CustomStringConvertible {
     case missingCredential
     case invalid(String, String, String)
-    case unsupported(String)
 
     public var description: String {
         switch self {
         case .missingCredential: "no credential: set API_KEY or DEVICE_TOKEN (from `chatixia pair`)"
         case .invalid(let name, let value, let expected): "\(name)=\(value) is invalid: expected \(expected)"
-        case .unsupported(let why): why
         }
     }
 }

@@ -7,6 +7,7 @@ extension Mesh {
         switch event {
         case .connected:
             signalingUp = true
+            await refreshICEServers()
         case .disconnected:
             // Open channels stay; who is on signaling is unknown until the next `peer_list`.
             signalingUp = false

@@ -1,4 +1,5 @@
 import DTLS
+import ICE
 import Logging
 import MeshProtocol
 import PeerConnection
@@ -20,6 +21,10 @@ actor Mesh {
     let signaling: SignalingClient
     private let dtls: DTLSContext
     private let hostAddresses: [String]
+    private let policy: ICETransportPolicy
+    private let fetchICEServers: @Sendable () async -> [ICEServer]
+    /// STUN/TURN servers for new connections, refreshed on every signaling connect.
+    private var iceServers: [ICEServer] = []
     var logger: Logger
 
     var links: [String: PeerLink] = [:]
@@ -36,11 +41,16 @@ actor Mesh {
     /// A connection attempt that has not opened its DataChannel by then is abandoned and retried.
     static let attemptTimeout: Duration = .seconds(15)
 
-    init(selfId: String, signaling: SignalingClient, dtls: DTLSContext, hostAddresses: [String], logger: Logger) {
+    init(
+        selfId: String, signaling: SignalingClient, dtls: DTLSContext, hostAddresses: [String], policy: ICETransportPolicy,
+        iceServers: @escaping @Sendable () async -> [ICEServer], logger: Logger
+    ) {
         self.selfId = selfId
         self.signaling = signaling
         self.dtls = dtls
         self.hostAddresses = hostAddresses
+        self.policy = policy
+        fetchICEServers = iceServers
         var logger = logger
         logger[metadataKey: "peer_id"] = "\(selfId)"
         self.logger = logger
@@ -72,7 +82,10 @@ actor Mesh {
         if let previous = links[remote] { drop(previous, reason: "replaced by a new connection") }
         nextGeneration += 1
         let generation = nextGeneration
-        let driver = PeerConnectionDriver(configuration: .init(dtls: dtls))
+        var configuration = PeerConnection.Configuration(dtls: dtls)
+        configuration.iceServers = iceServers
+        configuration.iceTransportPolicy = policy
+        let driver = PeerConnectionDriver(configuration: configuration)
         let link = PeerLink(remote: remote, generation: generation, role: role, driver: driver)
         links[remote] = link
         link.eventTask = Task { [weak self] in
@@ -146,6 +159,13 @@ actor Mesh {
             logger.info("peer not answering consent checks", metadata: ["remote": "\(remote)"])
         case .stateChanged, .bufferedAmountLow:
             break
+        }
+    }
+
+    func refreshICEServers() async {
+        iceServers = await fetchICEServers()
+        if policy == .relay && !iceServers.contains(where: { $0.urls.contains { $0.hasPrefix("turn:") } }) {
+            logger.error("ICE_TRANSPORT_POLICY=relay but no TURN server is configured: connections will fail")
         }
     }
 

@@ -21,7 +21,7 @@ final class SignalingClient: Sendable {
     let events: AsyncStream<SignalingEvent>
     private let eventSink: AsyncStream<SignalingEvent>.Continuation
     private let signalingURL: String
-    private let tokens: TokenClient
+    private let registry: RegistryClient
     private let logger: Logger
     /// The current connection's outgoing frames, nil while disconnected.
     private let outgoing = Mutex<AsyncStream<String>.Continuation?>(nil)
@@ -30,9 +30,9 @@ final class SignalingClient: Sendable {
     /// Largest frame the registry accepts (CONTRACT.md §2).
     static let maxFrameSize = 1 << 16
 
-    init(signalingURL: String, tokens: TokenClient, initialToken: SignalingToken, logger: Logger) {
+    init(signalingURL: String, registry: RegistryClient, initialToken: SignalingToken, logger: Logger) {
         self.signalingURL = signalingURL
-        self.tokens = tokens
+        self.registry = registry
         self.logger = logger
         peerId = initialToken.peerId
         token = Mutex(initialToken)
@@ -79,10 +79,11 @@ final class SignalingClient: Sendable {
         eventSink.finish()
     }
 
-    private func freshToken() async throws -> SignalingToken {
+    /// The current JWT, renewed first when it is about to lapse.
+    func freshToken() async throws -> SignalingToken {
         let cached = token.withLock { $0 }
         if cached.isFresh(at: .now) { return cached }
-        let renewed = try await tokens.fetch()
+        let renewed = try await registry.fetchToken()
         token.withLock { $0 = renewed }
         return renewed
     }
@@ -120,7 +121,7 @@ final class SignalingClient: Sendable {
             let expiresAt = token.withLock { $0.expiresAt }
             try await Task.sleep(until: expiresAt - .seconds(90), clock: .continuous)
             do {
-                let renewed = try await tokens.fetch()
+                let renewed = try await registry.fetchToken()
                 token.withLock { $0 = renewed }
             } catch {
                 logger.warning("cannot refresh the signaling token", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import ICE
 import NIOCore
 
 /// A signaling JWT from `POST /api/token`, with the peer id the registry assigned to our credential.
@@ -27,11 +28,19 @@ public enum TokenError: Error, CustomStringConvertible {
     }
 }
 
-/// Exchanges the sidecar's API key or device token for a short-lived signaling JWT.
-struct TokenClient: Sendable {
-    let url: String
+/// The registry's HTTP side as the sidecar uses it: the token exchange and the ICE servers.
+struct RegistryClient: Sendable {
+    let tokenURL: String
     let credential: SidecarConfiguration.Credential
     var http: HTTPClient = .shared
+
+    /// `GET /api/config` beside the token endpoint.
+    var configURL: String {
+        guard var components = URLComponents(string: tokenURL) else { return tokenURL }
+        components.path = "/api/config"
+        components.query = nil
+        return components.string ?? tokenURL
+    }
 
     private struct Response: Decodable {
         let token: String
@@ -39,8 +48,9 @@ struct TokenClient: Sendable {
         let expires_in: Int?
     }
 
-    func fetch() async throws -> SignalingToken {
-        var request = HTTPClientRequest(url: url)
+    /// Exchanges the API key or device token for a short-lived signaling JWT.
+    func fetchToken() async throws -> SignalingToken {
+        var request = HTTPClientRequest(url: tokenURL)
         request.method = .POST
         switch credential {
         case .apiKey(let key): request.headers.add(name: "x-api-key", value: key)
@@ -70,5 +80,21 @@ struct TokenClient: Sendable {
         } catch {
             throw TokenError.malformed("\(error)")
         }
+    }
+}
+
+extension RegistryClient {
+    private struct ICEConfig: Decodable {
+        let iceServers: [ICEServer]
+    }
+
+    /// The STUN and TURN servers the registry hands out (TURN with fresh ephemeral credentials).
+    func fetchICEServers(token: SignalingToken) async throws -> [ICEServer] {
+        var request = HTTPClientRequest(url: configURL)
+        request.headers.add(name: "authorization", value: "Bearer \(token.token)")
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else { throw TokenError.unreachable("GET /api/config: HTTP \(response.status.code)") }
+        return try JSONDecoder().decode(ICEConfig.self, from: Data(body.readableBytesView)).iceServers
     }
 }

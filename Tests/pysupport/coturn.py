@@ -1,0 +1,71 @@
+"""A real coturn (Debian `turnserver`) on 127.0.0.1 for tests, with coturn's `use-auth-secret`
+time-limited credentials: username "<expiry>:<peer>", password base64(HMAC-SHA1(secret, username))."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+RELAY_PORTS = range(50000, 50200)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Coturn:
+    def __init__(self, workdir: Path, secret: str, realm: str = "chatixia.test"):
+        self.secret = secret
+        self.realm = realm
+        self.port = free_udp_port()
+        self.log = workdir / "turnserver.log"
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    def credentials(self, peer: str, secret: str | None = None) -> tuple[str, str]:
+        username = f"{int(time.time()) + 3600}:{peer}"
+        mac = hmac.new((secret or self.secret).encode(), username.encode(), hashlib.sha1).digest()
+        return username, base64.b64encode(mac).decode()
+
+    def start(self) -> "Coturn":
+        turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                [turnserver, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={self.port}",
+                 f"--min-port={RELAY_PORTS.start}", f"--max-port={RELAY_PORTS.stop - 1}",
+                 "--use-auth-secret", f"--static-auth-secret={self.secret}", f"--realm={self.realm}",
+                 # Peers and their relayed addresses are all on loopback, which coturn refuses by default.
+                 "--allow-loopback-peers",
+                 "--no-cli", "--no-tls", "--no-dtls", "--no-tcp", "--no-tcp-relay",
+                 f"--userdb={self.workdir / 'turndb'}", f"--pidfile={self.workdir / 'turnserver.pid'}",
+                 "--log-file=stdout", "--simple-log", "--verbose"],
+                stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while f"UDP listener opened on: 127.0.0.1:{self.port}" not in self.text():
+            assert self.process.poll() is None, f"turnserver exited:\n{self.text()}"
+            assert time.monotonic() < deadline, f"turnserver did not start:\n{self.text()}"
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""

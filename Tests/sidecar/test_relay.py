@@ -1,0 +1,77 @@
+"""Relay-only sidecars: every byte goes through a real coturn, with credentials from the registry's
+/api/config (or from the sidecar's own TURN_* environment)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from processes import Registry, Sidecar
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
+from coturn import Coturn  # noqa: E402
+
+SECRET = "sidecar-test-turn-secret"
+
+
+@pytest.fixture
+def coturn(workdir):
+    server = Coturn(workdir, SECRET).start()
+    yield server
+    server.stop()
+
+
+def exchange(a: Sidecar, b: Sidecar) -> None:
+    agent_a, agent_b = a.connect(), b.connect()
+    assert agent_a.next("peer_connected", timeout=20)["payload"] == {"peer_id": b.peer_id}
+    agent_b.next("peer_connected", timeout=20)
+    message = {"type": "agent_prompt", "request_id": "relay-1", "source_agent": "a", "target_agent": "b", "payload": {"message": "via turn"}}
+    agent_a.send("send", {"target_peer": b.peer_id, "message": message}, id_=1)
+    assert agent_b.next("message")["payload"]["message"] == message
+
+
+def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(workdir, coturn):
+    registry = Registry(workdir, extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET})
+    registry.start()
+    relay = {"ICE_TRANSPORT_POLICY": "relay"}
+    a = Sidecar(registry, workdir, "sc-1", extra_env=relay).start()
+    b = Sidecar(registry, workdir, "sc-2", extra_env=relay).start()
+    try:
+        exchange(a, b)
+        log = coturn.text()
+        assert log.count("ALLOCATE processed, success") >= 2 and "CHANNEL_BIND processed, success" in log, log[-3000:]
+        # The registry minted "<expiry>:<peer_id>" usernames for each sidecar.
+        assert ":sc-1" in log and ":sc-2" in log
+    finally:
+        a.stop(), b.stop(), registry.stop()
+
+
+def test_turn_from_the_sidecar_environment(workdir, coturn):
+    registry = Registry(workdir)  # no TURN in /api/config
+    registry.start()
+    env = {"ICE_TRANSPORT_POLICY": "relay", "TURN_URL": coturn.url, "TURN_SECRET": SECRET}
+    a = Sidecar(registry, workdir, "sc-1", extra_env=env).start()
+    b = Sidecar(registry, workdir, "sc-2", extra_env=env).start()
+    try:
+        exchange(a, b)
+        assert "CHANNEL_BIND processed, success" in coturn.text()
+    finally:
+        a.stop(), b.stop(), registry.stop()
+
+
+def test_relay_only_without_a_turn_server_fails_cleanly(workdir):
+    registry = Registry(workdir)
+    registry.start()
+    a = Sidecar(registry, workdir, "sc-1", extra_env={"ICE_TRANSPORT_POLICY": "relay"}).start()
+    b = Sidecar(registry, workdir, "sc-2", extra_env={"ICE_TRANSPORT_POLICY": "relay"}).start()
+    try:
+        agent = a.connect()
+        time.sleep(3)
+        assert not [line for line in agent.drain() if line["type"] == "peer_connected"]
+        assert "no TURN server is configured" in a.log()
+        assert a.process.poll() is None and b.process.poll() is None
+    finally:
+        a.stop(), b.stop(), registry.stop()
