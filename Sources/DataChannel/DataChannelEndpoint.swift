@@ -4,6 +4,14 @@ import SCTP
 public enum DataChannelMessage: Sendable, Equatable {
     case text(String)
     case binary([UInt8])
+
+    /// The payload's size on the wire.
+    public var byteCount: Int {
+        switch self {
+        case .text(let text): text.utf8.count
+        case .binary(let bytes): bytes.count
+        }
+    }
 }
 
 public enum DataChannelEvent: Sendable, Equatable {

@@ -56,7 +56,8 @@ public final class ICEAgent {
         public var checkInterval: Duration = .milliseconds(20)
         public var initialRetransmit: Duration = .milliseconds(250)
         public var maxRetransmits = 6
-        /// How long the controlling side waits after the first success for better pairs before nominating.
+        /// How long the controlling side waits after the first success for better pairs before nominating
+        /// (it nominates at once when no better pair is left to check).
         public var nominationDelay: Duration = .milliseconds(50)
         public var consentInterval: Duration = .seconds(2)
         /// No consent response for this long: disconnected (traffic may still come back).
@@ -557,7 +558,19 @@ public final class ICEAgent {
         if transaction.nominating { pair.nominated = true }
         pairs[transaction.pair] = pair
         if firstSuccessAt == nil { firstSuccessAt = now }
-        if pair.nominated { select(transaction.pair, now: now) }
+        if pair.nominated {
+            select(transaction.pair, now: now)
+        } else if role == .controlling, !nominationSent, !betterPairMayStillSucceed(than: pair) {
+            // Nothing better can come of waiting: nominate now instead of after `nominationDelay`.
+            nominate(now: now)
+        }
+    }
+
+    /// Whether a pair that outranks `pair` is still waiting or being checked.
+    private func betterPairMayStillSucceed(than pair: ICECandidatePair) -> Bool {
+        let controlling = role == .controlling
+        let priority = pair.priority(controlling: controlling)
+        return pairs.values.contains { ($0.state == .waiting || $0.state == .inProgress) && $0.priority(controlling: controlling) > priority }
     }
 
     private func select(_ key: ICECandidatePair.Key, now: Duration) {

@@ -68,8 +68,8 @@ public final class PeerConnection {
     private var remoteDescription: DataChannelDescription?
     private var pendingChannels: [(stream: UInt16?, label: String)] = []
     public private(set) var state = PeerConnectionState.new
-    private var events: [PeerConnectionEvent] = []
-    private var transmits: [ICETransmit] = []
+    private var events = DrainQueue<PeerConnectionEvent>()
+    private var transmits = DrainQueue<ICETransmit>()
     private var lastNow: Duration = .zero
     private static let sctpTick: Duration = .milliseconds(10)
     private var nextSCTPTick: Duration = .zero
@@ -258,11 +258,11 @@ public final class PeerConnection {
     }
 
     public func pollTransmit() -> ICETransmit? {
-        transmits.isEmpty ? nil : transmits.removeFirst()
+        transmits.popFirst()
     }
 
     public func pollEvent() -> PeerConnectionEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.popFirst()
     }
 
     public func close() {

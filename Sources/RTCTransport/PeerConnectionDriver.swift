@@ -4,6 +4,7 @@ import NIOPosix
 import PeerConnection
 import SDP
 import STUN
+import Synchronization
 
 /// Runs one `PeerConnection` on a SwiftNIO event loop with its own UDP sockets (one per local address).
 ///
@@ -11,8 +12,12 @@ import STUN
 /// connection) at the cost of a port per peer, which a full mesh of ~50 peers affords easily, and a
 /// dead or misbehaving peer can never disturb another peer's traffic.
 ///
+/// Datagrams are read in batches and whatever a batch causes is sent with one flush (sendmmsg);
+/// `enqueue` lets any thread send without waiting for the loop, coalescing bursts.
+///
 /// `@unchecked Sendable`: every mutable field (the connection, the channels, the timer) is touched only
 /// on `loop`; public methods hop there first. That loop is the single owner the sans-IO core expects.
+/// The outbox and the two counters are the exceptions, and they are a `Mutex` and atomics.
 public final class PeerConnectionDriver: @unchecked Sendable {
     public let loop: any EventLoop
     private let connection: PeerConnection
@@ -23,8 +28,30 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     public let events: AsyncStream<PeerConnectionEvent>
     private let eventSink: AsyncStream<PeerConnectionEvent>.Continuation
 
-    public init(configuration: PeerConnection.Configuration, loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
+    private struct Outbox {
+        var messages: [(message: DataChannelMessage, stream: UInt16)] = []
+        var drainScheduled = false
+    }
+    /// Messages from `enqueue` waiting for the loop; one loop task drains however many piled up.
+    private let outbox = Mutex(Outbox())
+    private let outboxBytes = Atomic<Int>(0)
+    /// The connection's own queue beyond SCTP's send buffer, published after every flush.
+    private let connectionBufferedBytes = Atomic<Int>(0)
+
+    /// `.bufferedAmountLow` is reported when `bufferedAmount` falls to this from above (as in WebRTC).
+    public let bufferedAmountLowThreshold: Int
+    private var wasAboveLowThreshold = false
+
+    /// Datagrams read per readable event before what they caused is flushed. (Vector reads, recvmmsg,
+    /// lost datagrams' source addresses in testing, so reads stay one syscall each.)
+    private static let readBatch: UInt = 16
+
+    public init(
+        configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10,
+        loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+    ) {
         self.loop = loop
+        self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
         connection = PeerConnection(configuration: configuration)
         (events, eventSink) = AsyncStream.makeStream()
     }
@@ -35,6 +62,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     public func bind(host: String) async throws -> TransportAddress {
         let socket = try await loop.submit { self.channels.count }.get()
         let channel = try await DatagramBootstrap(group: loop)
+            .channelOption(.maxMessagesPerRead, value: Self.readBatch)
             .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
             .bind(host: host, port: 0).get()
         guard let address = channel.localAddress, let ip = address.ipAddress.flatMap(IPAddress.init), let port = address.port else {
@@ -64,6 +92,41 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         }.get()
     }
 
+    /// Sends `message` on `stream` without waiting for the event loop. Messages keep their order; a
+    /// burst costs one loop wake-up and one flush. A send the connection refuses (it closed meanwhile)
+    /// is dropped: the connection's state events say why.
+    public func enqueue(_ message: DataChannelMessage, on stream: UInt16) {
+        outboxBytes.add(message.byteCount, ordering: .relaxed)
+        let wake = outbox.withLock { outbox in
+            outbox.messages.append((message, stream))
+            defer { outbox.drainScheduled = true }
+            return !outbox.drainScheduled
+        }
+        if wake { loop.execute { self.drainOutbox() } }
+    }
+
+    /// Bytes sent but not yet taken by SCTP's send buffer: queued here and in the connection.
+    /// Wait for `.bufferedAmountLow` when it is high.
+    public var bufferedAmount: Int {
+        outboxBytes.load(ordering: .relaxed) + connectionBufferedBytes.load(ordering: .relaxed)
+    }
+
+    private func drainOutbox() {
+        // A sender may have seen the outbox above the threshold and now waits for low water.
+        if bufferedAmount > bufferedAmountLowThreshold { wasAboveLowThreshold = true }
+        let batch = outbox.withLock { outbox in
+            var batch: [(message: DataChannelMessage, stream: UInt16)] = []
+            swap(&batch, &outbox.messages)
+            outbox.drainScheduled = false
+            return batch
+        }
+        for (message, stream) in batch {
+            try? connection.send(message, on: stream)
+            outboxBytes.subtract(message.byteCount, ordering: .relaxed)
+        }
+        flush()
+    }
+
     public func close() async {
         try? await loop.submit {
             self.connection.close()
@@ -75,9 +138,13 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         for channel in channels ?? [] { try? await channel.close() }
     }
 
+    /// One datagram of a read batch; `readComplete` sends what the batch caused.
     fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>, socket: Int) {
         guard let ip = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init), let port = envelope.remoteAddress.port else { return }
         connection.receive(Array(buffer: envelope.data), from: TransportAddress(ip: ip, port: UInt16(port)), socket: socket, now: now)
+    }
+
+    fileprivate func readComplete() {
         flush()
     }
 
@@ -92,7 +159,14 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             written.insert(transmit.socket)
         }
         for socket in written { channels[socket].flush() }
-        while let event = connection.pollEvent() { eventSink.yield(event) }
+        connectionBufferedBytes.store(connection.bufferedAmount, ordering: .relaxed)
+        while let event = connection.pollEvent() {
+            // The driver reports low water itself: its own outbox counts too.
+            if event != .bufferedAmountLow { eventSink.yield(event) }
+        }
+        let buffered = bufferedAmount
+        if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { eventSink.yield(.bufferedAmountLow) }
+        wasAboveLowThreshold = buffered > bufferedAmountLowThreshold
         timer?.cancel()
         if let deadline = connection.deadline {
             let delay = max(deadline - now, .zero)
@@ -116,5 +190,9 @@ private final class InboundDatagrams: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         driver.receive(unwrapInboundIn(data), socket: socket)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        driver.readComplete()
     }
 }

@@ -66,20 +66,16 @@ final class BenchPeer: Sendable {
         routing.withLock { $0.onMessage = handler }
     }
 
-    func send(_ message: DataChannelMessage) async throws {
-        let stream = await openedStream()
-        try await driver.withConnection { connection, _ in try connection.send(message, on: stream) }
+    func send(_ message: DataChannelMessage) async {
+        driver.enqueue(message, on: await openedStream())
     }
 
-    /// Sends, then waits while more than `limit` bytes are queued beyond SCTP's own send buffer.
-    func sendPaced(_ message: DataChannelMessage, limit: Int) async throws {
+    /// Sends, then waits while more than `limit` bytes are buffered, as a WebRTC application would.
+    func sendPaced(_ message: DataChannelMessage, limit: Int) async {
         let stream = await openedStream()
         let seen = routing.withLock { $0.lowEvents }
-        let queued = try await driver.withConnection { connection, _ in
-            try connection.send(message, on: stream)
-            return connection.bufferedAmount
-        }
-        guard queued > limit else { return }
+        driver.enqueue(message, on: stream)
+        guard driver.bufferedAmount > limit else { return }
         await withCheckedContinuation { continuation in
             let already = routing.withLock { routing -> Bool in
                 if routing.lowEvents > seen { return true }

@@ -49,7 +49,7 @@ enum Measurements {
 
     /// 1 KiB messages echoed by the answerer, one at a time.
     static func roundTrips(offerer: BenchPeer, answerer: BenchPeer, count: Int) async throws -> [Duration] {
-        answerer.onMessage { message in try? await answerer.send(message) }
+        answerer.onMessage { message in await answerer.send(message) }
         let (echoes, echoSink) = AsyncStream<Void>.makeStream()
         offerer.onMessage { _ in echoSink.yield() }
         var iterator = echoes.makeAsyncIterator()
@@ -57,7 +57,7 @@ enum Measurements {
         var samples: [Duration] = []
         for index in 0..<(count + count / 10) {
             let started = ContinuousClock.now
-            try await offerer.send(payload)
+            await offerer.send(payload)
             await iterator.next()
             if index >= count / 10 { samples.append(ContinuousClock.now - started) }  // the first tenth warms up
         }
@@ -82,7 +82,7 @@ enum Measurements {
         let started = ContinuousClock.now
         var sent = 0
         while sent < total {
-            try await offerer.sendPaced(payload, limit: 1 << 20)
+            await offerer.sendPaced(payload, limit: 1 << 20)
             sent += size
         }
         var iterator = done.makeAsyncIterator()
