@@ -39,14 +39,18 @@ extension Mesh: IPCCommandHandler {
         return nil
     }
 
+    /// Hands `text` to the link without waiting for its event loop; while more than `highWater` bytes
+    /// wait to be sent, the caller (an agent's IPC command) waits for low water: backpressure, not memory.
     func transmit(_ text: String, on link: PeerLink) async throws(MeshCommandError) {
         guard let stream = link.stream else { throw .notConnected(link.remote) }
-        do {
-            try await link.driver.withConnection { connection, _ in try connection.send(.text(text), on: stream) }
-        } catch {
-            throw .sendFailed(link.remote, "\(error)")
-        }
+        let seen = link.lowWaterEvents
+        link.driver.enqueue(.text(text), on: stream)
+        guard link.driver.bufferedAmount > Self.highWater else { return }
+        if link.lowWaterEvents == seen { await withCheckedContinuation { link.addLowWaterWaiter($0) } }
+        guard links[link.remote] === link else { throw .sendFailed(link.remote, "the connection closed") }
     }
+
+    static let highWater = 8 << 20
 
     /// A message off a DataChannel: answered here if it is a mesh-level `ping`, else passed to the agent.
     func received(_ message: DataChannelMessage, from link: PeerLink) async {

@@ -122,6 +122,7 @@ actor Mesh {
         guard links[link.remote] === link else { return }
         links[link.remote] = nil
         link.eventTask?.cancel()
+        link.releaseSenders()
         let driver = link.driver
         Task { await driver.close() }
         if link.isOpen {
@@ -157,7 +158,9 @@ actor Mesh {
             scheduleRetry(remote)
         case .stateChanged(.disconnected):
             logger.info("peer not answering consent checks", metadata: ["remote": "\(remote)"])
-        case .stateChanged, .bufferedAmountLow:
+        case .bufferedAmountLow:
+            link.releaseSenders()
+        case .stateChanged:
             break
         }
     }
