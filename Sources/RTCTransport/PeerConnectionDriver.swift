@@ -25,8 +25,10 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private var channels: [any Channel] = []
     private var timer: Scheduled<Void>?
     private let started = NIODeadline.now()
-    public let events: AsyncStream<PeerConnectionEvent>
-    private let eventSink: AsyncStream<PeerConnectionEvent>.Continuation
+    /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
+    /// batch of received datagrams instead of one per message.
+    public let events: AsyncStream<[PeerConnectionEvent]>
+    private let eventSink: AsyncStream<[PeerConnectionEvent]>.Continuation
 
     private struct Outbox {
         var messages: [(message: DataChannelMessage, stream: UInt16)] = []
@@ -65,11 +67,10 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             .channelOption(.maxMessagesPerRead, value: Self.readBatch)
             .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
             .bind(host: host, port: 0).get()
-        guard let address = channel.localAddress, let ip = address.ipAddress.flatMap(IPAddress.init), let port = address.port else {
+        guard let address = channel.localAddress, let local = TransportAddress(address) else {
             try? await channel.close()
             throw PeerConnectionError.wrongState("cannot read the bound address")
         }
-        let local = TransportAddress(ip: ip, port: UInt16(port))
         let registered = try await loop.submit {
             guard self.channels.count == socket else { return false }  // another bind overlapped this one
             self.channels.append(channel)
@@ -140,8 +141,8 @@ public final class PeerConnectionDriver: @unchecked Sendable {
 
     /// One datagram of a read batch; `readComplete` sends what the batch caused.
     fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>, socket: Int) {
-        guard let ip = envelope.remoteAddress.ipAddress.flatMap(IPAddress.init), let port = envelope.remoteAddress.port else { return }
-        connection.receive(Array(buffer: envelope.data), from: TransportAddress(ip: ip, port: UInt16(port)), socket: socket, now: now)
+        guard let source = TransportAddress(envelope.remoteAddress) else { return }
+        connection.receive(Array(buffer: envelope.data), from: source, socket: socket, now: now)
     }
 
     fileprivate func readComplete() {
@@ -152,21 +153,22 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private func flush() {
         var written = Set<Int>()
         while let transmit = connection.pollTransmit() {
-            guard channels.indices.contains(transmit.socket),
-                  let address = try? SocketAddress(ipAddress: transmit.destination.ip.description, port: Int(transmit.destination.port))
-            else { continue }
-            channels[transmit.socket].write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: transmit.payload)), promise: nil)
+            guard channels.indices.contains(transmit.socket) else { continue }
+            let envelope = AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: ByteBuffer(bytes: transmit.payload))
+            channels[transmit.socket].write(envelope, promise: nil)
             written.insert(transmit.socket)
         }
         for socket in written { channels[socket].flush() }
         connectionBufferedBytes.store(connection.bufferedAmount, ordering: .relaxed)
+        var batch: [PeerConnectionEvent] = []
         while let event = connection.pollEvent() {
             // The driver reports low water itself: its own outbox counts too.
-            if event != .bufferedAmountLow { eventSink.yield(event) }
+            if event != .bufferedAmountLow { batch.append(event) }
         }
         let buffered = bufferedAmount
-        if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { eventSink.yield(.bufferedAmountLow) }
+        if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { batch.append(.bufferedAmountLow) }
         wasAboveLowThreshold = buffered > bufferedAmountLowThreshold
+        if !batch.isEmpty { eventSink.yield(batch) }
         timer?.cancel()
         if let deadline = connection.deadline {
             let delay = max(deadline - now, .zero)

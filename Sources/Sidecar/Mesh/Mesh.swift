@@ -89,8 +89,8 @@ actor Mesh {
         let link = PeerLink(remote: remote, generation: generation, role: role, driver: driver)
         links[remote] = link
         link.eventTask = Task { [weak self] in
-            for await event in driver.events {
-                await self?.linkEvent(event, remote: remote, generation: generation)
+            for await batch in driver.events {
+                await self?.linkEvents(batch, remote: remote, generation: generation)
             }
         }
         for host in hostAddresses { _ = try await driver.bind(host: host) }
@@ -134,8 +134,15 @@ actor Mesh {
         }
     }
 
-    private func linkEvent(_ event: PeerConnectionEvent, remote: String, generation: UInt64) async {
-        guard let link = links[remote], link.generation == generation else { return }
+    private func linkEvents(_ batch: [PeerConnectionEvent], remote: String, generation: UInt64) async {
+        for event in batch {
+            guard let link = links[remote], link.generation == generation else { return }
+            await linkEvent(event, on: link)
+        }
+    }
+
+    private func linkEvent(_ event: PeerConnectionEvent, on link: PeerLink) async {
+        let remote = link.remote
         switch event {
         case .localCandidate(let candidate):
             if link.descriptionSent { sendCandidate(candidate, to: remote) } else { link.heldCandidates.append(candidate) }

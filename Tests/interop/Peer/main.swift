@@ -36,21 +36,23 @@ struct InteropPeer {
 
         // Detached: the main actor spends its time blocked in readLine().
         let eventTask = Task.detached {
-            for await event in driver.events {
-                switch event {
-                case .localCandidate(let candidate): emit(["type": "candidate", "candidate": candidate.candidateAttribute])
-                case .stateChanged(let state): emit(["type": "state", "state": state.rawValue])
-                case .channelOpened(let stream, let label):
-                    await channel.set(stream)
-                    emit(["type": "open", "label": label])
-                case .message(let stream, let message):
-                    switch message {
-                    case .text(let text): emit(["type": "message", "text": text])
-                    case .binary(let bytes): emit(["type": "message", "binary": Data(bytes).base64EncodedString()])
+            for await batch in driver.events {
+                for event in batch {
+                    switch event {
+                    case .localCandidate(let candidate): emit(["type": "candidate", "candidate": candidate.candidateAttribute])
+                    case .stateChanged(let state): emit(["type": "state", "state": state.rawValue])
+                    case .channelOpened(let stream, let label):
+                        await channel.set(stream)
+                        emit(["type": "open", "label": label])
+                    case .message(let stream, let message):
+                        switch message {
+                        case .text(let text): emit(["type": "message", "text": text])
+                        case .binary(let bytes): emit(["type": "message", "binary": Data(bytes).base64EncodedString()])
+                        }
+                        if echoes { _ = try? await driver.withConnection { connection, _ in try connection.send(message, on: stream) } }
+                    case .channelClosed: emit(["type": "closed"])
+                    case .bufferedAmountLow: break
                     }
-                    if echoes { _ = try? await driver.withConnection { connection, _ in try connection.send(message, on: stream) } }
-                case .channelClosed: emit(["type": "closed"])
-                case .bufferedAmountLow: break
                 }
             }
         }

@@ -23,7 +23,9 @@ final class BenchPeer: Sendable {
     init(dtls: DTLSContext) {
         driver = PeerConnectionDriver(configuration: .init(dtls: dtls))
         Task.detached { [driver, weak self] in
-            for await event in driver.events { await self?.handle(event) }
+            for await batch in driver.events {
+                for event in batch { await self?.handle(event) }
+            }
         }
     }
 
