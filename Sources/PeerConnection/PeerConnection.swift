@@ -71,8 +71,13 @@ public final class PeerConnection {
     private var events = DrainQueue<PeerConnectionEvent>()
     private var transmits = DrainQueue<ICETransmit>()
     private var lastNow: Duration = .zero
+    /// usrsctp's timers (retransmission, delayed SACK) need ticks while data moves; an idle
+    /// association only needs slow ones, so a mesh of idle channels does not wake 100 times a second each.
     private static let sctpTick: Duration = .milliseconds(10)
+    private static let idleSCTPTick: Duration = .seconds(1)
+    private static let sctpActivityWindow: Duration = .seconds(1)
     private var nextSCTPTick: Duration = .zero
+    private var sctpActiveUntil: Duration = .zero
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -243,9 +248,9 @@ public final class PeerConnection {
             pumpDTLS()
         }
         if let sctp, now >= nextSCTPTick {
-            nextSCTPTick = now + Self.sctpTick
             sctp.tick()
             flushSCTP()
+            nextSCTPTick = now + (now < sctpActiveUntil ? Self.sctpTick : Self.idleSCTPTick)
         }
     }
 
@@ -309,6 +314,7 @@ public final class PeerConnection {
                 flushSCTP()
             case .applicationData(let packet):
                 sctp?.receive(packet)
+                sctpActiveUntil = lastNow + Self.sctpActivityWindow
                 flushSCTP()
             case .closed:
                 setState(.closed)
@@ -321,10 +327,15 @@ public final class PeerConnection {
     /// Moves SCTP's packets into DTLS and SCTP's events up to data channels.
     private func flushSCTP() {
         guard let sctp, let dtls, let channels else { return }
+        var active = false
         if dtls.isConnected {
-            while let packet = sctp.pollTransmit() { try? dtls.send(packet) }
+            while let packet = sctp.pollTransmit() {
+                try? dtls.send(packet)
+                active = true
+            }
         }
         while let event = sctp.pollEvent() {
+            active = true
             if event == .connected {
                 sctpConnected = true
                 setState(.connected)
@@ -342,9 +353,16 @@ public final class PeerConnection {
         }
         // Channel answers (ACKs, resets) produced above go out too.
         if dtls.isConnected {
-            while let packet = sctp.pollTransmit() { try? dtls.send(packet) }
+            while let packet = sctp.pollTransmit() {
+                try? dtls.send(packet)
+                active = true
+            }
         }
         pumpDTLSTransmits()
+        if active {
+            sctpActiveUntil = lastNow + Self.sctpActivityWindow
+            nextSCTPTick = min(nextSCTPTick, lastNow + Self.sctpTick)
+        }
     }
 
     private func pumpDTLSTransmits() {

@@ -9,14 +9,15 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+from report import cell, write_section  # noqa: E402
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -76,10 +77,6 @@ def chromium(megabytes: int, round_trips: int, messages: int) -> dict:
     }
 
 
-def cell(value, digits=1) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
 def table(results: list[dict], ratios: dict) -> str:
     lines = ["| stack | setup (ms) | RTT p50 (µs) | RTT p99 (µs) | bulk 64 KiB (MB/s) | 1000 B msgs/s | CPU s / 100 MB |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -127,14 +124,7 @@ def main() -> None:
               f"of 1 KiB (after a tenth as warm-up), {args.messages:,} messages of 1000 B; setup is the median of 7 fresh connections "
               "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; "
               "aiortc runs one peer per process; CPU counts every process of the pair.")
-    section = f"<!-- rtc-bench:start -->\n## WebRTC DataChannel stack (bench/rtc)\n\n{header}\n\n{text}\n<!-- rtc-bench:end -->"
-    path = REPO / "docs" / "BENCHMARKS.md"
-    existing = path.read_text() if path.exists() else "# Benchmarks\n"
-    if "<!-- rtc-bench:start -->" in existing:
-        existing = re.sub(r"<!-- rtc-bench:start -->.*<!-- rtc-bench:end -->", lambda _: section, existing, flags=re.S)
-    else:
-        existing = existing.rstrip() + "\n\n" + section + "\n"
-    path.write_text(existing)
+    path = write_section("rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header, text)
     print(f"wrote {path}", file=sys.stderr)
 
 

@@ -1,0 +1,248 @@
+"""Agent-to-agent benchmark through the whole path (agent IPC -> sidecar -> DataChannel -> sidecar ->
+agent IPC) beside aiortc <-> aiortc in two processes, in one run on loopback. Prints a table and writes it
+to docs/BENCHMARKS.md between the sidecar-bench markers."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from report import cell, write_section  # noqa: E402
+
+REPO = HERE.parents[1]
+PEERS = 21  # sidecar A plus 20 others for the RSS figure
+
+
+def key(index: int) -> str:
+    return f"bench-sidecar-key-{index:03d}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """VmRSS (all resident pages, shared libraries included) or RssAnon (the process's own memory)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Agent:
+    """A minimal agent: raw IPC lines over the sidecar's socket, a reader thread handing lines to a callback."""
+
+    def __init__(self, path: Path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(str(path))
+        self.file = self.sock.makefile("rb", buffering=1 << 20)
+        self.on_line = None
+        self.lines: list = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.file:
+            if self.on_line:
+                self.on_line(line)
+            else:
+                self.lines.append(json.loads(line))
+                self.ready.set()
+
+    def wait_for(self, kind: str, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines:
+                if line["type"] == kind:
+                    return line
+            self.ready.wait(0.01)
+            self.ready.clear()
+        raise TimeoutError(kind)
+
+    def send_raw(self, data: bytes):
+        self.sock.sendall(data)
+
+
+def send_line(target: str, text: str) -> bytes:
+    message = {"type": "task_request", "request_id": "b", "source_agent": "a", "target_agent": "b", "payload": {"message": text}}
+    return (json.dumps({"type": "send", "payload": {"target_peer": target, "message": message}}, separators=(",", ":")) + "\n").encode()
+
+
+def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int, messages: int) -> dict:
+    port = free_port()
+    keys = {key(i): {"peer_id": f"bench-{i:03d}", "role": "agent"} for i in range(PEERS)}
+    (workdir / "keys.json").write_text(json.dumps({"keys": keys}))
+    env = {**os.environ, "SIGNALING_SECRET": secrets.token_hex(32), "STUN_URLS": "", "LOG_LEVEL": "error"}
+    registry = subprocess.Popen([bin_dir / "chatixia-registry", "--host", "127.0.0.1", "--port", str(port), "--db", ":memory:",
+                                 "--api-keys", str(workdir / "keys.json")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sidecars = []
+
+    def start_sidecar(index: int) -> Path:
+        path = workdir / f"s{index}.sock"
+        sidecar_env = {**os.environ, "SIGNALING_URL": f"ws://127.0.0.1:{port}/ws", "API_KEY": key(index), "IPC_SOCKET": str(path),
+                       "ICE_HOST_ADDRESSES": "127.0.0.1", "LOG_LEVEL": "error"}
+        sidecars.append(subprocess.Popen([bin_dir / "chatixia-sidecar"], env=sidecar_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("sidecar socket")
+            time.sleep(0.005)
+        return path
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        a = Agent(start_sidecar(0))
+        started = time.perf_counter()
+        b = Agent(start_sidecar(1))
+        a.wait_for("peer_connected")
+        b.wait_for("peer_connected")
+        setup_ms = (time.perf_counter() - started) * 1000
+        target = "bench-001"
+
+        # Idle memory with one peer, then with twenty (the mesh the traffic below runs beside).
+        rss_one, anon_one = memory_mb(sidecars[0].pid), memory_mb(sidecars[0].pid, "RssAnon")
+        for index in range(2, PEERS):
+            start_sidecar(index)
+        connected = set()
+        deadline = time.monotonic() + 120
+        while len(connected) < PEERS - 1 and time.monotonic() < deadline:
+            for line in list(a.lines):
+                if line["type"] == "peer_connected":
+                    connected.add(line["payload"]["peer_id"])
+            time.sleep(0.05)
+        time.sleep(1)
+        rss_twenty, anon_twenty = memory_mb(sidecars[0].pid), memory_mb(sidecars[0].pid, "RssAnon")
+
+        # Round trips: agent B echoes every message back to A.
+        echo_back = send_line("bench-000", "x" * 1024)
+        b.on_line = lambda line: b.send_raw(echo_back)
+        arrived = threading.Semaphore(0)
+        a.on_line = lambda line: arrived.release()
+        ping = send_line(target, "x" * 1024)
+        samples = []
+        for index in range(round_trips + round_trips // 10):
+            t0 = time.perf_counter()
+            a.send_raw(ping)
+            arrived.acquire()
+            if index >= round_trips // 10:
+                samples.append(time.perf_counter() - t0)
+        samples.sort()
+
+        def stream(size: int, count: int) -> float:
+            done = threading.Event()
+            received = [0]
+
+            def count_line(line):
+                received[0] += 1
+                if received[0] == count:
+                    done.set()
+            b.on_line = count_line
+            line = send_line(target, "y" * size)
+            burst = line * 64
+            t0 = time.perf_counter()
+            for _ in range(count // 64):
+                a.send_raw(burst)
+            for _ in range(count % 64):
+                a.send_raw(line)
+            if not done.wait(600):
+                raise TimeoutError(f"{received[0]} of {count} messages arrived")
+            return time.perf_counter() - t0
+
+        bulk_count = (megabytes << 20) // (64 << 10)
+        bulk_seconds = stream(64 << 10, bulk_count)
+        small_seconds = stream(1000, messages)
+        return {
+            "stack": "agent -> IPC -> chatixia-sidecar -> DataChannel -> chatixia-sidecar -> IPC -> agent",
+            "setup_ms": setup_ms,
+            "rtt_p50_us": samples[len(samples) // 2] * 1e6,
+            "rtt_p99_us": samples[int(len(samples) * 0.99)] * 1e6,
+            "bulk_mb_per_s": bulk_count * (64 << 10) / 1e6 / bulk_seconds,
+            "messages_per_s": messages / small_seconds,
+            "rss_1_peer_mb": rss_one,
+            "rss_20_peers_mb": rss_twenty if len(connected) == PEERS - 1 else None,
+            "rss_after_traffic_mb": memory_mb(sidecars[0].pid),
+            "anon_1_peer_mb": anon_one,
+            "anon_20_peers_mb": anon_twenty if len(connected) == PEERS - 1 else None,
+            "peers_connected": len(connected),
+        }
+    finally:
+        for process in sidecars + [registry]:
+            process.terminate()
+        for process in sidecars + [registry]:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--round-trips", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sc-bench-") as workdir:
+        print("measuring: the agent-to-agent path through our sidecars", file=sys.stderr)
+        ours = measure_mesh(Path(args.bin_dir), Path(workdir), args.megabytes, args.round_trips, args.messages)
+    print("measuring: aiortc <-> aiortc (bare DataChannel, two processes)", file=sys.stderr)
+    result = subprocess.run([sys.executable, str(REPO / "bench" / "rtc" / "aiortc_pair.py"), str(args.megabytes), str(args.round_trips), str(args.messages)],
+                            capture_output=True, text=True, check=True, timeout=1800)
+    aiortc = json.loads(result.stdout.strip().splitlines()[-1])
+
+    def memory(r: dict, which: str) -> str:
+        if r.get(f"rss_{which}_mb") is None:
+            return "–"
+        return f"{cell(r[f'rss_{which}_mb'])} ({cell(r[f'anon_{which}_mb'])})"
+
+    lines = ["| path | setup (ms) | RTT p50 (µs) | RTT p99 (µs) | bulk 64 KiB (MB/s) | 1000 B msgs/s | sidecar RSS (anon), 1 peer (MB) | sidecar RSS (anon), 20 peers (MB) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in (ours, aiortc):
+        lines.append(f"| {r['stack']} | {cell(r.get('setup_ms'))} | {cell(r.get('rtt_p50_us'), 0)} | {cell(r.get('rtt_p99_us'), 0)} | "
+                     f"{cell(r.get('bulk_mb_per_s'))} | {cell(r.get('messages_per_s'), 0)} | {memory(r, '1_peer')} | {memory(r, '20_peers')} |")
+    lines.append("")
+    lines.append(f"Ratios in this run (targets from issue 4 in brackets): RTT p50 aiortc/ours {aiortc['rtt_p50_us'] / ours['rtt_p50_us']:.2f}× [> 1], "
+                 f"bulk ours/aiortc {ours['bulk_mb_per_s'] / aiortc['bulk_mb_per_s']:.2f}× [≥ 3], sidecar RSS with 20 peers "
+                 f"{cell(ours['rss_20_peers_mb'])} MB [< 40 MB] ({ours['peers_connected']} of {PEERS - 1} peers connected; "
+                 f"{cell(ours['rss_after_traffic_mb'])} MB after the traffic).")
+    text = "\n".join(lines)
+    print(text)
+    if args.no_write:
+        return
+    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, loopback in a "
+              f"private network namespace, release builds. Our path includes both agents' IPC (Python agents writing and reading JSON lines); "
+              f"aiortc is a bare DataChannel between two processes. RSS is sidecar A's, idle, with 1 and then 20 peers (in brackets its anonymous memory: RSS less the shared libraries' pages); the traffic then runs between A and B while all 20 channels stay open. Setup for ours is from starting the second sidecar process to both agents "
+              f"seeing `peer_connected` (process start, token, signaling, ICE, DTLS, SCTP); for aiortc from createOffer to open. "
+              f"{args.megabytes} MB in 64 KiB messages, {args.round_trips} round trips of 1 KiB, {args.messages:,} messages of 1000 B.")
+    path = write_section("sidecar-bench", "Agent-to-agent through the sidecars (bench/sidecar)", header, text)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
