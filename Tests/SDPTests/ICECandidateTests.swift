@@ -79,4 +79,18 @@ import SDP
         #expect(parseError("candidate:1 1 udp 1 192.0.2.1 5000 typ host generation zero") == .badGeneration("zero"))
         #expect(parseError("candidate:1 1 udp 1 192.0.2.1 5000 typ host generation") == .danglingExtension("generation"))
     }
+
+    /// Found by fuzzing (docs/FUZZING.md): a foundation such as `candidate:1` (after a blank, so the
+    /// prefix stayed) parsed, and lost its prefix when the candidate's sdpValue was read back.
+    @Test func foundationsFollowTheGrammar() {
+        let rest = " 1 udp 1 192.0.2.1 5000 typ host"
+        #expect(parseError("\tcandidate:1" + rest) == .badFoundation("candidate:1"))
+        #expect(parseError("candidate:candidate:1" + rest) == .badFoundation("candidate:1"))
+        #expect(parseError("a=x" + rest) == nil)
+        #expect(parseError("candidate:a=x" + rest) == .badFoundation("a=x"))
+        #expect(parseError("candidate:" + String(repeating: "f", count: 33) + rest) == .badFoundation(String(repeating: "f", count: 33)))
+        #expect(parseError("candidate:" + String(repeating: "f", count: 32) + rest) == nil)
+        #expect(parseError("candidate:aZ09+/" + rest) == nil)
+        #expect(parseError("candidate:1-2" + rest) == .badFoundation("1-2"))
+    }
 }

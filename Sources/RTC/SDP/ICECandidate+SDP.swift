@@ -6,6 +6,8 @@ extension ICECandidate {
         case empty
         /// Fewer than the eight fields up to `typ <type>`.
         case missingFields(count: Int)
+        /// Not 1 to 32 of the characters RFC 8839 allows (letters, digits, `+` and `/`).
+        case badFoundation(String)
         case badComponent(String)
         case badTransport(String)
         case badPriority(String)
@@ -31,6 +33,11 @@ extension ICECandidate {
         guard !fields.isEmpty else { throw .empty }
         guard fields.count >= 8 else { throw .missingFields(count: fields.count) }
 
+        // The grammar matters beyond pedantry: a foundation such as `candidate:1` would lose its
+        // prefix when the written candidate is read back.
+        guard (1...32).contains(fields[0].utf8.count), fields[0].utf8.allSatisfy(Self.isICEChar) else {
+            throw .badFoundation(String(fields[0]))
+        }
         guard let component = SDPText.decimal(fields[1], as: Int.self), (1...256).contains(component) else {
             throw .badComponent(String(fields[1]))
         }
@@ -89,5 +96,11 @@ extension ICECandidate {
     /// `candidate:...`: what follows `a=` in SDP and what the trickle JSON `candidate` field holds.
     public var candidateAttribute: String {
         "candidate:" + sdpValue
+    }
+
+    /// RFC 8839's ice-char: ALPHA, DIGIT, `+` or `/`.
+    private static func isICEChar(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
     }
 }
