@@ -229,6 +229,31 @@ import SDP
         #expect(Array(types.prefix(10)) == ["v", "o", "s", "i", "u", "e", "c", "b", "t", "r"])
     }
 
+    /// Found by fuzzing (docs/FUZZING.md): uninterpreted lines out of RFC 8866 order were written
+    /// back in order, so the description read back was a different value.
+    @Test func uninterpretedLinesOutOfOrderReadBackTheSame() throws {
+        let text = """
+            v=0
+            o=- 1 1 IN IP4 0.0.0.0
+            s=-
+            b=AS:64
+            t=0 0
+            x=unknown
+            i=late
+            r=7d 1h 0 25h
+            b=CT:128
+            m=application 9 UDP/DTLS/SCTP webrtc-datachannel
+            b=AS:30
+            i=data
+            """
+        let description = try SessionDescription(parsing: text)
+        #expect(description.otherLines == [SDPLine(type: "i", value: "late"), SDPLine(type: "b", value: "AS:64"),
+                                           SDPLine(type: "b", value: "CT:128"), SDPLine(type: "r", value: "7d 1h 0 25h"),
+                                           SDPLine(type: "x", value: "unknown")])
+        #expect(description.media[0].otherLines == [SDPLine(type: "i", value: "data"), SDPLine(type: "b", value: "AS:30")])
+        #expect(try SessionDescription(parsing: description.serialized()) == description)
+    }
+
     @Test func legacyDataChannelSectionIsRecognised() throws {
         let text = """
             v=0

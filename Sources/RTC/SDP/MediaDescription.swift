@@ -1,5 +1,5 @@
 /// One m-section: the `m=` line and everything up to the next one. Attributes that a data
-/// channel needs are typed; everything else is kept in order in ``otherAttributes`` and
+/// channel needs are typed; everything else is kept in ``otherAttributes`` (in order) and
 /// ``otherLines``.
 public struct MediaDescription: Sendable, Hashable {
     /// `application` for data channels.
@@ -26,6 +26,8 @@ public struct MediaDescription: Sendable, Hashable {
     public var candidates: [ICECandidate]
     public var endOfCandidates: Bool
     public var otherAttributes: [SDPAttribute]
+    /// Lines of types this stack does not interpret, grouped where RFC 8866 puts their types (as
+    /// ``SessionDescription/serialized()`` writes them), in received order within a group.
     public var otherLines: [SDPLine]
 
     public static let dataChannelFormat = "webrtc-datachannel"

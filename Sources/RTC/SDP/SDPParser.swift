@@ -34,9 +34,20 @@ struct SDPParser {
         guard sawVersion else { throw .empty }
         guard sawOrigin else { throw .missingOrigin }
         guard !media.isEmpty else { throw .missingMediaSection }
+        // Other lines in the slots serialized() writes them to, so that a description whose lines
+        // came out of RFC 8866 order reads back the same after writing; within a slot, as received.
         var result = session
-        result.media = media
+        result.otherLines = Self.inSlotOrder(session.otherLines, slot: \.sessionSlot)
+        result.media = media.map { section in
+            var section = section
+            section.otherLines = Self.inSlotOrder(section.otherLines, slot: \.mediaSlot)
+            return section
+        }
         return result
+    }
+
+    private static func inSlotOrder(_ lines: [SDPLine], slot: (SDPLine) -> Int) -> [SDPLine] {
+        (0...3).flatMap { index in lines.filter { slot($0) == index } }
     }
 
     private mutating func consumeSessionLine(type: Character, value: Substring, number: Int) throws(SDPParseError) {

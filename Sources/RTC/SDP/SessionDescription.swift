@@ -25,6 +25,8 @@ public struct SessionDescription: Sendable, Hashable {
     public var setup: DTLSSetupRole?
     public var endOfCandidates: Bool
     public var otherAttributes: [SDPAttribute]
+    /// Lines of types this stack does not interpret, grouped where RFC 8866 puts their types (as
+    /// ``SessionDescription/serialized()`` writes them), in received order within a group.
     public var otherLines: [SDPLine]
     public var media: [MediaDescription]
 
