@@ -15,6 +15,10 @@ let package = Package(
         .library(name: "MeshProtocol", targets: ["MeshProtocol"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "ChatixiaAgent", targets: ["ChatixiaAgent"]),
+        // The parsers, for the libFuzzer harnesses in Fuzz/ (a package of their own).
+        .library(name: "STUN", targets: ["STUN"]),
+        .library(name: "SDP", targets: ["SDP"]),
+        .library(name: "DataChannel", targets: ["DataChannel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
