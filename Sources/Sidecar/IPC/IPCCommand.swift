@@ -15,45 +15,78 @@ struct IPCCommand {
     /// The caller's `id`, kept as JSON text so acks echo it exactly (string or number).
     var id: String?
 
-    /// Parses a line; anything malformed is an `IPCCommandError` naming what is wrong.
+    /// Parses a line; anything malformed is an `IPCCommandError` naming what is wrong. The MeshMessage
+    /// of a `send` or `broadcast` is checked and kept as the line's own bytes, never re-encoded.
     init(line: some Collection<UInt8>) throws(IPCCommandError) {
-        let object: [String: Any]
+        let bytes = Array(line)
+        let parsed = bytes.withUnsafeBufferPointer { Self.parse($0) }
+        switch parsed {
+        case .success(let command): self = command
+        case .failure(let error): throw error
+        }
+    }
+
+    private init(kind: Kind, id: String?) {
+        self.kind = kind
+        self.id = id
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<IPCCommand, IPCCommandError> {
+        let members: [String: Range<Int>]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw IPCCommandError.notAnObject
-            }
-            object = parsed
-        } catch let error as IPCCommandError {
-            throw error
+            members = try JSONScanner.members(of: bytes)
         } catch {
-            throw .badJSON
+            // Valid JSON that is not an object deserves the more precise message.
+            let isJSON = (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil
+            return .failure(isJSON ? .notAnObject : .badJSON)
         }
-        if let id = object["id"], !(id is NSNull) {
-            guard id is String || id is NSNumber, let text = Self.compactJSON(id) else { throw .badField("id", "a string or a number") }
-            self.id = text
-        }
-        guard let type = object["type"] as? String else { throw .badField("type", "a string") }
-        let payload = object["payload"] as? [String: Any] ?? [:]
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        func starts(_ range: Range<Int>, with byte: UInt8) -> Bool { bytes[range.lowerBound] == byte }
 
-        func string(_ key: String) throws(IPCCommandError) -> String {
-            guard let value = payload[key] as? String, !value.isEmpty else { throw .badField("payload.\(key)", "a non-empty string") }
-            return value
-        }
-        func message() throws(IPCCommandError) -> String {
-            guard let value = payload["message"] as? [String: Any], let text = Self.compactJSON(value) else {
-                throw .badField("payload.message", "a JSON object (a MeshMessage)")
+        var id: String?
+        if let range = members["id"], text(range) != "null" {
+            let first = bytes[range.lowerBound]
+            guard first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
+                return .failure(.badField("id", "a string or a number"))
             }
-            return text
+            id = text(range)
+        }
+        guard let typeRange = members["type"], let type = JSONScanner.string(in: bytes, range: typeRange) else {
+            return .failure(.badField("type", "a string"))
+        }
+        var payload: [String: Range<Int>] = [:]
+        if let range = members["payload"], starts(range, with: UInt8(ascii: "{")) {
+            payload = (try? JSONScanner.members(of: bytes, in: range)) ?? [:]
+        }
+        func string(_ key: String) -> Result<String, IPCCommandError> {
+            guard let range = payload[key], let value = JSONScanner.string(in: bytes, range: range), !value.isEmpty else {
+                return .failure(.badField("payload.\(key)", "a non-empty string"))
+            }
+            return .success(value)
+        }
+        func message() -> Result<String, IPCCommandError> {
+            guard let range = payload["message"], starts(range, with: UInt8(ascii: "{")) else {
+                return .failure(.badField("payload.message", "a JSON object (a MeshMessage)"))
+            }
+            return .success(text(range))
         }
 
+        let kind: Result<Kind, IPCCommandError>
         switch type {
-        case "hello": kind = .hello(token: payload["token"] as? String ?? "")
-        case "send": kind = .send(targetPeer: try string("target_peer"), message: try message())
-        case "broadcast": kind = .broadcast(message: try message())
-        case "list_peers": kind = .listPeers
-        case "connect": kind = .connect(targetPeer: try string("target_peer_id"))
-        default: throw .unknownCommand(type)
+        case "hello":
+            kind = .success(.hello(token: payload["token"].flatMap { JSONScanner.string(in: bytes, range: $0) } ?? ""))
+        case "send":
+            kind = string("target_peer").flatMap { target in message().map { .send(targetPeer: target, message: $0) } }
+        case "broadcast":
+            kind = message().map { .broadcast(message: $0) }
+        case "list_peers":
+            kind = .success(.listPeers)
+        case "connect":
+            kind = string("target_peer_id").map { .connect(targetPeer: $0) }
+        default:
+            kind = .failure(.unknownCommand(type))
         }
+        return kind.map { IPCCommand(kind: $0, id: id) }
     }
 
     static func compactJSON(_ value: Any) -> String? {

@@ -59,11 +59,16 @@ extension Mesh: IPCCommandHandler {
         case .text(let value): text = value
         case .binary(let bytes): text = String(decoding: bytes, as: UTF8.self)
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            logger.warning("dropping a DataChannel message that is not a JSON object", metadata: ["remote": "\(link.remote)", "bytes": "\(text.utf8.count)"])
+        let utf8 = Array(text.utf8)
+        let type: String?? = utf8.withUnsafeBufferPointer { bytes in
+            guard let members = try? JSONScanner.members(of: bytes) else { return nil }
+            return .some(members["type"].flatMap { JSONScanner.string(in: bytes, range: $0) })
+        }
+        guard let type else {
+            logger.warning("dropping a DataChannel message that is not a JSON object", metadata: ["remote": "\(link.remote)", "bytes": "\(utf8.count)"])
             return
         }
-        if object["type"] as? String == "ping" {
+        if type == "ping", let object = (try? JSONSerialization.jsonObject(with: Data(utf8))) as? [String: Any] {
             var pong = object
             pong["type"] = "pong"
             pong["source_agent"] = object["target_agent"] ?? ""
@@ -71,8 +76,12 @@ extension Mesh: IPCCommandHandler {
             if let reply = IPCCommand.compactJSON(pong) { try? await transmit(reply, on: link) }
             return
         }
-        // The IPC line must stay one line: pretty-printed JSON is re-encoded compactly.
-        let line = text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) ? IPCCommand.compactJSON(object) ?? text : text
+        // The IPC line must stay one line: JSON with raw line breaks between tokens is re-encoded compactly.
+        var line = text
+        if utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }), let object = try? JSONSerialization.jsonObject(with: Data(utf8)),
+           let compact = IPCCommand.compactJSON(object) {
+            line = compact
+        }
         session?.deliver(.message(fromPeer: link.remote, message: line))
     }
 }

@@ -1,0 +1,192 @@
+import Foundation
+
+/// A validating one-pass JSON scanner over UTF-8 bytes that records where an object's members' values
+/// lie, so the sidecar can check a MeshMessage and forward its bytes untouched instead of decoding and
+/// re-encoding it (which dominated the cost of large messages).
+struct JSONScanner {
+    struct Invalid: Error {
+        let offset: Int
+    }
+
+    /// Deeper nesting is refused rather than risking the stack.
+    static let maxDepth = 256
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index: Int
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) {
+        self.bytes = bytes
+        index = start
+    }
+
+    /// The members of the object that is the whole of `bytes` (whitespace around it allowed):
+    /// each key, decoded, mapped to the byte range of its value.
+    static func members(of bytes: UnsafeBufferPointer<UInt8>) throws(Invalid) -> [String: Range<Int>] {
+        try members(of: bytes, in: 0..<bytes.count)
+    }
+
+    /// The members of the object occupying `range` of `bytes` (for example a member's value).
+    static func members(of bytes: UnsafeBufferPointer<UInt8>, in range: Range<Int>) throws(Invalid) -> [String: Range<Int>] {
+        var scanner = JSONScanner(bytes, from: range.lowerBound)
+        scanner.skipWhitespace(before: range.upperBound)
+        var members: [String: Range<Int>]? = [:]
+        try scanner.object(depth: 0, members: &members)
+        scanner.skipWhitespace(before: range.upperBound)
+        guard scanner.index == range.upperBound else { throw Invalid(offset: scanner.index) }
+        return members ?? [:]
+    }
+
+    /// Whether `range` holds a JSON string; its decoded text if so.
+    static func string(in bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>) -> String? {
+        guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") else { return nil }
+        let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
+        // Escapes are rare in keys and peer ids: let Foundation undo them.
+        let fragment = Data(UnsafeBufferPointer(rebasing: bytes[range]))
+        return (try? JSONSerialization.jsonObject(with: fragment, options: .fragmentsAllowed)) as? String
+    }
+
+    // MARK: Grammar
+
+    private mutating func skipWhitespace(before end: Int? = nil) {
+        let end = end ?? bytes.count
+        while index < end, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Invalid) {
+        guard index < bytes.count, bytes[index] == byte else { throw Invalid(offset: index) }
+        index += 1
+    }
+
+    private mutating func value(depth: Int) throws(Invalid) {
+        guard index < bytes.count else { throw Invalid(offset: index) }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            var ignored: [String: Range<Int>]?
+            try object(depth: depth + 1, members: &ignored)
+        case UInt8(ascii: "["): try array(depth: depth + 1)
+        case UInt8(ascii: "\""): try string()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: try number()
+        }
+    }
+
+    /// Records members only when `members` is non-nil (the outermost object asked about).
+    private mutating func object(depth: Int, members: inout [String: Range<Int>]?) throws(Invalid) {
+        guard depth <= Self.maxDepth else { throw Invalid(offset: index) }
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            let keyStart = index
+            try string()
+            let keyRange = keyStart..<index
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            let valueStart = index
+            try value(depth: depth)
+            if members != nil, let key = Self.string(in: bytes, range: keyRange) { members?[key] = valueStart..<index }
+            skipWhitespace()
+            guard index < bytes.count else { throw Invalid(offset: index) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            try expect(UInt8(ascii: "}"))
+            return
+        }
+    }
+
+    private mutating func array(depth: Int) throws(Invalid) {
+        guard depth <= Self.maxDepth else { throw Invalid(offset: index) }
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try value(depth: depth)
+            skipWhitespace()
+            guard index < bytes.count else { throw Invalid(offset: index) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            try expect(UInt8(ascii: "]"))
+            return
+        }
+    }
+
+    private mutating func string() throws(Invalid) {
+        try expect(UInt8(ascii: "\""))
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { throw Invalid(offset: index) }
+                let escape = bytes[index]
+                index += 1
+                if escape == UInt8(ascii: "u") {
+                    guard index + 4 <= bytes.count, bytes[index..<(index + 4)].allSatisfy(Self.isHexDigit) else { throw Invalid(offset: index) }
+                    index += 4
+                } else if !"\"\\/bfnrt".utf8.contains(escape) {
+                    throw Invalid(offset: index - 1)
+                }
+            case 0..<0x20:
+                throw Invalid(offset: index - 1)  // control characters must be escaped
+            default:
+                continue
+            }
+        }
+        throw Invalid(offset: index)
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Invalid) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count,
+              word.withUTF8Buffer({ $0.elementsEqual(bytes[index..<(index + count)]) })
+        else { throw Invalid(offset: index) }
+        index += count
+    }
+
+    private mutating func number() throws(Invalid) {
+        let start = index
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, Self.isDigit(bytes[index]) else { throw Invalid(offset: index) }
+        if bytes[index] == UInt8(ascii: "0") { index += 1 } else { digits() }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw Invalid(offset: index) }
+            digits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw Invalid(offset: index) }
+            digits()
+        }
+        guard index > start else { throw Invalid(offset: index) }
+    }
+
+    private mutating func digits() {
+        while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@testable import Sidecar
+
+@Suite struct JSONScannerTests {
+    private func members(_ text: String) -> [String: String]? {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard let members = try? JSONScanner.members(of: buffer) else { return nil }
+            return members.mapValues { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0]), as: UTF8.self) }
+        }
+    }
+
+    @Test func recordsTopLevelMembersAsTheirOwnBytes() {
+        let found = members(#" {"type" : "send", "n":-1.5e+3, "payload":{"message":{"a":[1,{"b":null}],"s":"x\"y\u00e9"}}, "t":true} "#)
+        #expect(found == [
+            "type": #""send""#, "n": "-1.5e+3", "payload": #"{"message":{"a":[1,{"b":null}],"s":"x\"y\u00e9"}}"#, "t": "true",
+        ])
+        #expect(members("{}") == [:])
+        #expect(members(#"{"k\u0041y":1}"#) == ["kAy": "1"])
+    }
+
+    @Test(arguments: [
+        "", "[]", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":tru}",
+        "{\"a\":\"\u{01}\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":1} x", "{\"a\":[1 2]}", "{a:1}",
+    ])
+    func rejectsWhatIsNotAJSONObject(text: String) {
+        #expect(members(text) == nil)
+    }
+
+    @Test func agreesWithFoundationOnWhatIsValid() {
+        // A seeded walk over mutations of a valid message: the scanner accepts exactly what Foundation accepts
+        // as an object (Foundation is the reference, the scanner the fast path).
+        var generator = FixedSeed(state: 99)
+        let base = Array(#"{"type":"task_request","request_id":"r1","payload":{"message":"hi \"there\"","n":[1,2.5,-3e2,true,null]}}"#.utf8)
+        for _ in 0..<2000 {
+            var bytes = base
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let position = Int.random(in: 0..<bytes.count, using: &generator)
+                bytes[position] = Array(#"{}[]":,.-+eE0123456789 "\tnulx"#.utf8).randomElement(using: &generator)!
+            }
+            let scanned = bytes.withUnsafeBufferPointer { (try? JSONScanner.members(of: $0)) != nil }
+            let reference = (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any]
+            #expect(scanned == reference, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+    }
+
+    @Test func nestingIsBounded() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(members("{\"a\":\(deep)}") == nil)
+    }
+}
