@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    load = os.getloadavg()[0]  # other work on the machine skews every stack in the run
     sizes = [str(args.megabytes), str(args.round_trips), str(args.messages)]
     bench = str(Path(args.bin_dir) / "rtc-bench")
 
@@ -119,7 +120,8 @@ def main() -> None:
     print(text)
     if args.no_write:
         return
-    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, "
+    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
+              f"(load average {load:.1f} when the run began), "
               f"loopback inside a private network namespace; {args.megabytes} MB bulk in 64 KiB messages, {args.round_trips} round trips "
               f"of 1 KiB (after a tenth as warm-up), {args.messages:,} messages of 1000 B; setup is the median of 7 fresh connections "
               "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; "

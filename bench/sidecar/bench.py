@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    load = os.getloadavg()[0]  # other work on the machine skews every stack in the run
     with tempfile.TemporaryDirectory(prefix="sc-bench-") as workdir:
         print("measuring: the agent-to-agent path through our sidecars", file=sys.stderr)
         ours = measure_mesh(Path(args.bin_dir), Path(workdir), args.megabytes, args.round_trips, args.messages)
@@ -235,7 +236,8 @@ def main() -> None:
     print(text)
     if args.no_write:
         return
-    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores, loopback in a "
+    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
+              f"(load average {load:.1f} when the run began), loopback in a "
               f"private network namespace, release builds. Our path includes both agents' IPC (Python agents writing and reading JSON lines); "
               f"aiortc is a bare DataChannel between two processes. RSS is sidecar A's, idle, with 1 and then 20 peers (in brackets its anonymous memory: RSS less the shared libraries' pages); the traffic then runs between A and B while all 20 channels stay open. Setup for ours is from starting the second sidecar process to both agents "
               f"seeing `peer_connected` (process start, token, signaling, ICE, DTLS, SCTP); for aiortc from createOffer to open. "
