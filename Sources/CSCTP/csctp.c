@@ -32,6 +32,44 @@ static uint64_t monotonic_ms(void) {
     return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 }
 
+// SCTP's CRC32c, computed here rather than by usrsctp: with the SSE4.2 crc32 instruction it costs a
+// fraction of usrsctp's table-driven version, which showed up at ~7% of a bulk transfer's CPU.
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hardware(uint32_t crc, const uint8_t *data, size_t length) {
+    while (length >= 8) {
+        uint64_t word;
+        memcpy(&word, data, 8);
+        crc = (uint32_t)__builtin_ia32_crc32di(crc, word);
+        data += 8;
+        length -= 8;
+    }
+    while (length-- > 0) crc = __builtin_ia32_crc32qi(crc, *data++);
+    return crc;
+}
+#endif
+
+/// The value of the common header's checksum field (bytes 8-11) for `packet`, whose field is taken as zero.
+uint32_t csctp_checksum(const uint8_t *packet, size_t length) {
+    static const uint8_t zero[4] = {0};
+    if (length < 12) return 0;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("sse4.2")) {
+        uint32_t crc = crc32c_hardware(0xFFFFFFFF, packet, 8);
+        crc = crc32c_hardware(crc, zero, 4);
+        crc = crc32c_hardware(crc, packet + 12, length - 12);
+        return ~crc;  // stored in host order, as usrsctp stores its own
+    }
+#endif
+    uint8_t *copy = malloc(length);
+    if (copy == NULL) return 0;
+    memcpy(copy, packet, length);
+    memset(copy + 8, 0, 4);
+    uint32_t checksum = usrsctp_crc32c(copy, length);
+    free(copy);
+    return checksum;
+}
+
 /// usrsctp hands us each outgoing packet here, during a call we made under the lock.
 static int output(void *address, void *packet, size_t length, uint8_t tos, uint8_t set_df) {
     (void)tos;
@@ -41,6 +79,10 @@ static int output(void *address, void *packet, size_t length, uint8_t tos, uint8
     uint8_t *copy = malloc(length);
     if (copy == NULL) return 0;
     memcpy(copy, packet, length);
+    if (length >= 12) {
+        uint32_t checksum = csctp_checksum(copy, length);
+        memcpy(copy + 8, &checksum, 4);
+    }
     size_t tail = (association->head + association->count) % OUTPUT_CAPACITY;
     association->packets[tail] = copy;
     association->lengths[tail] = length;
@@ -56,8 +98,9 @@ static void upcall(struct socket *socket, void *argument, int flags) {
 
 static void initialize(void) {
     usrsctp_init_nothreads(0, output, NULL);
-    // WebRTC settings as browsers use them: no ECN, quicker retransmission than the RFC defaults,
-    // and no checksum work over DTLS (which already authenticates every packet).
+    // Checksums are ours (csctp_checksum, in output and csctp_input): usrsctp neither fills nor checks them.
+    usrsctp_enable_crc32c_offload();
+    // WebRTC settings as browsers use them: no ECN, quicker retransmission than the RFC defaults.
     usrsctp_sysctl_set_sctp_ecn_enable(0);
     usrsctp_sysctl_set_sctp_rto_min_default(100);
     usrsctp_sysctl_set_sctp_rto_max_default(5000);
@@ -146,6 +189,10 @@ void csctp_association_free(csctp_association *association) {
 }
 
 void csctp_input(csctp_association *association, const uint8_t *packet, size_t length) {
+    uint32_t stored;
+    if (length < 12) return;
+    memcpy(&stored, packet + 8, 4);
+    if (stored != csctp_checksum(packet, length)) return;  // corrupt: dropped, as SCTP would
     pthread_mutex_lock(&lock);
     usrsctp_conninput(association, packet, length, 0);
     pthread_mutex_unlock(&lock);

@@ -34,6 +34,8 @@ csctp_association *csctp_association_new(uint16_t port, uint16_t remote_port, in
 void csctp_association_free(csctp_association *association);
 
 /// Feeds one SCTP packet received from DTLS.
+/// SCTP's CRC32c checksum field value for `packet` (its checksum field taken as zero), as stored in the header.
+uint32_t csctp_checksum(const uint8_t *packet, size_t length);
 void csctp_input(csctp_association *association, const uint8_t *packet, size_t length);
 /// Length of the oldest queued outgoing packet, or 0.
 size_t csctp_peek_output(csctp_association *association);
