@@ -55,7 +55,7 @@ for target in "${targets[@]}"; do
         failed=1
         echo "$target FAILED (exit $status):" >&2
         grep -E "Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|^SUMMARY" "$log" | head -5 >&2 || true
-        for artifact in $artifacts; do echo "  input kept: $artifact (reproduce: $bin/$target $artifact)" >&2; done
+        for artifact in $artifacts; do echo "  input kept: $artifact (reproduce: SWIFT_BACKTRACE=enable=no $bin/$target $artifact)" >&2; done
         [ "$count" -gt 0 ] || count="error, see $log"
     fi
     rows+=("| $target | $elapsed | ${executions:-?} | ${rate:-?} | ${coverage:-? | ?} | $(find "$corpus" -type f | wc -l) | $count |")
