@@ -1,36 +1,215 @@
 #!/usr/bin/env bash
-# Builds the release binaries and starts a local registry with the dashboard on 127.0.0.1.
-# Ctrl-C stops everything cleanly. State lives in ./.mesh/ (an SQLite file), so a restart keeps it.
+# One command to a live local mesh: builds the release binaries, then starts on 127.0.0.1 a registry (with the
+# hub dashboard, on an embedded SQLite database) and the three example agents of examples/ (text-agent,
+# math-agent, time-agent), whose sidecars form a WebRTC DataChannel full mesh. Once the mesh is up it has the
+# agents delegate work to each other and prints the results, the hub URL and an admin key.
+# Ctrl-C stops everything cleanly: the agents deregister and stop their sidecars, then the registry exits.
+#
+#   scripts/run-mesh.sh            PORT=8081 scripts/run-mesh.sh        MESH_DIR=/tmp/mesh scripts/run-mesh.sh
+#
+# State (SQLite database, API keys, agent copies and logs) lives in $MESH_DIR (default ./.mesh), so a restart
+# keeps tasks, pairings and keys. Nothing here talks to anything but 127.0.0.1: no STUN, host candidates on
+# loopback only. The registry runs with --dev (a random signing secret per start; it prints a banner saying
+# so): fine for this local demo, never for a deployment (see docs/DEPLOYMENT.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$(pwd)
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt curl ca-certificates libssl-dev libusrsctp-dev
+ensure_apt curl ca-certificates libssl-dev libusrsctp-dev python3
 
 PORT="${PORT:-8080}"
-say "building release binaries (the first build takes several minutes)"
-swift build -c release --product chatixia-registry
+MESH_DIR="${MESH_DIR:-$REPO/.mesh}"
+REGISTRY_URL="http://127.0.0.1:${PORT}"
+AGENTS=(text-agent math-agent time-agent)
+
+if curl -s -o /dev/null --max-time 1 "$REGISTRY_URL/"; then
+    echo "something already listens on 127.0.0.1:${PORT}; stop it or pick another port: PORT=8081 $0" >&2
+    exit 1
+fi
+
+# --- build -----------------------------------------------------------------------------------------------
+# The compiler's "[n/m] Compiling ..." lines are the progress; warnings are left out, errors are shown.
+build() {
+    local product=$1 step=$2 configuration=${3:-release}
+    say "building $product ($configuration, $step/3; the first build takes several minutes)"
+    set +e
+    swift build -c "$configuration" --product "$product" 2>&1 | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|error:|Build .*complete|Compiling|Linking' | grep --line-buffered -v 'warning:'
+    local status=${PIPESTATUS[0]}
+    set -e
+    [ "$status" -eq 0 ] || { echo "building $product failed (exit $status); run 'swift build -c $configuration --product $product' to see everything" >&2; exit 1; }
+}
+# Known issue: a release-built chatixia-sidecar currently never answers ICE connectivity checks, so its
+# DataChannels never open (the debug build does). Until that is fixed the sidecar is built in debug;
+# SIDECAR_BUILD=release tries the release one.
+SIDECAR_BUILD="${SIDECAR_BUILD:-debug}"
+build chatixia-registry 1
+build chatixia-sidecar 2 "$SIDECAR_BUILD"
+build chatixia 3
 BIN="$(swift build -c release --show-bin-path)"
-mkdir -p .mesh
+export SIDECAR_BINARY="$(swift build -c "$SIDECAR_BUILD" --show-bin-path)/chatixia-sidecar"
 
-say "starting chatixia-registry on http://127.0.0.1:${PORT} (--dev: dev keys, random secret, no STUN)"
-"$BIN/chatixia-registry" --dev --host 127.0.0.1 --port "$PORT" --db .mesh/registry.db &
-REGISTRY=$!
-trap 'say "stopping"; kill -TERM $REGISTRY 2>/dev/null; wait $REGISTRY 2>/dev/null; exit 0' INT TERM
+# --- state and keys --------------------------------------------------------------------------------------
+mkdir -p "$MESH_DIR/logs" "$MESH_DIR/agents"
+chmod 700 "$MESH_DIR"
+KEYS="$MESH_DIR/api_keys.json"
+if [ ! -f "$KEYS" ]; then
+    say "creating API keys in $KEYS (one admin key, one key per example agent; kept across restarts)"
+    (umask 077; python3 - "$KEYS" "${AGENTS[@]}" <<'PY'
+import json, secrets, sys
+path, agents = sys.argv[1], sys.argv[2:]
+keys = {f"ak_admin_{secrets.token_hex(16)}": {"peer_id": "admin", "role": "admin"}}
+keys.update({f"ak_{name.split('-')[0]}_{secrets.token_hex(16)}": {"peer_id": name, "role": "agent"} for name in agents})
+json.dump({"keys": keys}, open(path, "w"), indent=2)
+PY
+    )
+fi
+key_for() { python3 -c 'import json, sys; print(next(k for k, v in json.load(open(sys.argv[1]))["keys"].items() if v["peer_id"] == sys.argv[2]))' "$KEYS" "$1"; }
+ADMIN_KEY=$(key_for admin)
 
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:${PORT}/metrics" >/dev/null && break
-    sleep 0.1
+api() { # METHOD PATH [JSON]
+    curl -s --max-time 10 -X "$1" -H "x-api-key: $ADMIN_KEY" -H 'content-type: application/json' ${3:+--data "$3"} "$REGISTRY_URL$2"
+}
+
+# --- processes and clean shutdown ------------------------------------------------------------------------
+# Every child runs in its own session, so the terminal's Ctrl-C reaches only this script, which then stops
+# the agents first (they deregister while the registry is still up) and the registry last.
+REGISTRY_PID=""
+declare -A AGENT_PIDS=()
+STOPPING=0
+stop_all() {
+    local code=${1:-0}
+    if [ "$STOPPING" = 1 ]; then
+        say "second interrupt: killing everything now"
+        kill -KILL "${AGENT_PIDS[@]}" $REGISTRY_PID 2>/dev/null || true
+        exit 130
+    fi
+    STOPPING=1
+    trap 'stop_all' INT TERM
+    echo >&2
+    for name in "${!AGENT_PIDS[@]}"; do
+        say "stopping $name (deregisters, stops its sidecar)"
+        kill -TERM "${AGENT_PIDS[$name]}" 2>/dev/null || true
+    done
+    for name in "${!AGENT_PIDS[@]}"; do
+        local status=0
+        wait "${AGENT_PIDS[$name]}" 2>/dev/null || status=$?
+        [ "$status" -eq 0 ] || echo "  $name exited with status $status (see $MESH_DIR/logs/$name.log)" >&2
+    done
+    if [ -n "$REGISTRY_PID" ]; then
+        say "stopping the registry"
+        kill -TERM "$REGISTRY_PID" 2>/dev/null || true
+        wait "$REGISTRY_PID" 2>/dev/null || true
+    fi
+    say "stopped; state kept in $MESH_DIR"
+    exit "$code"
+}
+trap 'stop_all 0' INT TERM
+# Any other way out (an error under set -e, a timeout) stops the children too.
+trap 'status=$?; [ "$STOPPING" = 1 ] || stop_all "$status"' EXIT
+
+wait_for() { # DESCRIPTION TIMEOUT_SECONDS COMMAND...
+    local what=$1 timeout=$2
+    shift 2
+    local deadline=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out after ${timeout}s waiting for $what; logs are in $MESH_DIR/logs/" >&2
+            stop_all 1
+        fi
+        sleep 0.2
+    done
+}
+
+say "starting chatixia-registry on $REGISTRY_URL (SQLite database $MESH_DIR/registry.db, hub dashboard at /)"
+STUN_URLS="" setsid "$BIN/chatixia-registry" --dev --host 127.0.0.1 --port "$PORT" --db "$MESH_DIR/registry.db" \
+    --api-keys "$KEYS" >"$MESH_DIR/logs/registry.log" 2>&1 &
+REGISTRY_PID=$!
+wait_for "the registry" 30 curl -sf --max-time 1 -H "x-api-key: $ADMIN_KEY" "$REGISTRY_URL/api/registry/agents"
+grep -E '^\s*\*' "$MESH_DIR/logs/registry.log" >&2 || true  # the registry's --dev banner
+
+for name in "${AGENTS[@]}"; do
+    # A fresh copy of the example, pointed at this registry; its data_dir (sidecar log) stays in the copy.
+    dir="$MESH_DIR/agents/$name"
+    rm -rf "$dir/skills"
+    mkdir -p "$dir"
+    cp -R "examples/$name/." "$dir/"
+    sed -i "s#^registry: .*#registry: \"$REGISTRY_URL\"#" "$dir/agent.yaml"
+    say "starting $name (skills: $(ls "$dir/skills" | tr '\n' ' ')) with its sidecar"
+    API_KEY=$(key_for "$name") ICE_HOST_ADDRESSES=127.0.0.1 LOG_LEVEL=info \
+        setsid "$BIN/chatixia" run "$dir/agent.yaml" >"$MESH_DIR/logs/$name.log" 2>&1 &
+    AGENT_PIDS[$name]=$!
 done
+for name in "${AGENTS[@]}"; do
+    wait_for "$name to be ready" 60 grep -q ' ready ' "$MESH_DIR/logs/$name.log"
+done
+
+mesh_complete() {
+    api GET /api/hub/network/topology | python3 -c '
+import json, sys
+edges = {tuple(sorted((e["from_peer"], e["to_peer"]))) for e in json.load(sys.stdin)["mesh_edges"]}
+sys.exit(0 if edges >= {("math-agent", "text-agent"), ("text-agent", "time-agent"), ("math-agent", "time-agent")} else 1)'
+}
+say "waiting for the sidecars to open their DataChannels (a full mesh of three: three observed edges)"
+wait_for "the full mesh" 60 mesh_complete
+
+# --- the agents delegate work to each other --------------------------------------------------------------
+# Each task goes to one agent's `delegate` skill, which sends the work over its DataChannel to the agent
+# that has the skill and returns that agent's answer.
+run_task() { # AGENT TARGET SKILL MESSAGE
+    local body id task
+    body=$(python3 -c 'import json, sys; print(json.dumps({"skill": "delegate", "target_agent_id": sys.argv[1], "source_agent_id": "run-mesh", "payload": {"message": sys.argv[4], "target_agent_id": sys.argv[2], "skill": sys.argv[3]}, "ttl": 60}))' "$@")
+    id=$(api POST /api/hub/tasks "$body" | python3 -c 'import json, sys; print(json.load(sys.stdin)["task_id"])')
+    for _ in $(seq 1 150); do
+        task=$(api GET "/api/hub/tasks/$id")
+        if python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1])["state"] in ("completed", "failed") else 1)' "$task"; then
+            python3 -c '
+import json, sys
+task, agent, target, skill, message = json.loads(sys.argv[1]), *sys.argv[2:]
+outcome = task["result"] if task["state"] == "completed" else "FAILED: " + task["error"]
+print(f"    {agent:>10} -> {target:<10} {skill}({message!r}) = {outcome}")' "$task" "$@" >&2
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "    task $id did not finish" >&2
+}
+say "the agents delegate work to each other over their DataChannels:"
+run_task text-agent math-agent calculate "2^10 + 24"
+run_task math-agent time-agent date_time "days between 2026-01-01 and 2026-12-25"
+run_task time-agent text-agent text_tools "upper: hello from the mesh"
 
 cat >&2 <<BANNER
 
-  chatixia-mesh is running.
-    Dashboard:   http://127.0.0.1:${PORT}/
-    Admin key:   ak_admin_dev      Agent key: ak_dev_001
-    Try:         curl -s -H 'x-api-key: ak_admin_dev' http://127.0.0.1:${PORT}/api/registry/agents
-  Press Ctrl-C to stop.
+  chatixia-mesh is running: a registry and three agents (text-agent, math-agent, time-agent) in a full mesh.
+    Hub dashboard:  $REGISTRY_URL/
+    Admin key:      $ADMIN_KEY
+    (--dev: a random signing secret for this run; local use only. Keys are in $KEYS.)
+
+  Try:
+    curl -s -H 'x-api-key: $ADMIN_KEY' $REGISTRY_URL/api/registry/agents
+    curl -s -H 'x-api-key: $ADMIN_KEY' -H 'content-type: application/json' $REGISTRY_URL/api/hub/tasks \\
+         -d '{"skill": "calculate", "payload": {"message": "sqrt(2) * 10"}}'
+  Your own agent: see "Three steps" in README.md (chatixia init, pair, run; $BIN/chatixia).
+  Logs: $MESH_DIR/logs/    Press Ctrl-C to stop everything.
 
 BANNER
-wait $REGISTRY
+
+# Stay up until Ctrl-C; if the registry or an agent dies on its own, say so and stop the rest.
+while true; do
+    for name in "${!AGENT_PIDS[@]}"; do
+        if ! kill -0 "${AGENT_PIDS[$name]}" 2>/dev/null; then
+            echo "$name exited on its own; see $MESH_DIR/logs/$name.log" >&2
+            unset "AGENT_PIDS[$name]"
+            stop_all 1
+        fi
+    done
+    if ! kill -0 "$REGISTRY_PID" 2>/dev/null; then
+        echo "the registry exited on its own; see $MESH_DIR/logs/registry.log" >&2
+        REGISTRY_PID=""
+        stop_all 1
+    fi
+    sleep 1 &
+    wait $! || true
+done
