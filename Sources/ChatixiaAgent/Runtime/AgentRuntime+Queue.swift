@@ -66,16 +66,40 @@ extension AgentRuntime {
         await report(task.id, update)
     }
 
-    /// Reports a result, retrying briefly: losing it would leave the task assigned until its TTL runs out.
+    /// Reports a result, retrying through a registry restart (up to `options.reportRetryWindow`, backing off
+    /// to 5 s): losing it would leave the task assigned until its TTL runs out. A refusal (4xx) is final.
     func report(_ taskId: String, _ update: TaskUpdate) async {
-        for attempt in 1...3 {
+        let deadline = ContinuousClock.now + options.reportRetryWindow
+        var attempt = 0
+        while true {
+            attempt += 1
             do {
                 try await registry.report(taskId: taskId, update)
+                if attempt > 1 { logger.notice("task result reported after retrying", metadata: ["task_id": "\(taskId)", "attempts": "\(attempt)"]) }
                 return
             } catch {
-                logger.warning("reporting a task result failed", metadata: ["task_id": "\(taskId)", "attempt": "\(attempt)", "error": "\(error)"])
-                try? await Task.sleep(for: .seconds(attempt))
+                if let refusal = error as? RegistryError, refusal.isFinal {
+                    return logger.warning("the registry refused a task result", metadata: ["task_id": "\(taskId)", "error": "\(error)"])
+                }
+                if attempt == 1 { logger.warning("reporting a task result failed; retrying", metadata: ["task_id": "\(taskId)", "error": "\(error)"]) }
+                let wait = Duration.milliseconds(min(5_000, 250 << min(attempt, 5)))
+                guard !Task.isCancelled, ContinuousClock.now + wait < deadline else {
+                    return logger.error("giving up reporting a task result", metadata: ["task_id": "\(taskId)", "attempts": "\(attempt)", "error": "\(error)"])
+                }
+                try? await Task.sleep(for: wait)
             }
+        }
+    }
+}
+
+extension RegistryError {
+    /// The registry answered and said no (retrying the same request cannot help); not a transport failure,
+    /// a timeout, rate limiting or a 5xx.
+    var isFinal: Bool {
+        switch self {
+        case .unauthorized, .forbidden, .notFound: true
+        case .rejected(let status, _): (400..<500).contains(status)
+        case .unreachable, .timedOut, .rateLimited, .badResponse: false
         }
     }
 }

@@ -12,6 +12,8 @@ public struct AgentRuntime: Sendable {
         /// How long startup waits for the sidecar's IPC socket.
         public var sidecarStartTimeout = Duration.seconds(30)
         public var delegationTimeout = Duration.seconds(120)
+        /// How long a task result keeps being retried while the registry is unreachable (e.g. restarting).
+        public var reportRetryWindow = Duration.seconds(120)
 
         public init() {}
     }
