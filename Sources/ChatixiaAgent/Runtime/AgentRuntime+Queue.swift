@@ -2,7 +2,7 @@ import Foundation
 import MeshProtocol
 
 extension AgentRuntime {
-    /// Heartbeats every 15 s (first one at once); tasks the registry assigns in its answer are run too.
+    /// Heartbeats every 15 s (first one at once; every 2 s while failing); tasks the registry assigns in its answer are run too.
     func heartbeatLoop(jobs: AsyncStream<Job>.Continuation) async {
         let start = ContinuousClock.now
         var failing = false
@@ -19,10 +19,11 @@ extension AgentRuntime {
             } catch is CancellationError {
                 return
             } catch {
-                if !failing { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
+                if !failing { logger.warning("heartbeat failed; retrying every 2 s until it gets through", metadata: ["error": "\(error)"]) }
                 failing = true
             }
-            try? await Task.sleep(for: options.heartbeatInterval)
+            // While the registry is away (e.g. restarting), beat often, so the agent is back within seconds of its return.
+            try? await Task.sleep(for: failing ? min(options.heartbeatInterval, .seconds(2)) : options.heartbeatInterval)
         }
     }
 
