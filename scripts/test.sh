@@ -25,3 +25,6 @@ CHATIXIA_BIN_DIR="$BIN_DIR" Tests/sidecar/run.sh
 
 say "running agent integration tests (chatixia run agents with real sidecars and a real registry) in a private network namespace"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/agent/run.sh
+
+say "running end-to-end tests (pairing to delegation, chatixia 0.4.3 run, NAT through coturn, faults) in private network namespaces"
+CHATIXIA_BIN_DIR="$BIN_DIR" Tests/e2e/run.sh

@@ -15,24 +15,25 @@ from pathlib import Path
 RELAY_PORTS = range(50000, 50200)
 
 
-def free_udp_port() -> int:
+def free_udp_port(address: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((address, 0))
         return probe.getsockname()[1]
 
 
 class Coturn:
-    def __init__(self, workdir: Path, secret: str, realm: str = "chatixia.test"):
+    def __init__(self, workdir: Path, secret: str, realm: str = "chatixia.test", address: str = "127.0.0.1"):
         self.secret = secret
         self.realm = realm
-        self.port = free_udp_port()
+        self.address = address
+        self.port = free_udp_port(address)
         self.log = workdir / "turnserver.log"
         self.workdir = workdir
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"turn:127.0.0.1:{self.port}?transport=udp"
+        return f"turn:{self.address}:{self.port}?transport=udp"
 
     def credentials(self, peer: str, secret: str | None = None) -> tuple[str, str]:
         username = f"{int(time.time()) + 3600}:{peer}"
@@ -43,7 +44,7 @@ class Coturn:
         turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
         with open(self.log, "w") as out:
             self.process = subprocess.Popen(
-                [turnserver, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={self.port}",
+                [turnserver, "-n", f"--listening-ip={self.address}", f"--relay-ip={self.address}", f"--listening-port={self.port}",
                  f"--min-port={RELAY_PORTS.start}", f"--max-port={RELAY_PORTS.stop - 1}",
                  "--use-auth-secret", f"--static-auth-secret={self.secret}", f"--realm={self.realm}",
                  # Peers and their relayed addresses are all on loopback, which coturn refuses by default.
@@ -53,7 +54,7 @@ class Coturn:
                  "--log-file=stdout", "--simple-log", "--verbose"],
                 stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
-        while f"UDP listener opened on: 127.0.0.1:{self.port}" not in self.text():
+        while f"UDP listener opened on: {self.address}:{self.port}" not in self.text():
             assert self.process.poll() is None, f"turnserver exited:\n{self.text()}"
             assert time.monotonic() < deadline, f"turnserver did not start:\n{self.text()}"
             time.sleep(0.05)
