@@ -40,15 +40,11 @@ build() {
     set -e
     [ "$status" -eq 0 ] || { echo "building $product failed (exit $status); run 'swift build -c $configuration --product $product' to see everything" >&2; exit 1; }
 }
-# Known issue: a release-built chatixia-sidecar currently never answers ICE connectivity checks, so its
-# DataChannels never open (the debug build does). Until that is fixed the sidecar is built in debug;
-# SIDECAR_BUILD=release tries the release one.
-SIDECAR_BUILD="${SIDECAR_BUILD:-debug}"
 build chatixia-registry 1
-build chatixia-sidecar 2 "$SIDECAR_BUILD"
+build chatixia-sidecar 2
 build chatixia 3
 BIN="$(swift build -c release --show-bin-path)"
-export SIDECAR_BINARY="$(swift build -c "$SIDECAR_BUILD" --show-bin-path)/chatixia-sidecar"
+export SIDECAR_BINARY="$BIN/chatixia-sidecar"
 
 # --- state and keys --------------------------------------------------------------------------------------
 mkdir -p "$MESH_DIR/logs" "$MESH_DIR/agents"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from processes import Sidecar, wait_until
 
@@ -116,3 +117,17 @@ def test_sidecars_started_at_once_still_form_a_full_mesh(registry, workdir):
     finally:
         for node in nodes:
             node.stop()
+
+
+def test_messages_wait_for_an_agent_that_is_not_attached_yet(sidecars):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a = a.connect()
+    agent_a.next("peer_connected")
+    # sc-2's agent has not connected (it could be restarting); the message must not be lost.
+    sent = mesh_message("while you were away")
+    agent_a.send("send", {"target_peer": "sc-2", "message": sent}, id_="held")
+    assert agent_a.next("ack")["payload"] == {"id": "held"}
+    time.sleep(0.5)
+    agent_b = b.connect()
+    assert agent_b.next("peer_connected")["payload"] == {"peer_id": "sc-1"}
+    assert agent_b.next("message")["payload"] == {"from_peer": "sc-1", "message": sent}

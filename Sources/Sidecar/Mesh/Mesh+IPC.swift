@@ -5,6 +5,21 @@ extension Mesh: IPCCommandHandler {
     func attach(_ session: IPCSession) {
         self.session = session
         for peer in openPeers { session.deliver(.peerConnected(peer)) }
+        for event in heldForAgent { session.deliver(event) }
+        heldForAgent.removeAll()
+        heldBytes = 0
+    }
+
+    /// Delivers a peer's message to the agent, or holds it until an agent attaches.
+    private func deliverToAgent(_ event: IPCEvent, bytes: Int) {
+        if let session {
+            session.deliver(event)
+        } else if heldBytes + bytes <= Self.maxHeldBytes {
+            heldForAgent.append(event)
+            heldBytes += bytes
+        } else {
+            logger.warning("no agent attached and the held messages are at their limit: dropping one", metadata: ["bytes": "\(bytes)"])
+        }
     }
 
     func detach(_ session: IPCSession) {
@@ -82,6 +97,6 @@ extension Mesh: IPCCommandHandler {
            let compact = IPCCommand.compactJSON(object) {
             line = compact
         }
-        session?.deliver(.message(fromPeer: link.remote, message: line))
+        deliverToAgent(.message(fromPeer: link.remote, message: line), bytes: line.utf8.count)
     }
 }

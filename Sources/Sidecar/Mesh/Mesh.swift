@@ -37,6 +37,11 @@ actor Mesh {
     private var retryTasks: [String: Task<Void, Never>] = [:]
     private var nextGeneration: UInt64 = 0
     var session: IPCSession?
+    /// Messages that arrived while no agent was attached (for example while it restarts its sidecar
+    /// connection), handed over when one attaches; bounded by `maxHeldBytes`.
+    var heldForAgent: [IPCEvent] = []
+    var heldBytes = 0
+    static let maxHeldBytes = 16 << 20
 
     /// A connection attempt that has not opened its DataChannel by then is abandoned and retried.
     static let attemptTimeout: Duration = .seconds(15)
