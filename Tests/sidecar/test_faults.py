@@ -61,4 +61,4 @@ def test_a_cleanly_stopped_peer_is_reported_at_once(sidecars):
     stopped = time.monotonic()
     assert b.stop() == 0
     assert agent_a.next("peer_disconnected", timeout=10)["payload"] == {"peer_id": "sc-2"}
-    assert time.monotonic() - stopped < 3
+    assert time.monotonic() - stopped < 6  # at once, not after the 8 s consent timeout
