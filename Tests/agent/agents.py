@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sidecar"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pysupport"))
+from managed_process import ManagedProcess  # noqa: E402
 from processes import ADMIN_KEY, BIN_DIR, Registry, api_key, free_port, wait_until  # noqa: E402
 
 __all__ = ["ADMIN_KEY", "BIN_DIR", "Agent", "Registry", "ScriptedLLM", "api", "free_port", "run_task", "wait_until"]
@@ -41,8 +43,10 @@ def api(registry: Registry, method: str, path: str, body=None, key: str = ADMIN_
         return error.code, json.loads(error.read() or b"null")
 
 
-class Agent:
+class Agent(ManagedProcess):
     """One `chatixia run` process. `peer` picks the registry key (and so the sidecar's peer id)."""
+
+    stop_timeout = 15  # an agent deregisters and stops its sidecar first
 
     def __init__(self, registry: Registry, workdir: Path, name: str, *, peer: str | None, builtin: list[str] | None = None,
                  extra_env: dict | None = None, manifest_extra: str = ""):
@@ -77,9 +81,6 @@ class Agent:
             assert self.process.poll() is None, f"{self.name} exited: {self.log()}"
         return self
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
     def sidecar_pids(self) -> list[int]:
         if not self.process:
             return []
@@ -89,17 +90,6 @@ class Agent:
     def sees_peers(self, *peers: str) -> bool:
         log = self.log()
         return all(f"peer connected  peer_id={peer}" in log for peer in peers)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                return self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                return None
-        return self.process.returncode if self.process else None
 
 
 class ScriptedLLM:

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "sidecar"))
 sys.path.insert(0, str(HERE.parent / "pysupport"))
+from managed_process import ManagedProcess  # noqa: E402
 from processes import IPCClient, free_port, wait_until  # noqa: E402
 
 BIN_DIR = Path(os.environ["CHATIXIA_BIN_DIR"])
@@ -32,7 +33,7 @@ def key_for(peer: str) -> str:
     return f"e2e-key-{peer}"
 
 
-class Registry:
+class Registry(ManagedProcess):
     """A chatixia-registry on `host` with an admin key and one agent key per peer in `peers` (the key's peer
     id is the sidecar's peer id); restartable on the same port, secret and SQLite file."""
 
@@ -110,26 +111,11 @@ class Registry:
     def run_task(self, timeout: float = 40, **task) -> dict:
         return self.outcome(self.submit(**task), timeout=timeout)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> int | None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.returncode if self.process else None
-
-
-class Agent:
+class Agent(ManagedProcess):
     """One `chatixia run` process for the agent folder `folder` (a copy of an example, or one made by `chatixia init`)."""
+
+    stop_timeout = 20  # an agent deregisters and stops its sidecar first
 
     def __init__(self, registry: Registry, folder: Path, *, key: str | None, netns: str | None = None, extra_env: dict | None = None):
         self.registry = registry
@@ -167,9 +153,6 @@ class Agent:
             assert self.process.poll() is None, f"{self.name} exited: {self.log()[-3000:]}"
         return self
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
     def sidecar_log(self) -> str:
         path = self.folder / ".chatixia" / "sidecar.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -186,19 +169,8 @@ class Agent:
     def sees(self, *peers: str) -> bool:
         return all(self.connected_count(peer) > 0 for peer in peers)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int | None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                return self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                return None
-        return self.process.returncode if self.process else None
 
-
-class Sidecar:
+class Sidecar(ManagedProcess):
     """A bare chatixia-sidecar for `peer`, optionally inside a network namespace."""
 
     def __init__(self, registry: Registry, workdir: Path, peer: str, *, netns: str | None = None, host: str = "127.0.0.1", extra_env: dict | None = None):
@@ -221,18 +193,6 @@ class Sidecar:
 
     def connect(self) -> IPCClient:
         return IPCClient(self.socket_path)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> int | None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.returncode if self.process else None
 
 
 def sh(*command: str) -> str:

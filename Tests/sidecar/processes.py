@@ -7,13 +7,16 @@ import json
 import os
 import queue
 import secrets
-import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
+from managed_process import ManagedProcess  # noqa: E402
 
 BIN_DIR = Path(os.environ["CHATIXIA_BIN_DIR"])
 ADMIN_KEY = "sidecar-test-admin-key"
@@ -40,7 +43,7 @@ def wait_until(condition, what: str, timeout: float = 15.0, interval: float = 0.
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-class Registry:
+class Registry(ManagedProcess):
     """A chatixia-registry with one agent key per test peer; restartable on the same port and secret."""
 
     def __init__(self, workdir: Path, extra_env: dict | None = None):
@@ -52,6 +55,7 @@ class Registry:
         keys = {ADMIN_KEY: {"peer_id": "admin", "role": "admin"}}
         keys.update({api_key(p): {"peer_id": p, "role": "agent"} for p in PEERS})
         self.keys_file.write_text(json.dumps({"keys": keys}))
+        self.log_path = workdir / "registry.log"
         self.process: subprocess.Popen | None = None
 
     @property
@@ -60,7 +64,7 @@ class Registry:
 
     def start(self) -> None:
         env = {**os.environ, "SIGNALING_SECRET": self.secret, "STUN_URLS": "", "LOG_LEVEL": "warning", **self.extra_env}
-        log = open(self.workdir / "registry.log", "ab")
+        log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [BIN_DIR / "chatixia-registry", "--host", "127.0.0.1", "--port", str(self.port), "--db", str(self.workdir / "registry.db"),
              "--api-keys", str(self.keys_file)],
@@ -83,21 +87,8 @@ class Registry:
         topology = self.get("/api/hub/network/topology")
         return {tuple(sorted((edge["from_peer"], edge["to_peer"]))) for edge in topology["mesh_edges"]}
 
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-class Sidecar:
+class Sidecar(ManagedProcess):
     """One chatixia-sidecar process for `peer_id`, with its IPC socket in the test's directory."""
 
     def __init__(self, registry: Registry, workdir: Path, peer_id: str, *, extra_env: dict | None = None, socket_path: Path | None = None):
@@ -132,23 +123,6 @@ class Sidecar:
 
     def connect(self) -> "IPCClient":
         return IPCClient(self.socket_path)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> int | None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.returncode if self.process else None
 
 
 class IPCClient:
