@@ -13,6 +13,9 @@ swift build --build-tests
 say "running the Swift test suites"
 swift test --skip-build
 
+say "checking that docs/PROTOCOL.md and docs/THREAT_MODEL.md match the code (routes, message types, cited tests)"
+Tests/docs/run.sh
+
 BIN_DIR="$(swift build --show-bin-path)"
 say "running the hub's browser tests (headless Chromium against real registries)"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/hub/run.sh
