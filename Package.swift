@@ -142,7 +142,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "rtc-bench", dependencies: ["RTCTransport"], path: "bench/rtc/Sources", swiftSettings: strict),
-        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"], swiftSettings: strict),
+        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "RTCTestSupport"], swiftSettings: strict),
         .target(name: "RTCTestSupport", dependencies: ["SCTP"], path: "Tests/RTCTestSupport", swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP", "RTCTestSupport"], swiftSettings: strict),
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
-            dependencies: ["Sidecar", "ICE", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Sidecar", "ICE", "RTCTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -85,4 +85,24 @@ import Testing
         second.signal(SIGTERM)
         #expect(try await second.waitForExit() == 0)
     }
+
+    @Test func sigtermEndsWaitingClaimsInsteadOfWaitingThemOut() async throws {
+        let registry = try RegistryProcess(
+            arguments: ["--db", temporaryDatabase(), "--api-keys", try keysFile()], environment: ["SIGNALING_SECRET": secret, "STUN_URLS": ""])
+        try await registry.waitUntilReady()
+        let (registered, _) = try await registry.request("POST", "/api/registry/agents", key: "bin_agent_key", json: #"{"agent_id":"waiter","hostname":"h"}"#)
+        #expect(registered == 200)
+        let port = registry.port
+        let started = ContinuousClock.now
+        async let claim = RegistryProcess.request(
+            port: port, "POST", "/api/hub/tasks/claim", key: "bin_agent_key", json: #"{"agent_id":"waiter","wait_ms":30000}"#)
+        try await Task.sleep(for: .seconds(1))
+        registry.signal(SIGTERM)
+        let (status, body) = try await claim
+        #expect(status == 200)
+        #expect(((body as? [String: Any])?["tasks"] as? [Any])?.isEmpty == true)
+        #expect(try await registry.waitForExit() == 0)
+        // The claim asked to wait 30 s; a shutdown that waited it out would take that long.
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
 }

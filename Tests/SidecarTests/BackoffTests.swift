@@ -1,10 +1,11 @@
+import RTCTestSupport
 import Testing
 
 @testable import Sidecar
 
 @Suite struct BackoffTests {
     @Test func waitsGrowWithJitterUpToTheCapAndStartOverAfterReset() {
-        var generator = FixedSeed(state: 42)
+        var generator = SplitMix64(seed: 42)
         var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(30))
         var ceiling = Duration.milliseconds(500)
         for _ in 0..<12 {
@@ -18,23 +19,11 @@ import Testing
     }
 
     @Test func jitterSpreadsSidecarsApart() {
-        var generator = FixedSeed(state: 7)
+        var generator = SplitMix64(seed: 7)
         let waits = Set((0..<20).map { _ in
             var backoff = Backoff()
             return backoff.next(using: &generator)
         })
         #expect(waits.count > 15)
-    }
-}
-
-/// SplitMix64, so jitter is reproducible in tests.
-struct FixedSeed: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -6,7 +6,8 @@ extension Request {
     /// Decodes a JSON body with clear client errors: 415 when it is not JSON, 413 when over the
     /// context's limit, 400 with the offending field when the JSON is malformed or of the wrong shape.
     func decodeJSON<Value: Decodable>(_ type: Value.Type, context: some RequestContext) async throws -> Value {
-        if let contentType = headers[.contentType], !contentType.lowercased().contains("json") {
+        // The media type before any parameters: application/json or a +json type.
+        if let contentType = headers[.contentType], !(contentType.split(separator: ";").first ?? "").lowercased().trimmingCharacters(in: .whitespaces).hasSuffix("json") {
             throw APIError(.unsupportedMediaType, "expected a JSON body (Content-Type: application/json)")
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)

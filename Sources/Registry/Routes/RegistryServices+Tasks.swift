@@ -1,5 +1,6 @@
 import Hummingbird
 import MeshProtocol
+import ServiceLifecycle
 
 extension RegistryServices {
     func addTaskRoutes(to api: RouterGroup<RegistryContext>) {
@@ -15,7 +16,9 @@ extension RegistryServices {
         api.post("hub/tasks/claim") { request, context in
             let identity = try context.requireIdentity()
             let claim = try await request.decodeJSON(TaskClaim.self, context: context)
-            return try jsonResponse(["tasks": try await state.claim(claim, by: identity)])
+            // A shutdown ends waiting claims at once (with no task) instead of holding the exit for up to 30 s.
+            let tasks = try await cancelWhenGracefulShutdown { try await state.claim(claim, by: identity) }
+            return try jsonResponse(["tasks": tasks])
         }
         api.get("hub/tasks/:id") { _, context in
             let id = try context.parameters.require("id")

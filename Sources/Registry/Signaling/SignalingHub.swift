@@ -60,15 +60,12 @@ public actor SignalingHub {
         guard let connection = connections[peerId], connection.id == connectionId else { return }
         let reply = { (error: String) in connection.queue.send(Self.errorFrame(error)) }
         guard text.utf8.count <= Self.maxFrameBytes else { return reply("frame exceeds 64 KiB") }
-        // JSONSerialization rather than Codable: this is the relay's hot path, and the payload is passed on untouched.
-        guard let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-            let type = frame["type"] as? String, let sender = frame["peer_id"] as? String
-        else {
+        guard let frame = SignalingFrame(text) else {
             return reply("invalid signaling frame: expected {\"type\", \"peer_id\", \"target_id\"?, \"payload\"}")
         }
-        guard sender == peerId else { return reply("peer_id '\(sender)' does not match the token's subject") }
+        guard frame.peerId == peerId else { return reply("peer_id '\(frame.peerId)' does not match the token's subject") }
 
-        switch type {
+        switch frame.type {
         case SignalingType.register:
             let isNew = !connection.registered
             connections[peerId]?.registered = true
@@ -80,22 +77,19 @@ public actor SignalingHub {
                 logger.info("signaling peer registered", metadata: ["peer_id": "\(peerId)"])
             }
         case let type where SignalingType.relayed.contains(type):
-            guard let target = frame["target_id"] as? String, !target.isEmpty else { return reply("\(type) needs a target_id") }
+            guard let target = frame.targetId, !target.isEmpty else { return reply("\(type) needs a target_id") }
             guard let destination = connections[target] else { return reply("unknown target peer '\(target)'") }
-            // Re-serialized to exactly the four upstream fields.
-            let relayed: [String: Any] = ["type": type, "peer_id": peerId, "target_id": target, "payload": frame["payload"] ?? NSNull()]
-            guard let data = try? JSONSerialization.data(withJSONObject: relayed) else { return reply("payload cannot be relayed") }
-            destination.queue.send(String(decoding: data, as: UTF8.self))
+            destination.queue.send(frame.relayed)
             metrics.relayedMessages.increment()
         case SignalingType.heartbeat:
             break
         case SignalingType.meshStatus:
-            guard let peers = (frame["payload"] as? [String: Any])?["connected_peers"] as? [Any] else {
+            guard let peers = frame.connectedPeers else {
                 return reply("mesh_status needs payload.connected_peers (an array of peer ids)")
             }
-            await state.reportMeshStatus(peerId: peerId, connectedPeers: peers.compactMap { $0 as? String })
+            await state.reportMeshStatus(peerId: peerId, connectedPeers: peers)
         default:
-            reply("unknown message type '\(type)'")
+            reply("unknown message type '\(frame.type)'")
         }
     }
 

@@ -59,7 +59,7 @@ extension RegistryState {
         try await persist([.put(.agent, id: registration.agentId, body: JSONEncoder.body(agent))])
         logger.info("agent registered", metadata: ["agent_id": "\(registration.agentId)", "owner": "\(agent.owner)"])
         events.publish(.agent(record(agent, now: now)))
-        events.publish(.topology(topology(now: now)))
+        topologyChanged()
     }
 
     public func deleteAgent(_ agentId: String, by identity: Identity) async throws {
@@ -69,8 +69,9 @@ extension RegistryState {
         lastHealth[agentId] = nil
         try await persist([.delete(.agent, id: agentId)])
         logger.info("agent deregistered", metadata: ["agent_id": "\(agentId)"])
+        heartbeatsToStore.remove(agentId)
         events.publish(.agentRemoved(agentId))
-        events.publish(.topology(topology(now: clock())))
+        topologyChanged()
     }
 
     /// Upserts the agent from a heartbeat and hands it every pending task it may take.
@@ -98,12 +99,21 @@ extension RegistryState {
         let becameActive = lastHealth[beat.agentId] != .active
         lastHealth[beat.agentId] = .active
 
-        var mutations: [StoreMutation] = [.put(.agent, id: beat.agentId, body: JSONEncoder.body(agent))]
+        // A heartbeat that only refreshes liveness is not acknowledged data: its timestamp is stored by the
+        // next sweep, so the hot path neither encodes the record nor waits for a commit.
+        let changed = existing == nil || existing?.registration != registration
+        var mutations: [StoreMutation] = []
+        if changed {
+            mutations.append(.put(.agent, id: beat.agentId, body: JSONEncoder.body(agent)))
+            heartbeatsToStore.remove(beat.agentId)
+        } else {
+            heartbeatsToStore.insert(beat.agentId)
+        }
         let assigned = assignPending(to: beat.agentId, skills: Set(registration.capabilities.skills), now: now, into: &mutations)
         try await persist(mutations)
-        if existing == nil || becameActive || existing?.registration != registration {
+        if changed || becameActive {
             events.publish(.agent(record(agent, now: now)))
-            events.publish(.topology(topology(now: now)))
+            topologyChanged()
         }
         for task in assigned { events.publish(.task(task)) }
         return assigned

@@ -6,13 +6,31 @@ extension RegistryState {
         let peers = Set(connectedPeers.filter { $0 != peerId })
         guard meshReports[peerId] != peers else { return }
         meshReports[peerId] = peers
-        events.publish(.topology(topology(now: clock())))
+        topologyChanged()
     }
 
     /// Forgets a sidecar's own report when its signaling connection ends; its peers' reports remain,
     /// so channels that outlive a signaling outage stay visible.
     public func dropMeshStatus(peerId: String) {
         guard meshReports.removeValue(forKey: peerId) != nil else { return }
+        topologyChanged()
+    }
+
+    /// Schedules one topology event for a burst of changes. Building the topology costs O(agents), so
+    /// publishing it on every change would make registering N agents cost O(N²); dashboards get the
+    /// settled picture within `topologyEventDelay` instead.
+    func topologyChanged() {
+        guard !topologyEventPending else { return }
+        topologyEventPending = true
+        Task {
+            try? await Task.sleep(for: Self.topologyEventDelay)
+            self.publishTopology()
+        }
+    }
+
+    private func publishTopology() {
+        topologyEventPending = false
+        guard events.subscriberCount > 0 else { return }
         events.publish(.topology(topology(now: clock())))
     }
 

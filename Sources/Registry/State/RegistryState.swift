@@ -24,6 +24,13 @@ public actor RegistryState {
     var codes: [String: StoredCode] = [:]
     /// Observed open DataChannels, as each sidecar last reported them.
     var meshReports: [String: Set<String>] = [:]
+    /// Agents whose last heartbeat only refreshed liveness; the sweep stores their timestamps every
+    /// `heartbeatStoreInterval` (health after a restart needs them only to within seconds).
+    var heartbeatsToStore: Set<String> = []
+    var heartbeatsStoredAt = 0.0
+    static let heartbeatStoreInterval = 5.0
+    var topologyEventPending = false
+    static let topologyEventDelay: Duration = .milliseconds(100)
 
     struct ClaimWaiter {
         let agentId: String
@@ -73,7 +80,8 @@ public actor RegistryState {
         try await journal.commit(mutations)
     }
 
-    /// Expires tasks past their TTL, drops expired invite codes and reports health changes.
+    /// Expires tasks past their TTL, drops expired invite codes, stores refreshed heartbeat timestamps and
+    /// reports health changes.
     /// Runs about every 250 ms; `now` is injectable so tests drive it with a virtual clock.
     public func sweep(now: Double) async throws {
         var mutations: [StoreMutation] = []
@@ -90,6 +98,13 @@ public actor RegistryState {
             codes[code] = nil
             mutations.append(.delete(.code, id: code))
         }
+        if now - heartbeatsStoredAt >= Self.heartbeatStoreInterval {
+            for id in heartbeatsToStore {
+                if let agent = agents[id] { mutations.append(.put(.agent, id: id, body: JSONEncoder.body(agent))) }
+            }
+            heartbeatsToStore.removeAll(keepingCapacity: true)
+            heartbeatsStoredAt = now
+        }
         var healthChanged: [AgentRecord] = []
         for (id, agent) in agents {
             let health = AgentHealth.of(secondsSinceHeartbeat: now - agent.lastHeartbeat)
@@ -104,7 +119,7 @@ public actor RegistryState {
             events.publish(.task(task))
         }
         for agent in healthChanged { events.publish(.agent(agent)) }
-        if !healthChanged.isEmpty { events.publish(.topology(topology(now: now))) }
+        if !healthChanged.isEmpty { topologyChanged() }
     }
 }
 

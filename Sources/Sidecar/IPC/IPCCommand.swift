@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 
 /// One line from the agent (UPSTREAM.md §3 plus CONTRACT.md §3): `{"type", "payload", "id"?}`.
 struct IPCCommand {

@@ -1,5 +1,6 @@
 import DataChannel
 import Foundation
+import MeshProtocol
 
 extension Mesh: IPCCommandHandler {
     func attach(_ session: IPCSession) {

@@ -1,11 +1,11 @@
 import Foundation
 
 /// A validating one-pass JSON scanner over UTF-8 bytes that records where an object's members' values
-/// lie, so the sidecar can check a MeshMessage and forward its bytes untouched instead of decoding and
-/// re-encoding it (which dominated the cost of large messages).
-struct JSONScanner {
-    struct Invalid: Error {
-        let offset: Int
+/// lie, so the sidecar can check a MeshMessage and the registry a signaling frame, and forward their bytes
+/// untouched instead of decoding and re-encoding them (which dominated the cost of both).
+public struct JSONScanner {
+    public struct Invalid: Error {
+        public let offset: Int
     }
 
     /// Deeper nesting is refused rather than risking the stack.
@@ -21,12 +21,12 @@ struct JSONScanner {
 
     /// The members of the object that is the whole of `bytes` (whitespace around it allowed):
     /// each key, decoded, mapped to the byte range of its value.
-    static func members(of bytes: UnsafeBufferPointer<UInt8>) throws(Invalid) -> [String: Range<Int>] {
+    public static func members(of bytes: UnsafeBufferPointer<UInt8>) throws(Invalid) -> [String: Range<Int>] {
         try members(of: bytes, in: 0..<bytes.count)
     }
 
     /// The members of the object occupying `range` of `bytes` (for example a member's value).
-    static func members(of bytes: UnsafeBufferPointer<UInt8>, in range: Range<Int>) throws(Invalid) -> [String: Range<Int>] {
+    public static func members(of bytes: UnsafeBufferPointer<UInt8>, in range: Range<Int>) throws(Invalid) -> [String: Range<Int>] {
         var scanner = JSONScanner(bytes, from: range.lowerBound)
         scanner.skipWhitespace(before: range.upperBound)
         var members: [String: Range<Int>]? = [:]
@@ -37,7 +37,7 @@ struct JSONScanner {
     }
 
     /// Whether `range` holds a JSON string; its decoded text if so.
-    static func string(in bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>) -> String? {
+    public static func string(in bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>) -> String? {
         guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") else { return nil }
         let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
         if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }

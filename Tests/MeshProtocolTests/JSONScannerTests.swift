@@ -1,7 +1,8 @@
 import Foundation
+import RTCTestSupport
 import Testing
 
-@testable import Sidecar
+@testable import MeshProtocol
 
 @Suite struct JSONScannerTests {
     private func members(_ text: String) -> [String: String]? {
@@ -32,7 +33,7 @@ import Testing
     @Test func agreesWithFoundationOnWhatIsValid() {
         // A seeded walk over mutations of a valid message: the scanner accepts exactly what Foundation accepts
         // as an object (Foundation is the reference, the scanner the fast path).
-        var generator = FixedSeed(state: 99)
+        var generator = SplitMix64(seed: 99)
         let base = Array(#"{"type":"task_request","request_id":"r1","payload":{"message":"hi \"there\"","n":[1,2.5,-3e2,true,null]}}"#.utf8)
         for _ in 0..<2000 {
             var bytes = base
