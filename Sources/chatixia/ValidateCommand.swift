@@ -54,7 +54,10 @@ struct ValidateCommand: ParsableCommand {
         print("  Credential: \(credential)")
         let sidecar = (try? SidecarBinary.locate(manifest: loaded, environment: environment).path) ?? "not found (set sidecar.binary or SIDECAR_BINARY)"
         print("  Sidecar:    \(sidecar)")
-        if !loaded.mcpServers.isEmpty { print("  MCP:        \(loaded.mcpServers.map(\.name).joined(separator: ", ")) (not started by this build)") }
+        if !loaded.mcpServers.isEmpty {
+            let servers = loaded.mcpServers.map { $0.enabled ? $0.name : "\($0.name) (disabled)" }
+            print("  MCP:        \(servers.joined(separator: ", ")) (stdio; their tools become skills when `chatixia run` starts them)")
+        }
         for warning in report.warnings { print("  \(warning)") }
     }
 

@@ -93,12 +93,13 @@ class Agent(ManagedProcess):
 
 
 class ScriptedLLM:
-    """An OpenAI-compatible chat-completions server: on a user prompt it asks for one `delegate` tool call
-    (to `delegate_to`, skill echo, with the prompt as message); once the tool result is in, it answers
-    "relayed <result>". Records every request body."""
+    """An OpenAI-compatible chat-completions server: on a user prompt it asks for one tool call, by default
+    `delegate` (to `delegate_to`, skill echo, with the prompt as message), else `call` (a tool name and its
+    arguments); once the tool result is in, it answers "relayed <result>". Records every request body."""
 
-    def __init__(self, delegate_to: str):
+    def __init__(self, delegate_to: str = "", call: tuple[str, dict] | None = None):
         self.delegate_to = delegate_to
+        self.call = call
         self.requests: list[dict] = []
         llm = self
 
@@ -110,9 +111,9 @@ class ScriptedLLM:
                 if last["role"] == "tool":
                     message = {"role": "assistant", "content": f"relayed {last['content']}"}
                 else:
-                    arguments = json.dumps({"message": last["content"], "target_agent_id": llm.delegate_to, "skill": "echo"})
+                    name, arguments = llm.call or ("delegate", {"message": last["content"], "target_agent_id": llm.delegate_to, "skill": "echo"})
                     message = {"role": "assistant", "content": None,
-                               "tool_calls": [{"id": f"call_{len(llm.requests)}", "type": "function", "function": {"name": "delegate", "arguments": arguments}}]}
+                               "tool_calls": [{"id": f"call_{len(llm.requests)}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}]}
                 reply = json.dumps({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")

@@ -10,7 +10,7 @@ source scripts/lib.sh
 
 ensure_apt python3-venv iproute2 util-linux procps
 VENV="$REPO/.venv-agent"
-ensure_venv "$VENV" Tests/agent/requirements.txt "pytest"
+ensure_venv "$VENV" Tests/agent/requirements.txt "pytest, mcp.server.fastmcp"
 export CHATIXIA_BIN_DIR="${CHATIXIA_BIN_DIR:-$(swift build --show-bin-path)}"
 for binary in chatixia chatixia-registry chatixia-sidecar; do
     [ -x "$CHATIXIA_BIN_DIR/$binary" ] || { echo "no $binary in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }

@@ -24,8 +24,10 @@ public struct AgentRuntime: Sendable {
     let credential: RegistryCredential
     let registry: RegistryClient
     let mesh: MeshClient
-    let skills: SkillSet
-    let prompts: PromptService
+    /// Built-in and folder skills; MCP tools join them once their servers run.
+    let baseTools: SkillSet
+    private(set) var skills: SkillSet
+    private(set) var prompts: PromptService
     let sidecarBinary: URL
     let socketPath: String
     let ipcToken: String
@@ -55,14 +57,28 @@ public struct AgentRuntime: Sendable {
         let (folderSkills, problems) = SkillSet.loadFolders(manifest.skillDirectories, environment: skillEnvironment)
         if let problem = problems.first { throw problem }
         let context = MeshContext(agentId: manifest.name, registry: registry, mesh: mesh, delegationTimeout: options.delegationTimeout, logger: logger)
-        // The LLM's tools: every skill but user_intervention, which is itself a prompt.
         var tools = SkillSet(context.builtinSkills(manifest.enabledBuiltins))
         for skill in folderSkills where !manifest.skills.disabled.contains(skill.definition.name) { tools.add(skill) }
+        baseTools = tools
+        (skills, prompts) = Self.skills(tools: tools, manifest: manifest, environment: environment, logger: logger)
+    }
+
+    /// The LLM's tools are every skill but user_intervention, which is itself a prompt; the agent offers them all.
+    static func skills(tools: SkillSet, manifest: Manifest, environment: [String: String], logger: Logger) -> (SkillSet, PromptService) {
         let prompts = PromptService(manifest: manifest, environment: environment, tools: tools, logger: logger)
         var skills = tools
         if manifest.enabledBuiltins.contains("user_intervention") { skills.add(UserInterventionSkill(prompt: prompts.answer)) }
-        self.skills = skills
-        self.prompts = prompts
+        return (skills, prompts)
+    }
+
+    /// This runtime with `extra` skills (MCP tools) added to the LLM's tools and the agent's skills.
+    func adding(_ extra: [any Skill]) -> AgentRuntime {
+        guard !extra.isEmpty else { return self }
+        var tools = baseTools
+        for skill in extra { tools.add(skill) }
+        var runtime = self
+        (runtime.skills, runtime.prompts) = Self.skills(tools: tools, manifest: manifest, environment: environment, logger: logger)
+        return runtime
     }
 
     /// `$XDG_RUNTIME_DIR/chatixia/<name>.sock`, else `/tmp/chatixia-<uid>/<name>.sock`, in a 0700 directory.
@@ -104,22 +120,35 @@ public struct AgentRuntime: Sendable {
 
     var skillNames: [String] { skills.names }
 
-    /// Runs until `shutdown` returns (a signal), then deregisters and stops the sidecar. Throws when the agent
-    /// cannot start (registry refused, sidecar never came up) or its sidecar keeps dying.
+    /// Runs until `shutdown` returns (a signal), then deregisters and stops the sidecar and the MCP servers.
+    /// Throws when the agent cannot start (registry refused, sidecar never came up) or its sidecar keeps dying.
     public func run(until shutdown: @escaping @Sendable () async -> Void) async throws {
+        try FileManager.default.createDirectory(at: manifest.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // MCP tools are skills like the others, so their servers run before the agent registers its skill list.
+        let mcp = await MCPServers.start(
+            manifest.mcpServers, reserved: Set(skills.names), environment: environment, directory: manifest.directory,
+            logDirectory: manifest.dataDirectory, logger: logger)
+        do {
+            try await adding(mcp.skills).serve(until: shutdown, mcpServers: mcp.names)
+        } catch {
+            await mcp.stop()
+            throw error
+        }
+        await mcp.stop()
+    }
+
+    func serve(until shutdown: @escaping @Sendable () async -> Void, mcpServers: [String]) async throws {
         let grant = try await registry.token()
         let registration = AgentRegistration(
             agentId: agentId, hostname: ProcessInfo.processInfo.hostName, sidecarPeerId: grant.peerId,
-            capabilities: AgentCapabilities(skills: skillNames, mcpServers: manifest.mcpServers.filter(\.enabled).map(\.name), mode: "interactive"),
+            capabilities: AgentCapabilities(skills: skillNames, mcpServers: mcpServers, mode: "interactive"),
             status: "ready", mode: "interactive")
         try await registry.register(registration)
         logger.notice("registered with the registry", metadata: ["agent_id": "\(agentId)", "peer_id": "\(grant.peerId)", "registry": "\(manifest.registry)"])
         if case .failure(let reason) = prompts.runner { logger.notice("no LLM: prompts will be refused", metadata: ["reason": "\(reason)"]) }
-        if !manifest.mcpServers.isEmpty { logger.warning("mcp_servers are not started by this build; their tools are not available") }
 
         let supervisor = SidecarSupervisor(
             binary: sidecarBinary, environment: sidecarEnvironment(), logFile: manifest.dataDirectory.appendingPathComponent("sidecar.log"), logger: logger)
-        try FileManager.default.createDirectory(at: manifest.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
         do {
             try await withThrowingDiscardingTaskGroup { group in

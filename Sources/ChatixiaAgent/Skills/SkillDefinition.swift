@@ -5,6 +5,9 @@ public struct SkillDefinition: Sendable, Equatable {
     public var name: String
     public var description: String
     public var parameters: [SkillParameter]
+    /// The skill's own JSON Schema for its arguments, when it comes with one (an MCP tool's `inputSchema`):
+    /// the LLM sees it as is, and arguments it declares that `parameters` cannot express pass through unchecked.
+    public var inputSchema: JSONValue?
 
     public init(name: String, description: String, parameters: [SkillParameter] = []) {
         self.name = name
@@ -30,6 +33,16 @@ public struct SkillDefinition: Sendable, Equatable {
                     checked[parameter.name] = value
                 } else {
                     problems.append("parameter '\(parameter.name)' must be \(Self.article(parameter.kind)), got \(Self.describe(value))")
+                }
+            }
+        }
+        if case .object(let declared)? = inputSchema?["properties"] {
+            let required = Set(inputSchema?["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            for key in declared.keys.sorted() where !parameters.contains(where: { $0.name == key }) {
+                if let value = arguments[key] {
+                    checked[key] = value
+                } else if required.contains(key) {
+                    problems.append("missing required parameter '\(key)'")
                 }
             }
         }
@@ -59,6 +72,14 @@ public struct SkillDefinition: Sendable, Equatable {
 
     /// The OpenAI tool (function) schema for this skill.
     public var toolSchema: JSONValue {
+        .object([
+            "type": .string("function"),
+            "function": .object(["name": .string(name), "description": .string(description), "parameters": inputSchema ?? parametersSchema]),
+        ])
+    }
+
+    /// The JSON Schema of `parameters`.
+    var parametersSchema: JSONValue {
         var properties: [String: JSONValue] = [:]
         for parameter in parameters {
             var property: [String: JSONValue] = ["type": .string(parameter.kind.rawValue)]
@@ -67,13 +88,6 @@ public struct SkillDefinition: Sendable, Equatable {
             properties[parameter.name] = .object(property)
         }
         let required = parameters.filter { $0.required && $0.defaultValue == nil }.map { JSONValue.string($0.name) }
-        return .object([
-            "type": .string("function"),
-            "function": .object([
-                "name": .string(name),
-                "description": .string(description),
-                "parameters": .object(["type": .string("object"), "properties": .object(properties), "required": .array(required)]),
-            ]),
-        ])
+        return .object(["type": .string("object"), "properties": .object(properties), "required": .array(required)])
     }
 }
