@@ -216,6 +216,13 @@ public final class PeerConnection {
 
     public var bufferedAmount: Int { sctp?.bufferedAmount ?? 0 }
 
+    /// Stops or resumes reading from the peer once SCTP exists, so a consumer that cannot keep up slows
+    /// the remote sender (see `SCTPAssociation.isReceivePaused`). Resuming delivers what waited.
+    public func setReceivePaused(_ paused: Bool) {
+        sctp?.isReceivePaused = paused
+        flushSCTP()
+    }
+
     private func openPendingChannels() {
         guard let channels, sctpConnected else { return }
         for pending in pendingChannels { _ = try? channels.open(DataChannelParameters(label: pending.label)) }

@@ -128,6 +128,14 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         flush()
     }
 
+    /// Stops or resumes reading from the peer (`PeerConnection.setReceivePaused`), in call order.
+    public func setReceivePaused(_ paused: Bool) {
+        loop.execute {
+            self.connection.setReceivePaused(paused)
+            self.flush()
+        }
+    }
+
     public func close() async {
         try? await loop.submit {
             self.connection.close()

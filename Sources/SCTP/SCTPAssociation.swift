@@ -53,6 +53,13 @@ public final class SCTPAssociation {
     private var isClosed = false
     private var buffer = [UInt8](repeating: 0, count: 1 << 17)
 
+    /// While paused nothing is read from SCTP's receive buffer: it fills, the window we advertise closes
+    /// and the peer stops sending. This is how a slow consumer slows the remote sender instead of
+    /// making us buffer without limit. Resuming reads what waited (and lets SCTP reopen the window).
+    public var isReceivePaused = false {
+        didSet { if oldValue && !isReceivePaused { drain() } }
+    }
+
     public init(port: UInt16 = 5000, remotePort: UInt16 = 5000, maxReceiveMessageSize: Int = 4 << 20, maxSendMessageSize: Int = 65536) throws(SCTPError) {
         guard let handle = csctp_association_new(port, remotePort, Int32(max(maxReceiveMessageSize, 1 << 20) * 2)) else {
             throw SCTPError.cannotCreate
@@ -143,9 +150,9 @@ public final class SCTPAssociation {
         }
     }
 
-    /// Reads everything usrsctp has for us: message pieces and notifications.
+    /// Reads everything usrsctp has for us, unless paused: message pieces and notifications.
     private func drain() {
-        while true {
+        while !isReceivePaused {
             var info = csctp_info()
             let length = buffer.withUnsafeMutableBufferPointer { csctp_receive(handle, $0.baseAddress, $0.count, &info) }
             guard length >= 0 else { break }

@@ -40,6 +40,27 @@ import Testing
         #expect(pair.aToB.dropped + pair.bToA.dropped > 0)
     }
 
+    @Test func aPausedReceiverHoldsTheSenderBackAndLosesNothing() async throws {
+        // SCTP's buffers are 2 MiB each way here; 8 MiB is far more than both hold.
+        let pair = try SCTPPair(seed: 5, maxMessage: 64 << 10)
+        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        pair.b.isReceivePaused = true
+        let count = 128
+        for n in 0..<count { try pair.a.send(stream: 0, ppid: 53, data: [UInt8](repeating: UInt8(n), count: 64 << 10)) }
+        var rounds = 0
+        try await pair.pump { _ in
+            rounds += 1
+            return rounds == 3000
+        }
+        #expect(pair.messages(pair.bEvents).isEmpty)
+        #expect(pair.a.bufferedAmount > 1 << 20, "the sender was not held back")
+
+        pair.b.isReceivePaused = false
+        try await pair.pump { pair.messages($0.bEvents).count == count }
+        #expect(pair.messages(pair.bEvents).map { $0.2 } == (0..<count).map { [UInt8](repeating: UInt8($0), count: 64 << 10) })
+        #expect(pair.a.bufferedAmount == 0)
+    }
+
     @Test func streamResetReachesThePeer() async throws {
         let pair = try SCTPPair(seed: 3)
         try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }

@@ -121,18 +121,23 @@ class Sidecar(ManagedProcess):
         Probing with a connection would take the single client slot, so this reads the sidecar's log."""
         return self.socket_path.exists() and self.log().count("IPC socket ready") > self.starts_seen
 
-    def connect(self) -> "IPCClient":
-        return IPCClient(self.socket_path)
+    def connect(self, reading: bool = True) -> "IPCClient":
+        return IPCClient(self.socket_path, reading)
 
 
 class IPCClient:
     """An agent's end of the IPC socket: JSON lines out, a queue of parsed lines in."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, reading: bool = True):
+        """With `reading` false the client reads nothing (a stuck agent) until `start_reading`."""
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(str(path))
         self.lines: queue.Queue = queue.Queue()
         self.closed = threading.Event()
+        if reading:
+            self.start_reading()
+
+    def start_reading(self) -> None:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

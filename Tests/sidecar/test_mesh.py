@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 
@@ -131,3 +132,42 @@ def test_messages_wait_for_an_agent_that_is_not_attached_yet(sidecars):
     agent_b = b.connect()
     assert agent_b.next("peer_connected")["payload"] == {"peer_id": "sc-1"}
     assert agent_b.next("message")["payload"] == {"from_peer": "sc-1", "message": sent}
+
+
+def test_a_slow_agent_holds_the_sender_back_and_loses_nothing(sidecars):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a = a.connect()
+    agent_a.next("peer_connected")
+    agent_b = b.connect(reading=False)  # attached, but reading nothing for now
+    # 80 MiB: more than sc-2 would ever queue for its agent (64 MiB) before it had backpressure.
+    count, filler = 80, "x" * ((1 << 20) - 200)
+
+    def send_all():
+        for n in range(count):
+            agent_a.send("send", {"target_peer": "sc-2", "message": mesh_message(filler, seq=n)}, id_=n)
+    threading.Thread(target=send_all, daemon=True).start()
+
+    # The acknowledgements stop once the buffers between the two agents are full.
+    acked, last_ack, deadline = 0, time.monotonic(), time.monotonic() + 120
+    while time.monotonic() - last_ack < 3:
+        assert time.monotonic() < deadline, "acknowledgements kept coming for two minutes"
+        try:
+            line = agent_a.lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        assert line["type"] != "error", line
+        if line["type"] == "ack":
+            acked, last_ack = acked + 1, time.monotonic()
+    assert acked < count, "every send was acknowledged while the receiving agent read nothing"
+
+    agent_b.start_reading()
+    received = []
+    while len(received) < count:
+        line = agent_b.lines.get(timeout=60)
+        assert line["type"] != "error", line
+        if line["type"] == "message":
+            received.append(line["payload"]["message"]["seq"])
+    assert received == list(range(count))
+    while acked < count:
+        assert agent_a.next(timeout=60)["type"] == "ack"
+        acked += 1

@@ -9,22 +9,46 @@ extension Mesh: IPCCommandHandler {
         for event in heldForAgent { session.deliver(event) }
         heldForAgent.removeAll()
         heldBytes = 0
+        caughtUpTask = Task { [weak self] in
+            for await _ in session.caughtUp { await self?.agentCaughtUp(session) }
+        }
+        if !session.isBacklogged { setPeersPaused(false) }
     }
 
-    /// Delivers a peer's message to the agent, or holds it until an agent attaches.
+    func detach(_ session: IPCSession) {
+        guard self.session === session else { return }
+        self.session = nil
+        caughtUpTask?.cancel()
+        caughtUpTask = nil
+        // What arrives now is held (and paused for) on its own terms.
+        setPeersPaused(false)
+    }
+
+    private func agentCaughtUp(_ session: IPCSession) {
+        guard self.session === session else { return }
+        setPeersPaused(false)
+    }
+
+    /// Delivers a peer's message to the agent, or holds it until an agent attaches. Either way, once
+    /// too much waits, peers are no longer read until the agent catches up (backpressure).
     private func deliverToAgent(_ event: IPCEvent, bytes: Int) {
         if let session {
-            session.deliver(event)
+            if session.deliver(event) { setPeersPaused(true) }
         } else if heldBytes + bytes <= Self.maxHeldBytes {
             heldForAgent.append(event)
             heldBytes += bytes
+            if heldBytes > IPCSession.highWater { setPeersPaused(true) }
         } else {
             logger.warning("no agent attached and the held messages are at their limit: dropping one", metadata: ["bytes": "\(bytes)"])
         }
     }
 
-    func detach(_ session: IPCSession) {
-        if self.session === session { self.session = nil }
+    /// Stops or resumes reading from every open peer; links that open later follow `peersPaused`.
+    func setPeersPaused(_ paused: Bool) {
+        guard paused != peersPaused else { return }
+        peersPaused = paused
+        logger.debug(paused ? "agent backlogged: pausing peers" : "agent caught up: resuming peers")
+        for link in links.values where link.isOpen { link.driver.setReceivePaused(paused) }
     }
 
     func handle(_ command: IPCCommand.Kind) async throws(MeshCommandError) -> IPCEvent? {

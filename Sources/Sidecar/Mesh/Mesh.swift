@@ -42,6 +42,9 @@ actor Mesh {
     var heldForAgent: [IPCEvent] = []
     var heldBytes = 0
     static let maxHeldBytes = 16 << 20
+    /// Whether open links are paused because the agent (or the held messages) is backlogged.
+    var peersPaused = false
+    var caughtUpTask: Task<Void, Never>?
 
     /// A connection attempt that has not opened its DataChannel by then is abandoned and retried.
     static let attemptTimeout: Duration = .seconds(15)
@@ -156,6 +159,7 @@ actor Mesh {
             link.stream = stream
             retryBackoff[remote] = nil
             logger.info("DataChannel open", metadata: ["remote": "\(remote)", "label": "\(label)"])
+            if peersPaused { link.driver.setReceivePaused(true) }
             session?.deliver(.peerConnected(remote))
             reportMeshStatus()
         case .message(let stream, let message):
