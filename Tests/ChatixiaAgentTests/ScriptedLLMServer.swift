@@ -11,6 +11,8 @@ actor ScriptedLLMServer {
         var headers: [String: String] = [:]
         var body: String
         var delay: Duration = .zero
+        /// Server-sent events (`data:` payloads) sent one by one, `delay` apart, instead of `body`.
+        var events: [String]?
 
         /// A normal completion with the assistant's `message` (JSON text).
         static func message(_ message: String) -> Reply {
@@ -20,6 +22,17 @@ actor ScriptedLLMServer {
         static func text(_ content: String) -> Reply {
             let quoted = String(decoding: try! JSONEncoder().encode(content), as: UTF8.self)
             return message(#"{"role":"assistant","content":\#(quoted)}"#)
+        }
+
+        /// A streamed completion: `pieces` of text as `chat.completion.chunk` deltas, then `[DONE]`, `gap` apart.
+        static func streamed(_ pieces: [String], gap: Duration = .zero) -> Reply {
+            let chunks = pieces.map { piece in
+                let quoted = String(decoding: try! JSONEncoder().encode(piece), as: UTF8.self)
+                return #"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":\#(quoted)},"finish_reason":null}]}"#
+            }
+            let first = #"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#
+            let last = #"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#
+            return Reply(body: "", delay: gap, events: [first] + chunks + [last, "[DONE]"])
         }
 
         static func toolCall(id: String, name: String, arguments: String) -> Reply {
@@ -60,6 +73,16 @@ actor ScriptedLLMServer {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let reply = await self.next(Recorded(path: request.uri.path, query: request.uri.query ?? "", headers: headers, body: parsed))
+            if let events = reply.events {
+                let body = ResponseBody { writer in
+                    for event in events {
+                        try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                        if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
+                    }
+                    try await writer.finish(nil)
+                }
+                return Response(status: reply.status, headers: [.contentType: "text/event-stream"], body: body)
+            }
             if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
             var fields = HTTPFields()
             fields[.contentType] = "application/json"

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,11 +96,15 @@ class Agent(ManagedProcess):
 class ScriptedLLM:
     """An OpenAI-compatible chat-completions server: on a user prompt it asks for one tool call, by default
     `delegate` (to `delegate_to`, skill echo, with the prompt as message), else `call` (a tool name and its
-    arguments); once the tool result is in, it answers "relayed <result>". Records every request body."""
+    arguments); once the tool result is in, it answers "relayed <result>". With `pieces` it answers a user
+    prompt with that text instead, as server-sent events `gap` seconds apart when the request asks for a
+    stream. Records every request body."""
 
-    def __init__(self, delegate_to: str = "", call: tuple[str, dict] | None = None):
+    def __init__(self, delegate_to: str = "", call: tuple[str, dict] | None = None, pieces: list[str] | None = None, gap: float = 0.0):
         self.delegate_to = delegate_to
         self.call = call
+        self.pieces = pieces
+        self.gap = gap
         self.requests: list[dict] = []
         llm = self
 
@@ -108,7 +113,11 @@ class ScriptedLLM:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 llm.requests.append(body)
                 last = body["messages"][-1]
-                if last["role"] == "tool":
+                if llm.pieces is not None and last["role"] == "user" and body.get("stream"):
+                    return self.stream(llm.pieces)
+                if llm.pieces is not None and last["role"] == "user":
+                    message = {"role": "assistant", "content": "".join(llm.pieces)}
+                elif last["role"] == "tool":
                     message = {"role": "assistant", "content": f"relayed {last['content']}"}
                 else:
                     name, arguments = llm.call or ("delegate", {"message": last["content"], "target_agent_id": llm.delegate_to, "skill": "echo"})
@@ -120,6 +129,19 @@ class ScriptedLLM:
                 self.send_header("content-length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+
+            def stream(self, pieces: list[str]):
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.end_headers()
+                deltas = [{"role": "assistant", "content": ""}] + [{"content": piece} for piece in pieces]
+                for delta in deltas:
+                    chunk = {"id": "x", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(llm.gap)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass

@@ -6,7 +6,8 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 
-/// Calls an OpenAI-compatible chat-completions endpoint; retries 429 and 5xx answers, honouring `Retry-After`.
+/// Calls an OpenAI-compatible chat-completions endpoint, whole or streamed; retries 429 and 5xx answers,
+/// honouring `Retry-After`.
 public struct ChatCompletionClient: Sendable {
     public let configuration: LLMConfiguration
     let http: HTTPClient
@@ -21,25 +22,23 @@ public struct ChatCompletionClient: Sendable {
         self.maxRetries = maxRetries
     }
 
-    /// One completion: the assistant's next message.
-    public func complete(_ messages: [ChatMessage], tools: [JSONValue]) async throws -> ChatMessage {
-        let body = try JSONEncoder().encode(ChatCompletionRequest(model: configuration.model, messages: messages, tools: tools.isEmpty ? nil : tools))
+    /// A text delta of a streamed reply, as it arrives.
+    public typealias DeltaHandler = @Sendable (String) async -> Void
+
+    /// One completion: the assistant's next message. With `onDelta`, the reply is streamed (`stream: true`)
+    /// and each piece of its text is handed over as it arrives; the message returned is the same either way.
+    public func complete(_ messages: [ChatMessage], tools: [JSONValue], onDelta: DeltaHandler? = nil) async throws -> ChatMessage {
+        let request = ChatCompletionRequest(model: configuration.model, messages: messages, tools: tools.isEmpty ? nil : tools, stream: onDelta == nil ? nil : true)
+        let body = try JSONEncoder().encode(request)
         var attempt = 0
         while true {
-            let (status, headers, data) = try await post(body)
-            if status == 200 {
-                do {
-                    guard let message = try JSONDecoder().decode(ChatCompletionResponse.self, from: data).choices.first?.message else {
-                        throw LLMError.badResponse(provider: configuration.provider, reason: "no choices")
-                    }
-                    return message
-                } catch let error as LLMError {
-                    throw error
-                } catch {
-                    throw LLMError.badResponse(provider: configuration.provider, reason: "\(error)")
-                }
+            let (status, headers, data) = try await post(body) { response in
+                if let onDelta { return try await self.readStream(response, onDelta: onDelta) }
+                var buffer = try await response.body.collect(upTo: 32 << 20)
+                return try self.decode(buffer.readData(length: buffer.readableBytes) ?? Data())
             }
-            let message = Self.errorMessage(data)
+            if let message = data.message { return message }
+            let message = Self.errorMessage(data.errorBody)
             let retryable = status == 429 || (500...599).contains(status)
             guard retryable, attempt < maxRetries else {
                 switch status {
@@ -55,7 +54,44 @@ public struct ChatCompletionClient: Sendable {
         }
     }
 
-    func post(_ body: Data) async throws -> (Int, HTTPHeaders, Data) {
+    /// What a POST came back with: the assistant's message (status 200), or an error body.
+    enum Answer {
+        case message(ChatMessage)
+        case error(Data)
+
+        var message: ChatMessage? { if case .message(let message) = self { message } else { nil } }
+        var errorBody: Data { if case .error(let body) = self { body } else { Data() } }
+    }
+
+    func decode(_ data: Data) throws -> ChatMessage {
+        do {
+            guard let message = try JSONDecoder().decode(ChatCompletionResponse.self, from: data).choices.first?.message else {
+                throw LLMError.badResponse(provider: configuration.provider, reason: "no choices")
+            }
+            return message
+        } catch let error as LLMError {
+            throw error
+        } catch {
+            throw LLMError.badResponse(provider: configuration.provider, reason: "\(error)")
+        }
+    }
+
+    /// Reads server-sent events to the end, handing over text deltas on the way.
+    func readStream(_ response: HTTPClientResponse, onDelta: DeltaHandler) async throws -> ChatMessage {
+        var stream = ChatCompletionStream()
+        do {
+            for try await chunk in response.body {
+                for delta in try stream.feed(chunk.readableBytesView) { await onDelta(delta) }
+                if stream.finished { break }
+            }
+        } catch ChatCompletionStream.Problem.invalid(let reason) {
+            throw LLMError.badResponse(provider: configuration.provider, reason: reason)
+        }
+        return stream.message
+    }
+
+    /// POSTs `body`; a 200 answer is read by `success`, any other is collected as an error body.
+    func post(_ body: Data, success: (HTTPClientResponse) async throws -> ChatMessage) async throws -> (Int, HTTPHeaders, Answer) {
         var request = HTTPClientRequest(url: configuration.endpoint)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -64,12 +100,16 @@ public struct ChatCompletionClient: Sendable {
         let seconds = configuration.timeout.inSeconds
         do {
             let response = try await http.execute(request, timeout: .nanoseconds(Int64(seconds * 1e9)))
-            var buffer = try await response.body.collect(upTo: 32 << 20)
-            return (Int(response.status.code), response.headers, buffer.readData(length: buffer.readableBytes) ?? Data())
+            let status = Int(response.status.code)
+            if status == 200 { return (status, response.headers, .message(try await success(response))) }
+            var buffer = try await response.body.collect(upTo: 1 << 20)
+            return (status, response.headers, .error(buffer.readData(length: buffer.readableBytes) ?? Data()))
         } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
             throw LLMError.timedOut(provider: configuration.provider, seconds: seconds)
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as LLMError {
+            throw error
         } catch {
             throw LLMError.unreachable(provider: configuration.provider, reason: "\(error)")
         }

@@ -62,6 +62,8 @@ struct ChatCompletionRequest: Encodable {
     var model: String
     var messages: [ChatMessage]
     var tools: [JSONValue]?
+    /// `true` for server-sent events; left out otherwise.
+    var stream: Bool?
 }
 
 /// The parts of a chat-completions answer the tool loop uses.

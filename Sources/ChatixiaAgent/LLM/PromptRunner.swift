@@ -21,12 +21,13 @@ public struct PromptRunner: Sendable {
         self.logger = logger
     }
 
-    public func answer(_ prompt: String) async throws -> String {
+    /// The final answer; with `onDelta`, every reply is streamed and its text handed over as it arrives.
+    public func answer(_ prompt: String, onDelta: ChatCompletionClient.DeltaHandler? = nil) async throws -> String {
         var messages: [ChatMessage] = systemPrompt.isEmpty ? [] : [.system(systemPrompt)]
         messages.append(.user(prompt))
         let schemas = tools.definitions.map(\.toolSchema)
         for _ in 0..<maxTurns {
-            let reply = try await client.complete(messages, tools: schemas)
+            let reply = try await client.complete(messages, tools: schemas, onDelta: onDelta)
             messages.append(reply)
             guard let calls = reply.toolCalls, !calls.isEmpty else { return reply.content ?? "" }
             // Independent calls run side by side; their results go back in the model's order.

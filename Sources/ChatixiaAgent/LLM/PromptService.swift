@@ -24,6 +24,11 @@ public struct PromptService: Sendable {
         try await runner.get().answer(prompt)
     }
 
+    /// Answers with streamed replies, handing over their text as it arrives.
+    public func answer(_ prompt: String, onDelta: @escaping ChatCompletionClient.DeltaHandler) async throws -> String {
+        try await runner.get().answer(prompt, onDelta: onDelta)
+    }
+
     public var summary: String {
         switch runner {
         case .success(let runner): "\(runner.client.configuration.provider)/\(runner.client.configuration.model)"

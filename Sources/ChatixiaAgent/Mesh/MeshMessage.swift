@@ -52,6 +52,13 @@ public enum MeshMessageType {
     public static let agentStatus = "agent_status"
     public static let agentPrompt = "agent_prompt"
     public static let agentResponse = "agent_response"
+    /// A piece of the answer to an `agent_prompt`, sent while the LLM streams it, before the `agent_response`.
+    /// Upstream declares the type but never sends it; ours is
+    /// `{"type": "agent_stream_chunk", "request_id": <the prompt's>, "source_agent": <answering agent>,
+    /// "target_agent": <requester>, "payload": {"delta": "<text>", "index": <0, 1, 2, ...>}}`.
+    /// The chunks of one request, in `index` order, concatenate to the text of its final `agent_response`
+    /// (`{result, error}` as ever), so a requester that ignores them loses nothing.
+    public static let agentStreamChunk = "agent_stream_chunk"
 
     /// Types that answer an earlier request and are matched to it by request id.
     public static let replies: Set<String> = [pong, taskResponse, skillResponse, agentResponse]

@@ -47,7 +47,12 @@ extension AgentRuntime {
                 receive(message.payload["message"]?.stringValue ?? "", from: message.sourceAgent, broadcast: message.payload["broadcast"] == .bool(true))
                 return
             }
-            let reply = await outcome(of: { try await prompts.answer(message.payload["message"]?.stringValue ?? "") })
+            let chunks = StreamChunks(request: message, agentId: agentId)
+            let reply = await outcome(of: {
+                try await prompts.answer(message.payload["message"]?.stringValue ?? "") { delta in
+                    await send(chunks.next(delta), to: peer)
+                }
+            })
             await send(message.reply(type: MeshMessageType.agentResponse, from: agentId, payload: reply), to: peer)
         case MeshMessageType.skillQuery:
             var payload: [String: JSONValue] = ["agent_id": .string(agentId), "skills": .array(skillNames.map(JSONValue.string))]
