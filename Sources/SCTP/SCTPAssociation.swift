@@ -147,6 +147,10 @@ public final class SCTPAssociation {
                 sendBlocked = false
                 events.append(.bufferedAmountLow)
             }
+        } else if pendingIndex >= 64 && pendingIndex * 2 >= pending.count {
+            // A sender that never lets the queue run dry would otherwise keep every sent message alive.
+            pending.removeFirst(pendingIndex)
+            pendingIndex = 0
         }
     }
 
