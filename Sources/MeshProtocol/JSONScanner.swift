@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A validating one-pass JSON scanner over UTF-8 bytes that records where an object's members' values
 /// lie, so the sidecar can check a MeshMessage and the registry a signaling frame, and forward their bytes
@@ -41,9 +45,8 @@ public struct JSONScanner {
         guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") else { return nil }
         let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
         if !inner.contains(UInt8(ascii: "\\")) { return String(decoding: inner, as: UTF8.self) }
-        // Escapes are rare in keys and peer ids: let Foundation undo them.
-        let fragment = Data(UnsafeBufferPointer(rebasing: bytes[range]))
-        return (try? JSONSerialization.jsonObject(with: fragment, options: .fragmentsAllowed)) as? String
+        // Escapes are rare in keys and peer ids: let the decoder undo them.
+        return try? JSONDecoder().decode(String.self, from: Data(UnsafeBufferPointer(rebasing: bytes[range])))
     }
 
     // MARK: Grammar

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Any JSON value, for fields such as task payloads that the mesh carries without interpreting.
 public enum JSONValue: Sendable, Hashable, Codable {
@@ -53,6 +57,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     public var stringValue: String? {
         if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var numberValue: Double? {
+        if case .number(let value) = self { return value }
         return nil
     }
 

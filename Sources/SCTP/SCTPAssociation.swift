@@ -51,7 +51,8 @@ public final class SCTPAssociation {
     /// Set when SCTP's send buffer refused a message; the low-water event fires once the queue drains.
     private var sendBlocked = false
     private var isClosed = false
-    private var buffer = [UInt8](repeating: 0, count: 1 << 17)
+    /// One read's worth; larger messages arrive in pieces (the partial delivery point is 64 KiB).
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
     /// While paused nothing is read from SCTP's receive buffer: it fills, the window we advertise closes
     /// and the peer stops sending. This is how a slow consumer slows the remote sender instead of

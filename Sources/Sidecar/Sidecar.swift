@@ -1,5 +1,14 @@
 import DTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
 import ICE
 import Logging
 import NIOCore
@@ -74,31 +83,35 @@ public enum Sidecar {
 
     private static func terminationSignal() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = SignalLatch(continuation)
-            for number in [SIGINT, SIGTERM] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { resumed.fire() }
-                source.resume()
-                resumed.retain(source)
-            }
+            SignalLatch.install(continuation, signals: [SIGINT, SIGTERM])
         }
     }
 }
 
 /// Resumes the waiting continuation once, from whichever signal comes first.
 private final class SignalLatch: @unchecked Sendable {
-    // @unchecked: `lock` guards both fields; the signal handlers run on a global queue.
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
+    // @unchecked: `sources` is filled in `install` before any handler can run and is only kept alive,
+    // never read again; the continuation, which handlers on a global queue take, sits behind a Mutex.
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
     private var sources: [any DispatchSourceSignal] = []
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    private init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = Mutex(continuation) }
 
-    func retain(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+    /// Ignores `signals`' default action and resumes `continuation` on the first of them. The latch
+    /// lives on in its sources' handlers.
+    static func install(_ continuation: CheckedContinuation<Void, Never>, signals: [Int32]) {
+        let latch = SignalLatch(continuation)
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { latch.fire() }
+            latch.sources.append(source)
+        }
+        for source in latch.sources { source.resume() }
+    }
 
-    func fire() {
-        let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+    private func fire() {
+        let waiting = continuation.withLock { continuation in
             defer { continuation = nil }
             return continuation
         }

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Sidecar
 
@@ -32,15 +39,21 @@ struct SidecarMain {
         do {
             configuration = try SidecarConfiguration.resolve(environment: environment)
         } catch {
-            FileHandle.standardError.write(Data("chatixia-sidecar: configuration error: \(error)\n".utf8))
+            printError("chatixia-sidecar: configuration error: \(error)")
             exit(2)
         }
         do {
             try await Sidecar.run(configuration: configuration, environment: environment, logger: logger)
         } catch {
-            FileHandle.standardError.write(Data("chatixia-sidecar: \(error)\n".utf8))
+            printError("chatixia-sidecar: \(error)")
             exit(1)
         }
         exit(0)
     }
+}
+
+/// One line on standard error, written to fd 2 directly (this process does without full Foundation).
+func printError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

@@ -1,5 +1,12 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import ICE
 
 /// Everything the sidecar reads from its environment (UPSTREAM.md §3 names plus CONTRACT.md §3 additions).
@@ -46,7 +53,7 @@ public struct SidecarConfiguration: Sendable, Equatable {
     /// Reads the environment. Missing credentials or malformed values are errors, never silent defaults.
     public static func resolve(environment: [String: String], userID: UInt32 = getuid()) throws(SidecarConfigurationError) -> SidecarConfiguration {
         func value(_ name: String) -> String? {
-            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            guard let raw = environment[name].map(trimmed), !raw.isEmpty else { return nil }
             return raw
         }
         let signalingURL = value("SIGNALING_URL") ?? "ws://localhost:8080/ws"
@@ -88,7 +95,7 @@ public struct SidecarConfiguration: Sendable, Equatable {
             }
         }
 
-        let hosts = (value("ICE_HOST_ADDRESSES") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let hosts = (value("ICE_HOST_ADDRESSES") ?? "").split(separator: ",").map(trimmed).filter { !$0.isEmpty }
         for host in hosts where !Self.isIPAddress(host) {
             throw .invalid("ICE_HOST_ADDRESSES", host, "a comma-separated list of IP addresses")
         }
@@ -139,4 +146,9 @@ public enum SidecarConfigurationError: Error, Equatable, CustomStringConvertible
         case .invalid(let name, let value, let expected): "\(name)=\(value) is invalid: expected \(expected)"
         }
     }
+}
+
+/// `text` without leading and trailing spaces and tabs.
+private func trimmed(_ text: some StringProtocol) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
 }

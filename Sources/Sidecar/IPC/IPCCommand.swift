@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MeshProtocol
 
 /// One line from the agent (UPSTREAM.md §3 plus CONTRACT.md §3): `{"type", "payload", "id"?}`.
@@ -38,7 +42,7 @@ struct IPCCommand {
             members = try JSONScanner.members(of: bytes)
         } catch {
             // Valid JSON that is not an object deserves the more precise message.
-            let isJSON = (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil
+            let isJSON = (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))) != nil
             return .failure(isJSON ? .notAnObject : .badJSON)
         }
         func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
@@ -90,15 +94,15 @@ struct IPCCommand {
         return kind.map { IPCCommand(kind: $0, id: id) }
     }
 
-    static func compactJSON(_ value: Any) -> String? {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+    static func compactJSON(_ value: some Encodable) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The `id` of a line that failed to parse as a command, if it has one, so its error can carry it.
     static func id(inMalformed line: some Collection<UInt8>) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let id = object["id"],
-              id is String || id is NSNumber
+        guard let id = (try? JSONDecoder().decode(JSONValue.self, from: Data(line)))?["id"], id.stringValue != nil || id.numberValue != nil
         else { return nil }
         return compactJSON(id)
     }

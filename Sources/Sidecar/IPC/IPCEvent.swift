@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One line to the agent (UPSTREAM.md §3 plus CONTRACT.md §3), encoded as newline-terminated JSON.
 enum IPCEvent: Sendable {

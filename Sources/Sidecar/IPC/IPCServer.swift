@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -64,7 +71,7 @@ final class IPCServer: Sendable {
     /// The default socket's directory is ours alone (0700); a stale socket file is replaced, but
     /// anything else at the path is left alone and reported.
     private func prepareSocketPath(privateDirectory: Bool) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         if privateDirectory {
             if mkdir(directory, 0o700) != 0 && errno != EEXIST {
                 throw IPCServerError("cannot create \(directory): \(String(cString: strerror(errno)))")

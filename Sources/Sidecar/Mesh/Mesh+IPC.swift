@@ -1,5 +1,9 @@
 import DataChannel
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import MeshProtocol
 
 extension Mesh: IPCCommandHandler {
@@ -108,19 +112,17 @@ extension Mesh: IPCCommandHandler {
             logger.warning("dropping a DataChannel message that is not a JSON object", metadata: ["remote": "\(link.remote)", "bytes": "\(utf8.count)"])
             return
         }
-        if type == "ping", let object = (try? JSONSerialization.jsonObject(with: Data(utf8))) as? [String: Any] {
-            var pong = object
-            pong["type"] = "pong"
-            pong["source_agent"] = object["target_agent"] ?? ""
-            pong["target_agent"] = object["source_agent"] ?? ""
-            if let reply = IPCCommand.compactJSON(pong) { try? await transmit(reply, on: link) }
+        if type == "ping", case .object(var pong) = try? JSONDecoder().decode(JSONValue.self, from: Data(utf8)) {
+            pong["type"] = .string("pong")
+            (pong["source_agent"], pong["target_agent"]) = (pong["target_agent"] ?? .string(""), pong["source_agent"] ?? .string(""))
+            if let reply = IPCCommand.compactJSON(JSONValue.object(pong)) { try? await transmit(reply, on: link) }
             return
         }
-        // The IPC line must stay one line: JSON with raw line breaks between tokens is re-encoded compactly.
+        // The IPC line must stay one line. The scanner accepted the message, and JSON strings cannot hold raw
+        // line breaks, so any there are whitespace between tokens and can go.
         var line = text
-        if utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }), let object = try? JSONSerialization.jsonObject(with: Data(utf8)),
-           let compact = IPCCommand.compactJSON(object) {
-            line = compact
+        if utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            line = String(decoding: utf8.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
         }
         deliverToAgent(.message(fromPeer: link.remote, message: line), bytes: line.utf8.count)
     }
