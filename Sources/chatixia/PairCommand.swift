@@ -6,7 +6,10 @@ struct PairCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pair",
         abstract: "Join a mesh with an invite code: redeem it, wait for an admin's approval, keep the device token.",
-        discussion: "The device token is stored owner-only (0600) in data_dir; `chatixia run` uses it from then on.")
+        discussion: """
+            The device token is stored owner-only (0600) in data_dir; `chatixia run` uses it from then on. \
+            If the wait is interrupted, running the same command again goes on waiting for the same request.
+            """)
 
     @Argument(help: "The 6-digit invite code from the mesh's admin.")
     var code: String
@@ -28,6 +31,8 @@ struct PairCommand: AsyncParsableCommand {
                 case .redeemed(let ticket):
                     print("Request \(ticket.id) is waiting for approval (this agent will be peer \(ticket.peerId)).")
                     print("An admin approves it in the hub dashboard, or with POST /api/pairing/\(ticket.id)/approve.")
+                case .resumed(let ticket):
+                    print("Resuming request \(ticket.id), which this code opened earlier: still waiting for approval (peer \(ticket.peerId)).")
                 case .stillWaiting(let elapsed):
                     print("Still waiting for approval (\(Int(elapsed.components.seconds)) s) ...")
                 case .approved(let peerId, let tokenFile):

@@ -138,6 +138,32 @@ def test_a_killed_sidecar_is_restarted_and_the_mesh_comes_back(agents, registry)
     assert task["result"] == "beta:again", task
 
 
+def test_an_interrupted_pairing_goes_on_when_the_same_command_runs_again(registry, workdir):
+    status, invite = api(registry, "POST", "/api/pairing/generate-code")
+    assert status == 200
+    folder = workdir / "resumed"
+    folder.mkdir()
+    (folder / "agent.yaml").write_text(f"name: resumed\nregistry: {registry.url}\nskills: [delegate]\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DEVICE_TOKEN")}
+    command = [BIN_DIR / "chatixia", "pair", invite["code"]]
+    first = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    [entry] = wait_until(lambda: api(registry, "GET", "/api/pairing/pending")[1], "the pairing request")
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=10)
+    pending_file = folder / ".chatixia" / "pairing_pending.json"
+    assert stat.S_IMODE(pending_file.stat().st_mode) == 0o600
+
+    # The code is spent; running the same command again waits for the same request instead.
+    second = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert api(registry, "POST", f"/api/pairing/{entry['id']}/approve")[0] == 200
+    output, _ = second.communicate(timeout=30)
+    assert second.returncode == 0, output
+    assert f"Resuming request {entry['id']}" in output and f"Approved: this agent is peer {entry['peer_id']}" in output
+    assert (folder / ".chatixia" / "device_token").read_text().strip().startswith("dt_")
+    assert not pending_file.exists()
+    assert len(api(registry, "GET", "/api/pairing/all")[1]) == 1
+
+
 def test_pairing_delivers_a_device_token_that_run_then_uses(agents, registry, workdir):
     peer_agent = agents("alpha", peer="sc-1")
     status, invite = api(registry, "POST", "/api/pairing/generate-code")

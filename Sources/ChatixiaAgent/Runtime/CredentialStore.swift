@@ -9,6 +9,7 @@ public struct CredentialStore: Sendable {
 
     public var deviceTokenFile: URL { directory.appendingPathComponent("device_token") }
     public var pairingFile: URL { directory.appendingPathComponent("pairing.json") }
+    public var pendingPairingFile: URL { directory.appendingPathComponent("pairing_pending.json") }
 
     /// The stored device token, if pairing completed.
     public func deviceToken() -> String? {
@@ -48,6 +49,32 @@ public struct CredentialStore: Sendable {
     public func pairing() -> PairingRecord? {
         guard let data = try? Data(contentsOf: pairingFile) else { return nil }
         return try? JSONDecoder().decode(PairingRecord.self, from: data)
+    }
+
+    /// A redeemed request still waiting for approval: what it takes to go on waiting after an interruption,
+    /// since a code cannot be redeemed twice. Owner-only, like the token: its claim secret collects it.
+    public struct PendingPairing: Codable, Equatable, Sendable {
+        public var code: String
+        public var registry: String
+        public var entryId: String
+        public var peerId: String
+        public var claimSecret: String
+
+        enum CodingKeys: String, CodingKey { case code, registry, entryId = "entry_id", peerId = "peer_id", claimSecret = "claim_secret" }
+    }
+
+    public func store(pending: PendingPairing) throws {
+        try writePrivately(try JSONEncoder().encode(pending), to: pendingPairingFile)
+    }
+
+    public func pendingPairing() -> PendingPairing? {
+        guard let data = try? Data(contentsOf: pendingPairingFile) else { return nil }
+        return try? JSONDecoder().decode(PendingPairing.self, from: data)
+    }
+
+    /// Forgets the pending request once it has an outcome.
+    public func removePendingPairing() {
+        try? FileManager.default.removeItem(at: pendingPairingFile)
     }
 
     func writePrivately(_ data: Data, to file: URL) throws {

@@ -5,6 +5,8 @@ import MeshProtocol
 public struct DevicePairing: Sendable {
     public enum Progress: Sendable {
         case redeemed(PairingTicket)
+        /// An earlier run redeemed this code and was interrupted before a decision: waiting goes on.
+        case resumed(PairingTicket)
         case stillWaiting(elapsed: Duration)
         case approved(peerId: String, tokenFile: URL)
     }
@@ -20,7 +22,7 @@ public struct DevicePairing: Sendable {
             case .invalidCode(let code): "the invite code must be exactly 6 digits (got \"\(code)\")"
             case .ended(let status): "the pairing request was \(status.rawValue) by the registry's admin"
             case .timedOut(let entryId, let after):
-                "no decision on pairing request \(entryId) within \(after.inSeconds / 60) min; ask the admin, then run `chatixia pair` with a new code"
+                "no decision on pairing request \(entryId) within \(after.inSeconds / 60) min; run the same `chatixia pair` again to keep waiting, or ask the admin for a new code"
             case .approvedWithoutToken(let entryId):
                 "pairing request \(entryId) was approved but its device token was already collected; ask for a new code"
             }
@@ -41,9 +43,16 @@ public struct DevicePairing: Sendable {
         guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { throw Failure.invalidCode(rawCode) }
         let registry = RegistryClient(baseURL: manifest.registry, credential: nil)
         let store = CredentialStore(directory: manifest.dataDirectory)
-        let ticket = try await registry.pair(code: code, agentName: manifest.name)
-        try store.store(pairing: .init(entryId: ticket.id, peerId: ticket.peerId, status: ticket.status, registry: manifest.registry))
-        progress(.redeemed(ticket))
+        let ticket: PairingTicket
+        if let pending = store.pendingPairing(), pending.code == code, pending.registry == manifest.registry {
+            ticket = PairingTicket(id: pending.entryId, status: .pendingApproval, peerId: pending.peerId, claimSecret: pending.claimSecret)
+            progress(.resumed(ticket))
+        } else {
+            ticket = try await registry.pair(code: code, agentName: manifest.name)
+            try store.store(pending: .init(code: code, registry: manifest.registry, entryId: ticket.id, peerId: ticket.peerId, claimSecret: ticket.claimSecret))
+            try store.store(pairing: .init(entryId: ticket.id, peerId: ticket.peerId, status: ticket.status, registry: manifest.registry))
+            progress(.redeemed(ticket))
+        }
 
         let start = ContinuousClock.now
         var lastReminder = start
@@ -68,12 +77,14 @@ public struct DevicePairing: Sendable {
                     progress(.stillWaiting(elapsed: ContinuousClock.now - start))
                 }
             case .approved:
+                defer { store.removePendingPairing() }
                 guard let token = state.deviceToken else { throw Failure.approvedWithoutToken(entryId: ticket.id) }
                 try store.store(deviceToken: token)
                 try store.store(pairing: .init(entryId: ticket.id, peerId: state.peerId ?? ticket.peerId, status: .approved, registry: manifest.registry))
                 progress(.approved(peerId: state.peerId ?? ticket.peerId, tokenFile: store.deviceTokenFile))
                 return store.deviceTokenFile
             case .rejected, .revoked:
+                store.removePendingPairing()
                 try store.store(pairing: .init(entryId: ticket.id, peerId: ticket.peerId, status: state.status, registry: manifest.registry))
                 throw Failure.ended(state.status)
             }
