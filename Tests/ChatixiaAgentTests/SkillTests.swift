@@ -70,6 +70,16 @@ import Testing
         #expect(try await SkillSet([hello]).invoke("hello", arguments: ["name": .string("Ann"), "excited": .bool(true)]) == "Hello, Ann!")
     }
 
+    @Test func handlerCallsLeaveNoDescriptorsBehind() async throws {
+        let directory = try TemporaryDirectory()
+        let skills = SkillSet([try skill(directory, json: #"{"name": "cat", "handler": {"command": ["cat"]}}"#)])
+        func openDescriptors() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count }
+        let before = try openDescriptors()
+        for _ in 0..<100 { _ = try await skills.invoke("cat", arguments: [:]) }
+        // Two pipes per call used to stay open; other tests running meanwhile may hold a few.
+        #expect(try openDescriptors() - before < 40)
+    }
+
     @Test func handlerCommandFromSkillJSON() async throws {
         let directory = try TemporaryDirectory()
         let command = try skill(directory, json: #"{"name": "count", "handler": {"command": ["sh", "-c", "wc -c | tr -d ' '"]}}"#)

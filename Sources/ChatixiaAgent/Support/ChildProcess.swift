@@ -33,8 +33,10 @@ enum ChildProcess {
         try process.run()
         let pid = process.processIdentifier
 
-        // Blocking pipe I/O runs on dispatch threads, never on the cooperative pool.
-        DispatchQueue.global().async {
+        // Blocking pipe I/O runs on dispatch threads, never on the cooperative pool: each on a serial queue of
+        // its own, which gets a thread at once. On the global queue the two reads could hold all of its threads
+        // (as many as cores) while the write that the child waits for sits queued behind them.
+        DispatchQueue(label: "chatixia.child.stdin").async {
             try? stdin.fileHandleForWriting.write(contentsOf: input)
             try? stdin.fileHandleForWriting.close()
         }
@@ -59,10 +61,12 @@ enum ChildProcess {
         return Outcome(status: status, output: kept, outputTruncated: truncated, errorOutput: await errorOutput.0, timedOut: await deadline.value)
     }
 
-    /// Reads a pipe to its end, keeping the first `limit` bytes (the rest is read and dropped so the child never blocks).
+    /// Reads a pipe to its end, keeping the first `limit` bytes (the rest is read and dropped so the child never
+    /// blocks), then closes it: on Linux Foundation never frees a `Process` and so neither its pipes, whose
+    /// descriptors would stay open, two per call.
     static func drain(_ handle: FileHandle, limit: Int) async -> (Data, Bool) {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            DispatchQueue(label: "chatixia.child.output").async {
                 var kept = Data()
                 var truncated = false
                 while true {
@@ -72,6 +76,7 @@ enum ChildProcess {
                     if chunk.count > room { truncated = true }
                     if room > 0 { kept.append(chunk.prefix(room)) }
                 }
+                try? handle.close()
                 continuation.resume(returning: (kept, truncated))
             }
         }
