@@ -148,9 +148,11 @@ def test_an_interrupted_pairing_goes_on_when_the_same_command_runs_again(registr
     command = [BIN_DIR / "chatixia", "pair", invite["code"]]
     first = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     [entry] = wait_until(lambda: api(registry, "GET", "/api/pairing/pending")[1], "the pairing request")
+    # Interrupted while it waits, after it has kept the request (as a user would, seeing "waiting for approval").
+    pending_file = folder / ".chatixia" / "pairing_pending.json"
+    wait_until(pending_file.exists, "the pending request to be kept")
     first.send_signal(signal.SIGINT)
     first.communicate(timeout=10)
-    pending_file = folder / ".chatixia" / "pairing_pending.json"
     assert stat.S_IMODE(pending_file.stat().st_mode) == 0o600
 
     # The code is spent; running the same command again waits for the same request instead.
