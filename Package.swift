@@ -107,10 +107,12 @@ let package = Package(
             dependencies: ["Sidecar", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(name: "CSpawn"),
         .target(
             name: "ChatixiaAgent",
             dependencies: [
                 "MeshProtocol",
+                "CSpawn",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

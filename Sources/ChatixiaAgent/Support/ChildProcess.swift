@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// Runs a program to completion with input on stdin, a deadline and capped output (skill handlers).
@@ -10,38 +11,48 @@ enum ChildProcess {
         var timedOut: Bool
     }
 
+    struct SpawnError: Error, CustomStringConvertible {
+        let executable: String
+        let errno: Int32
+        var description: String { "cannot start \(executable): \(String(cString: strerror(errno)))" }
+    }
+
+    /// Started with posix_spawn rather than Foundation's `Process`, which on Linux is never freed (with its
+    /// pipes, until they were closed by hand) and costs more to start: a skill call is a process start.
     static func run(
         _ executable: URL, arguments: [String], input: Data, environment: [String: String], directory: URL,
         timeout: Duration, outputLimit: Int
     ) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let (exits, exit) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { finished in
-            exit.yield(finished.terminationStatus)
-            exit.finish()
+        let stdin = try pipe(), stdout = try pipe(), stderr = try pipe()
+        let pid: pid_t
+        do {
+            pid = try spawn(executable.path, arguments: arguments, environment: environment, directory: directory.path,
+                            stdin: stdin.read, stdout: stdout.write, stderr: stderr.write)
+        } catch {
+            for fd in [stdin.read, stdin.write, stdout.read, stdout.write, stderr.read, stderr.write] { close(fd) }
+            throw error
         }
+        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
+
+        // Blocking I/O and the wait run on dispatch threads, never on the cooperative pool: each on a serial
+        // queue of its own, which gets a thread at once. On the global queue the two reads could hold all of
+        // its threads (as many as cores) while the write that the child waits for sits queued behind them.
         // A handler that exits without reading its input must not kill us with SIGPIPE when we write it.
         signal(SIGPIPE, SIG_IGN)
-        try process.run()
-        let pid = process.processIdentifier
-
-        // Blocking pipe I/O runs on dispatch threads, never on the cooperative pool: each on a serial queue of
-        // its own, which gets a thread at once. On the global queue the two reads could hold all of its threads
-        // (as many as cores) while the write that the child waits for sits queued behind them.
         DispatchQueue(label: "chatixia.child.stdin").async {
-            try? stdin.fileHandleForWriting.write(contentsOf: input)
-            try? stdin.fileHandleForWriting.close()
+            input.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(stdin.write, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    if written <= 0 { break }
+                    offset += written
+                }
+            }
+            close(stdin.write)
         }
-        async let output = drain(stdout.fileHandleForReading, limit: outputLimit)
-        async let errorOutput = drain(stderr.fileHandleForReading, limit: 64 << 10)
+        async let output = drain(stdout.read, limit: outputLimit)
+        async let errorOutput = drain(stderr.read, limit: 64 << 10)
         let deadline = Task<Bool, Never> {
             do { try await Task.sleep(for: timeout) } catch { return false }
             kill(pid, SIGTERM)
@@ -50,9 +61,7 @@ enum ChildProcess {
             return true
         }
         let status = await withTaskCancellationHandler {
-            var status: Int32 = -1
-            for await code in exits { status = code }
-            return status
+            await waitForExit(pid)
         } onCancel: {
             kill(pid, SIGKILL)
         }
@@ -61,22 +70,56 @@ enum ChildProcess {
         return Outcome(status: status, output: kept, outputTruncated: truncated, errorOutput: await errorOutput.0, timedOut: await deadline.value)
     }
 
-    /// Reads a pipe to its end, keeping the first `limit` bytes (the rest is read and dropped so the child never
-    /// blocks), then closes it: on Linux Foundation never frees a `Process` and so neither its pipes, whose
-    /// descriptors would stay open, two per call.
-    static func drain(_ handle: FileHandle, limit: Int) async -> (Data, Bool) {
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        let result = cspawn_pipe(&fds)
+        guard result == 0 else { throw SpawnError(executable: "a pipe", errno: result) }
+        return (fds[0], fds[1])
+    }
+
+    /// Starts the program with the given descriptors as its stdin, stdout and stderr (ours are all
+    /// close-on-exec), in `directory`, with default signal handling whatever ours is.
+    private static func spawn(
+        _ path: String, arguments: [String], environment: [String: String], directory: String, stdin: Int32, stdout: Int32, stderr: Int32
+    ) throws -> pid_t {
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid = pid_t()
+        let result = cspawn(&pid, path, argv, envp, directory, stdin, stdout, stderr)
+        guard result == 0 else { throw SpawnError(executable: path, errno: result) }
+        return pid
+    }
+
+    /// The exit status (or the number of the signal that ended it), once the child has ended.
+    private static func waitForExit(_ pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "chatixia.child.wait").async {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let signal = status & 0x7f
+                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : signal)
+            }
+        }
+    }
+
+    /// Reads a pipe to its end, keeping the first `limit` bytes (the rest is read and dropped so the child
+    /// never blocks), then closes it.
+    static func drain(_ fd: Int32, limit: Int) async -> (Data, Bool) {
         await withCheckedContinuation { continuation in
             DispatchQueue(label: "chatixia.child.output").async {
                 var kept = Data()
                 var truncated = false
+                var buffer = [UInt8](repeating: 0, count: 64 << 10)
                 while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
+                    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
                     let room = limit - kept.count
-                    if chunk.count > room { truncated = true }
-                    if room > 0 { kept.append(chunk.prefix(room)) }
+                    if count > room { truncated = true }
+                    if room > 0 { kept.append(contentsOf: buffer[0..<min(count, room)]) }
                 }
-                try? handle.close()
+                close(fd)
                 continuation.resume(returning: (kept, truncated))
             }
         }
