@@ -29,6 +29,9 @@ int cspawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    // Nothing else is inherited, even what was opened without close-on-exec elsewhere in the process: a
+    // long-lived child holding a file open for writing would make executing that file fail (ETXTBSY).
+    if (result == 0) result = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     if (result == 0) result = posix_spawn_file_actions_addchdir_np(&actions, directory);
     if (result == 0) result = posix_spawnattr_setsigdefault(&attributes, &defaults);
     if (result == 0) result = posix_spawnattr_setsigmask(&attributes, &mask);

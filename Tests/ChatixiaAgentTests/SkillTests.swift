@@ -62,12 +62,67 @@ import Testing
     }
 
     @Test func pythonHandlersAreCalledWithKeywordArguments() async throws {
-        guard ProcessInfo.processInfo.environment["PATH"].map({ _ in FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3") }) == true else { return }
         let directory = try TemporaryDirectory()
         try directory.write("s/handler.py", "async def handle(name, excited=False, **kwargs):\n    return f'Hello, {name}' + ('!' if excited else '.')\n")
         let hello = try skill(directory, json: #"{"name": "hello", "parameters": {"name": {"type": "string", "required": true}, "excited": {"type": "boolean", "default": false}}}"#)
         #expect(hello.handler == .python(directory.url.appendingPathComponent("s/handler.py")))
         #expect(try await SkillSet([hello]).invoke("hello", arguments: ["name": .string("Ann"), "excited": .bool(true)]) == "Hello, Ann!")
+    }
+
+    func pythonSkill(_ directory: TemporaryDirectory, _ source: String) throws -> FolderSkill {
+        try directory.write("s/handler.py", source)
+        return try skill(directory, json: #"{"name": "py", "parameters": {"mode": {"type": "string", "default": "ok"}}}"#)
+    }
+
+    @Test func aPythonHandlerStaysLoadedBetweenCallsAndMayPrint() async throws {
+        let directory = try TemporaryDirectory()
+        let counter = try pythonSkill(directory, "import os\ncalls = 0\ndef handle(mode):\n    global calls\n    calls += 1\n    print('chatter')\n    return f'{os.getpid()}:{calls}'\n")
+        var answers: [String] = []
+        for _ in 0..<3 { answers.append(try await counter.run(["mode": .string("ok")])) }
+        let pid = answers[0].split(separator: ":")[0]
+        #expect(answers == ["\(pid):1", "\(pid):2", "\(pid):3"])
+    }
+
+    @Test func aRaisingPythonHandlerReportsItsTracebackAndServesTheNextCall() async throws {
+        let directory = try TemporaryDirectory()
+        let picky = try pythonSkill(directory, "def handle(mode):\n    if mode == 'bad':\n        raise ValueError('no bad modes')\n    return mode\n")
+        await #expect { try await picky.run(["mode": .string("bad")]) } throws: { error in
+            guard case SkillError.failed(_, let reason) = error else { return false }
+            return reason.hasPrefix("handler raised:") && reason.hasSuffix("ValueError: no bad modes")
+        }
+        #expect(try await picky.run(["mode": .string("fine")]) == "fine")
+    }
+
+    @Test func aHungPythonHandlerIsKilledAtItsTimeoutAndReplaced() async throws {
+        let directory = try TemporaryDirectory()
+        var hung = try pythonSkill(directory, "import os, time\ndef handle(mode):\n    if mode == 'hang':\n        time.sleep(30)\n    return str(os.getpid())\n")
+        hung.timeout = .seconds(5)
+        let before = try await hung.run(["mode": .string("ok")])
+        hung.timeout = .milliseconds(300)
+        await #expect(throws: SkillError.timedOut(skill: "py", seconds: 0.3)) { try await hung.run(["mode": .string("hang")]) }
+        hung.timeout = .seconds(5)
+        let after = try await hung.run(["mode": .string("ok")])
+        #expect(after != before)
+        #expect(kill(pid_t(before)!, 0) != 0, "the hung process is gone")
+    }
+
+    @Test func aHandlerThatDoesNotLoadFailsWithPythonsError() async throws {
+        let directory = try TemporaryDirectory()
+        let broken = try pythonSkill(directory, "def handle(mode:\n")
+        await #expect { try await broken.run([:]) } throws: { error in
+            guard case SkillError.failed(_, let reason) = error else { return false }
+            return reason.contains("SyntaxError")
+        }
+    }
+
+    @Test func overlappingPythonCallsRunInSeparateProcesses() async throws {
+        let directory = try TemporaryDirectory()
+        let slow = try pythonSkill(directory, "import os, time\ndef handle(mode):\n    time.sleep(0.5)\n    return str(os.getpid())\n")
+        let pids = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<3 { group.addTask { try await slow.run(["mode": .string("ok")]) } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(pids.count == 3)
     }
 
     @Test func handlerCallsLeaveNoDescriptorsBehind() async throws {

@@ -22,6 +22,8 @@ public struct FolderSkill: Skill {
     let environment: [String: String]
     /// A handler still running after this is stopped (SIGTERM, then SIGKILL).
     public var timeout = Duration.seconds(30)
+    /// The processes keeping a `handler.py` loaded (nil for other handlers, which start per call).
+    private let pythonWorkers: PythonWorkerPool?
 
     /// Loads `folder/skill.json` and finds the handler.
     public init(folder: URL, environment: [String: String]) throws(SkillError) {
@@ -47,6 +49,7 @@ public struct FolderSkill: Skill {
         self.folder = folder
         self.environment = environment
         handler = try Self.handler(in: folder, declared: object["handler"]?["command"], file: file)
+        if case .python(let file) = handler { pythonWorkers = PythonWorkerPool(handler: file, folder: folder) } else { pythonWorkers = nil }
     }
 
     static func parameters(_ raw: JSONValue?, file: URL) throws(SkillError) -> [SkillParameter] {
@@ -90,18 +93,6 @@ public struct FolderSkill: Skill {
         throw .invalidDefinition(path: folder.path, problem: "no handler: add handler.py, handler.command in skill.json, or an executable file named handler")
     }
 
-    /// Runs `handle(**kwargs)` from handler.py, awaiting it if it is a coroutine, and prints its result.
-    static let pythonShim = """
-        import asyncio, importlib.util, inspect, json, sys
-        spec = importlib.util.spec_from_file_location("skill_handler", sys.argv[1])
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        result = module.handle(**json.load(sys.stdin))
-        if inspect.isawaitable(result):
-            result = asyncio.run(result)
-        sys.stdout.write("" if result is None else str(result))
-        """
-
     func commandLine() throws(SkillError) -> (URL, [String]) {
         switch handler {
         case .python(let file):
@@ -109,7 +100,7 @@ public struct FolderSkill: Skill {
             guard let python = ChildProcess.which(interpreter, path: environment["PATH"]) else {
                 throw .failed(skill: definition.name, reason: "handler.py needs \(interpreter), which is not on PATH (set CHATIXIA_PYTHON)")
             }
-            return (python, ["-c", Self.pythonShim, file.path])
+            return (python, [file.path])
         case .command(let parts):
             let program = parts[0].contains("/") ? folder.appendingPathComponent(parts[0]).path : parts[0]
             guard let executable = parts[0].hasPrefix("/") ? URL(fileURLWithPath: parts[0]) : ChildProcess.which(program, path: environment["PATH"]) else {
@@ -126,17 +117,37 @@ public struct FolderSkill: Skill {
         let input = try JSONEncoder().encode(JSONValue.object(arguments))
         var childEnvironment = environment
         childEnvironment["CHATIXIA_SKILL_DIR"] = folder.path
+        if let pythonWorkers {
+            switch try await pythonWorkers.call(input, python: executable, environment: childEnvironment, timeout: timeout) {
+            case .result(let text): return Self.capped(Data(text.utf8))
+            case .raised(let traceback): throw SkillError.failed(skill: definition.name, reason: "handler raised: \(Self.tail(traceback))")
+            case .timedOut: throw SkillError.timedOut(skill: definition.name, seconds: timeout.inSeconds)
+            case .exited(let errorOutput):
+                throw SkillError.failed(skill: definition.name, reason: "handler.py's process ended" + (Self.tail(errorOutput).isEmpty ? "" : ": \(Self.tail(errorOutput))"))
+            }
+        }
         let outcome = try await ChildProcess.run(
             executable, arguments: commandArguments, input: input, environment: childEnvironment, directory: folder,
             timeout: timeout, outputLimit: Self.outputLimit)
         if outcome.timedOut { throw SkillError.timedOut(skill: definition.name, seconds: timeout.inSeconds) }
         guard outcome.status == 0 else {
-            let detail = String(decoding: outcome.errorOutput.suffix(800), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let detail = Self.tail(String(decoding: outcome.errorOutput, as: UTF8.self))
             throw SkillError.failed(skill: definition.name, reason: "handler exited with status \(outcome.status)" + (detail.isEmpty ? "" : ": \(detail)"))
         }
         var text = String(decoding: outcome.output, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }
         if outcome.outputTruncated { text += "\n[output truncated at \(Self.outputLimit) bytes]" }
         return text
+    }
+
+    /// A handler.py result, capped like a process's output.
+    static func capped(_ output: Data) -> String {
+        guard output.count > outputLimit else { return String(decoding: output, as: UTF8.self) }
+        return String(decoding: output.prefix(outputLimit), as: UTF8.self) + "\n[output truncated at \(outputLimit) bytes]"
+    }
+
+    /// The end of an error text (the last 800 bytes, trimmed), where a traceback says what went wrong.
+    static func tail(_ text: String) -> String {
+        String(decoding: Data(text.utf8).suffix(800), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

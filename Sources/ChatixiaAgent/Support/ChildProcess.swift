@@ -70,7 +70,7 @@ enum ChildProcess {
         return Outcome(status: status, output: kept, outputTruncated: truncated, errorOutput: await errorOutput.0, timedOut: await deadline.value)
     }
 
-    private static func pipe() throws -> (read: Int32, write: Int32) {
+    static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         let result = cspawn_pipe(&fds)
         guard result == 0 else { throw SpawnError(executable: "a pipe", errno: result) }
@@ -79,7 +79,7 @@ enum ChildProcess {
 
     /// Starts the program with the given descriptors as its stdin, stdout and stderr (ours are all
     /// close-on-exec), in `directory`, with default signal handling whatever ours is.
-    private static func spawn(
+    static func spawn(
         _ path: String, arguments: [String], environment: [String: String], directory: String, stdin: Int32, stdout: Int32, stderr: Int32
     ) throws -> pid_t {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]

@@ -1,0 +1,185 @@
+import Foundation
+import MeshProtocol
+import Synchronization
+
+/// One long-lived Python process with a `handler.py` loaded, answering one call at a time: a JSON line
+/// `{"args": {...}}` in, a JSON line `{"result": "..."}` or `{"error": "<traceback>"}` out. What the handler
+/// prints goes to its stderr, whose tail is kept for error messages.
+final class PythonWorker: Sendable {
+    enum Reply: Equatable {
+        case result(String)
+        case raised(String)
+        case timedOut
+        /// The process ended (or never answered properly); the tail of its stderr says why.
+        case exited(String)
+    }
+
+    let pid: pid_t
+    private let input: Int32
+    private let replies = LineMailbox()
+    private let errorTail = Mutex<[UInt8]>([])
+    private static let errorTailBytes = 4096
+
+    /// Loads `handler.py` (its module's state lives on between calls, as it did upstream, where
+    /// handlers were imported into the agent) and reads its `handle(**kwargs)` answers.
+    static let shim = """
+        import asyncio, importlib.util, inspect, json, sys, traceback
+        spec = importlib.util.spec_from_file_location("skill_handler", sys.argv[1])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        replies, sys.stdout = sys.stdout, sys.stderr
+        for line in sys.stdin:
+            try:
+                result = module.handle(**json.loads(line)["args"])
+                if inspect.isawaitable(result):
+                    result = asyncio.run(result)
+                reply = {"result": "" if result is None else str(result)}
+            except Exception:
+                reply = {"error": traceback.format_exc()}
+            replies.write(json.dumps(reply) + "\\n")
+            replies.flush()
+        """
+
+    init(python: URL, handler: URL, folder: URL, environment: [String: String]) throws {
+        let stdin = try ChildProcess.pipe(), stdout = try ChildProcess.pipe(), stderr = try ChildProcess.pipe()
+        do {
+            pid = try ChildProcess.spawn(
+                python.path, arguments: ["-c", Self.shim, handler.path], environment: environment, directory: folder.path,
+                stdin: stdin.read, stdout: stdout.write, stderr: stderr.write)
+        } catch {
+            for fd in [stdin.read, stdin.write, stdout.read, stdout.write, stderr.read, stderr.write] { close(fd) }
+            throw error
+        }
+        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
+        input = stdin.write
+        // Blocking reads on dispatch threads of their own, never on the cooperative pool.
+        DispatchQueue(label: "chatixia.python-worker.stdout").async { [replies, pid] in
+            Self.readLines(stdout.read) { replies.put($0) }
+            close(stdout.read)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            replies.end()
+        }
+        DispatchQueue(label: "chatixia.python-worker.stderr").async {
+            Self.readChunks(stderr.read) { chunk in
+                self.errorTail.withLock { tail in
+                    tail.append(contentsOf: chunk)
+                    if tail.count > Self.errorTailBytes { tail.removeFirst(tail.count - Self.errorTailBytes) }
+                }
+            }
+            close(stderr.read)
+        }
+    }
+
+    /// One call; after `.timedOut` or `.exited` the process is gone and this worker must not be used again.
+    func call(_ arguments: Data, timeout: Duration) async -> Reply {
+        var line = Data(#"{"args":"#.utf8)
+        line.append(arguments)
+        line.append(contentsOf: Array("}\n".utf8))
+        let (request, input) = (line, input)
+        // The write can block while the handler is busy: on a dispatch thread, not the cooperative pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue(label: "chatixia.python-worker.stdin").async {
+                request.withUnsafeBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let written = write(input, bytes.baseAddress! + offset, bytes.count - offset)
+                        if written < 0 && errno == EINTR { continue }
+                        if written <= 0 { break }
+                        offset += written
+                    }
+                }
+                continuation.resume()
+            }
+        }
+        let pid = pid
+        let deadline = Task<Bool, Never> {
+            do { try await Task.sleep(for: timeout) } catch { return false }
+            kill(pid, SIGKILL)
+            return true
+        }
+        let answer = await replies.next()
+        deadline.cancel()
+        if await deadline.value { return .timedOut }
+        guard let answer, case .object(let reply)? = try? JSONDecoder().decode(JSONValue.self, from: Data(answer.utf8)) else {
+            kill(pid, SIGKILL)
+            return .exited(errorOutput())
+        }
+        if let result = reply["result"]?.stringValue { return .result(result) }
+        return .raised(reply["error"]?.stringValue ?? "handler failed")
+    }
+
+    /// Ends the process: it sees the end of its input and exits.
+    func stop() {
+        close(input)
+    }
+
+    func errorOutput() -> String {
+        String(decoding: errorTail.withLock { $0 }, as: UTF8.self)
+    }
+
+    private static func readChunks(_ fd: Int32, _ body: ([UInt8]) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            body(Array(buffer[0..<count]))
+        }
+    }
+
+    private static func readLines(_ fd: Int32, _ body: (String) -> Void) {
+        var pending: [UInt8] = []
+        readChunks(fd) { chunk in
+            pending.append(contentsOf: chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                body(String(decoding: pending[..<newline], as: UTF8.self))
+                pending.removeSubrange(...newline)
+            }
+        }
+    }
+}
+
+/// Lines from a reader thread to one awaiting caller at a time.
+final class LineMailbox: Sendable {
+    private struct State {
+        var lines: [String] = []
+        var waiter: CheckedContinuation<String?, Never>?
+        var ended = false
+    }
+    private let state = Mutex(State())
+
+    func put(_ line: String) {
+        let waiter = state.withLock { state -> CheckedContinuation<String?, Never>? in
+            guard let waiter = state.waiter else {
+                state.lines.append(line)
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: line)
+    }
+
+    func end() {
+        let waiter = state.withLock { state in
+            state.ended = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// The next line, or nil once the reader has ended and every line was taken.
+    func next() async -> String? {
+        await withCheckedContinuation { continuation in
+            let ready: String?? = state.withLock { state in
+                if !state.lines.isEmpty { return .some(state.lines.removeFirst()) }
+                if state.ended { return .some(nil) }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// The processes serving one `handler.py`: a call costs a line each way instead of an interpreter start
+/// (tens of milliseconds). A process serves one call at a time; while all are busy another starts, up to
+/// `maxProcesses`, beyond which calls wait their turn. A process that timed out or died is not reused.
+actor PythonWorkerPool {
+    static let maxProcesses = 4
+
+    private let handler: URL
+    private let folder: URL
+    private var idle: [PythonWorker] = []
+    private var started = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(handler: URL, folder: URL) {
+        self.handler = handler
+        self.folder = folder
+    }
+
+    func call(_ arguments: Data, python: URL, environment: [String: String], timeout: Duration) async throws -> PythonWorker.Reply {
+        let worker = try await acquire(python: python, environment: environment)
+        let reply = await worker.call(arguments, timeout: timeout)
+        switch reply {
+        case .result, .raised:
+            idle.append(worker)
+        case .timedOut, .exited:
+            worker.stop()
+            started -= 1
+        }
+        if !waiting.isEmpty { waiting.removeFirst().resume() }
+        return reply
+    }
+
+    private func acquire(python: URL, environment: [String: String]) async throws -> PythonWorker {
+        while true {
+            if let worker = idle.popLast() { return worker }
+            if started < Self.maxProcesses {
+                started += 1
+                do {
+                    return try PythonWorker(python: python, handler: handler, folder: folder, environment: environment)
+                } catch {
+                    started -= 1
+                    throw error
+                }
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+}
