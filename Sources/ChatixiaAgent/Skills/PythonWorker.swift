@@ -61,7 +61,7 @@ final class PythonWorker: Sendable {
             replies.end()
         }
         DispatchQueue(label: "chatixia.python-worker.stderr").async {
-            Self.readChunks(stderr.read) { chunk in
+            ChildProcess.readChunks(stderr.read) { chunk in
                 self.errorTail.withLock { tail in
                     tail.append(contentsOf: chunk)
                     if tail.count > Self.errorTailBytes { tail.removeFirst(tail.count - Self.errorTailBytes) }
@@ -80,15 +80,7 @@ final class PythonWorker: Sendable {
         // The write can block while the handler is busy: on a dispatch thread, not the cooperative pool.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue(label: "chatixia.python-worker.stdin").async {
-                request.withUnsafeBytes { bytes in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let written = write(input, bytes.baseAddress! + offset, bytes.count - offset)
-                        if written < 0 && errno == EINTR { continue }
-                        if written <= 0 { break }
-                        offset += written
-                    }
-                }
+                ChildProcess.writeAll(request, to: input)
                 continuation.resume()
             }
         }
@@ -118,19 +110,9 @@ final class PythonWorker: Sendable {
         String(decoding: errorTail.withLock { $0 }, as: UTF8.self)
     }
 
-    private static func readChunks(_ fd: Int32, _ body: ([UInt8]) -> Void) {
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
-            body(Array(buffer[0..<count]))
-        }
-    }
-
     private static func readLines(_ fd: Int32, _ body: (String) -> Void) {
         var pending: [UInt8] = []
-        readChunks(fd) { chunk in
+        ChildProcess.readChunks(fd) { chunk in
             pending.append(contentsOf: chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
                 body(String(decoding: pending[..<newline], as: UTF8.self))

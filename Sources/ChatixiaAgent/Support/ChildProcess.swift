@@ -40,15 +40,7 @@ enum ChildProcess {
         // A handler that exits without reading its input must not kill us with SIGPIPE when we write it.
         signal(SIGPIPE, SIG_IGN)
         DispatchQueue(label: "chatixia.child.stdin").async {
-            input.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(stdin.write, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    if written <= 0 { break }
-                    offset += written
-                }
-            }
+            writeAll(input, to: stdin.write)
             close(stdin.write)
         }
         async let output = drain(stdout.read, limit: outputLimit)
@@ -110,18 +102,38 @@ enum ChildProcess {
             DispatchQueue(label: "chatixia.child.output").async {
                 var kept = Data()
                 var truncated = false
-                var buffer = [UInt8](repeating: 0, count: 64 << 10)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
+                readChunks(fd) { chunk in
                     let room = limit - kept.count
-                    if count > room { truncated = true }
-                    if room > 0 { kept.append(contentsOf: buffer[0..<min(count, room)]) }
+                    if chunk.count > room { truncated = true }
+                    if room > 0 { kept.append(contentsOf: chunk.prefix(room)) }
                 }
                 close(fd)
                 continuation.resume(returning: (kept, truncated))
             }
+        }
+    }
+
+    /// Writes all of `data` to `fd`, blocking; stops early if the reader has gone.
+    static func writeAll(_ data: Data, to fd: Int32) {
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+
+    /// Reads `fd` to its end, blocking, handing each chunk to `body`.
+    static func readChunks(_ fd: Int32, _ body: ([UInt8]) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            body(Array(buffer[0..<count]))
         }
     }
 
