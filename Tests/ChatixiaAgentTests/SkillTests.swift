@@ -106,6 +106,16 @@ import Testing
         #expect(kill(pid_t(before)!, 0) != 0, "the hung process is gone")
     }
 
+    @Test func aPythonProcessThatDiedWhileIdleIsReplacedUnnoticed() async throws {
+        let directory = try TemporaryDirectory()
+        let skill = try pythonSkill(directory, "import os\ndef handle(mode):\n    return str(os.getpid())\n")
+        let first = try #require(pid_t(try await skill.run(["mode": .string("ok")])))
+        kill(first, SIGKILL)
+        while kill(first, 0) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let second = try await skill.run(["mode": .string("ok")])
+        #expect(second != String(first))
+    }
+
     @Test func aHandlerThatDoesNotLoadFailsWithPythonsError() async throws {
         let directory = try TemporaryDirectory()
         let broken = try pythonSkill(directory, "def handle(mode:\n")

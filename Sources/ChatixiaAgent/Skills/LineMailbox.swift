@@ -30,6 +30,8 @@ final class LineMailbox: Sendable {
         waiter?.resume(returning: nil)
     }
 
+    var hasEnded: Bool { state.withLock { $0.ended } }
+
     /// The next line, or nil once the reader has ended and every line was taken.
     func next() async -> String? {
         await withCheckedContinuation { continuation in

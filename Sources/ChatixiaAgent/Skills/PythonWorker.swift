@@ -56,9 +56,10 @@ final class PythonWorker: Sendable {
         DispatchQueue(label: "chatixia.python-worker.stdout").async { [replies, pid] in
             Self.readLines(stdout.read) { replies.put($0) }
             close(stdout.read)
+            // Ended before reaped: once the pid is gone, `hasExited` is already true.
+            replies.end()
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            replies.end()
         }
         DispatchQueue(label: "chatixia.python-worker.stderr").async {
             ChildProcess.readChunks(stderr.read) { chunk in
@@ -100,6 +101,9 @@ final class PythonWorker: Sendable {
         if let result = reply["result"]?.stringValue { return .result(result) }
         return .raised(reply["error"]?.stringValue ?? "handler failed")
     }
+
+    /// Whether the process has gone (its output ended), say killed while idle.
+    var hasExited: Bool { replies.hasEnded }
 
     /// Ends the process: it sees the end of its input and exits.
     func stop() {

@@ -33,7 +33,13 @@ actor PythonWorkerPool {
 
     private func acquire(python: URL, environment: [String: String]) async throws -> PythonWorker {
         while true {
-            if let worker = idle.popLast() { return worker }
+            if let worker = idle.popLast() {
+                // One that died while idle (killed, out of memory) is replaced, not handed a call it cannot answer.
+                guard worker.hasExited else { return worker }
+                worker.stop()
+                started -= 1
+                continue
+            }
             if started < Self.maxProcesses {
                 started += 1
                 do {

@@ -37,8 +37,6 @@ enum ChildProcess {
         // Blocking I/O and the wait run on dispatch threads, never on the cooperative pool: each on a serial
         // queue of its own, which gets a thread at once. On the global queue the two reads could hold all of
         // its threads (as many as cores) while the write that the child waits for sits queued behind them.
-        // A handler that exits without reading its input must not kill us with SIGPIPE when we write it.
-        signal(SIGPIPE, SIG_IGN)
         DispatchQueue(label: "chatixia.child.stdin").async {
             writeAll(input, to: stdin.write)
             close(stdin.write)
@@ -74,6 +72,8 @@ enum ChildProcess {
     static func spawn(
         _ path: String, arguments: [String], environment: [String: String], directory: String, stdin: Int32, stdout: Int32, stderr: Int32
     ) throws -> pid_t {
+        // A child that exits without reading its input must not kill us with SIGPIPE when we write to it.
+        signal(SIGPIPE, SIG_IGN)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
