@@ -17,6 +17,11 @@ actor PythonWorkerPool {
         self.folder = folder
     }
 
+    /// A skill that is dropped (its set reloaded) lets its processes go: they see the end of their input.
+    deinit {
+        for worker in idle { worker.stop() }
+    }
+
     func call(_ arguments: Data, python: URL, environment: [String: String], timeout: Duration) async throws -> PythonWorker.Reply {
         let worker = try await acquire(python: python, environment: environment)
         let reply = await worker.call(arguments, timeout: timeout)
