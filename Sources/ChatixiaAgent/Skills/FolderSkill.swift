@@ -119,7 +119,9 @@ public struct FolderSkill: Skill {
         childEnvironment["CHATIXIA_SKILL_DIR"] = folder.path
         if let pythonWorkers {
             switch try await pythonWorkers.call(input, python: executable, environment: childEnvironment, timeout: timeout) {
-            case .result(let text): return Self.capped(Data(text.utf8))
+            case .result(let text):
+                let output = Data(text.utf8)
+                return Self.text(of: output.prefix(Self.outputLimit), truncated: output.count > Self.outputLimit)
             case .raised(let traceback): throw SkillError.failed(skill: definition.name, reason: "handler raised: \(Self.tail(traceback))")
             case .timedOut: throw SkillError.timedOut(skill: definition.name, seconds: timeout.inSeconds)
             case .exited(let errorOutput):
@@ -134,16 +136,16 @@ public struct FolderSkill: Skill {
             let detail = Self.tail(String(decoding: outcome.errorOutput, as: UTF8.self))
             throw SkillError.failed(skill: definition.name, reason: "handler exited with status \(outcome.status)" + (detail.isEmpty ? "" : ": \(detail)"))
         }
-        var text = String(decoding: outcome.output, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        if outcome.outputTruncated { text += "\n[output truncated at \(Self.outputLimit) bytes]" }
-        return text
+        return Self.text(of: outcome.output, truncated: outcome.outputTruncated)
     }
 
-    /// A handler.py result, capped like a process's output.
-    static func capped(_ output: Data) -> String {
-        guard output.count > outputLimit else { return String(decoding: output, as: UTF8.self) }
-        return String(decoding: output.prefix(outputLimit), as: UTF8.self) + "\n[output truncated at \(outputLimit) bytes]"
+    /// A handler's answer (at most `outputLimit` bytes) as the skill's result: one trailing line break
+    /// dropped, and a note when the handler said more.
+    static func text(of output: Data, truncated: Bool) -> String {
+        var text = String(decoding: output, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        if truncated { text += "\n[output truncated at \(outputLimit) bytes]" }
+        return text
     }
 
     /// The end of an error text (the last 800 bytes, trimmed), where a traceback says what went wrong.

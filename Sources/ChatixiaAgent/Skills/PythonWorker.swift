@@ -41,34 +41,25 @@ final class PythonWorker: Sendable {
         """
 
     init(python: URL, handler: URL, folder: URL, environment: [String: String]) throws {
-        let stdin = try ChildProcess.pipe(), stdout = try ChildProcess.pipe(), stderr = try ChildProcess.pipe()
-        do {
-            pid = try ChildProcess.spawn(
-                python.path, arguments: ["-c", Self.shim, handler.path], environment: environment, directory: folder.path,
-                stdin: stdin.read, stdout: stdout.write, stderr: stderr.write)
-        } catch {
-            for fd in [stdin.read, stdin.write, stdout.read, stdout.write, stderr.read, stderr.write] { close(fd) }
-            throw error
-        }
-        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
-        input = stdin.write
+        let child = try ChildProcess.start(python, arguments: ["-c", Self.shim, handler.path], environment: environment, directory: folder)
+        pid = child.pid
+        input = child.input
         // Blocking reads on dispatch threads of their own, never on the cooperative pool.
         DispatchQueue(label: "chatixia.python-worker.stdout").async { [replies, pid] in
-            Self.readLines(stdout.read) { replies.put($0) }
-            close(stdout.read)
+            Self.readLines(child.output) { replies.put($0) }
+            close(child.output)
             // Ended before reaped: once the pid is gone, `hasExited` is already true.
             replies.end()
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            ChildProcess.reap(pid)
         }
         DispatchQueue(label: "chatixia.python-worker.stderr").async {
-            ChildProcess.readChunks(stderr.read) { chunk in
+            ChildProcess.readChunks(child.errorOutput) { chunk in
                 self.errorTail.withLock { tail in
                     tail.append(contentsOf: chunk)
                     if tail.count > Self.errorTailBytes { tail.removeFirst(tail.count - Self.errorTailBytes) }
                 }
             }
-            close(stderr.read)
+            close(child.errorOutput)
         }
     }
 

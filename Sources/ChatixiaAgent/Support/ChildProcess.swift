@@ -23,26 +23,18 @@ enum ChildProcess {
         _ executable: URL, arguments: [String], input: Data, environment: [String: String], directory: URL,
         timeout: Duration, outputLimit: Int
     ) async throws -> Outcome {
-        let stdin = try pipe(), stdout = try pipe(), stderr = try pipe()
-        let pid: pid_t
-        do {
-            pid = try spawn(executable.path, arguments: arguments, environment: environment, directory: directory.path,
-                            stdin: stdin.read, stdout: stdout.write, stderr: stderr.write)
-        } catch {
-            for fd in [stdin.read, stdin.write, stdout.read, stdout.write, stderr.read, stderr.write] { close(fd) }
-            throw error
-        }
-        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
+        let child = try start(executable, arguments: arguments, environment: environment, directory: directory)
+        let pid = child.pid
 
         // Blocking I/O and the wait run on dispatch threads, never on the cooperative pool: each on a serial
         // queue of its own, which gets a thread at once. On the global queue the two reads could hold all of
         // its threads (as many as cores) while the write that the child waits for sits queued behind them.
         DispatchQueue(label: "chatixia.child.stdin").async {
-            writeAll(input, to: stdin.write)
-            close(stdin.write)
+            writeAll(input, to: child.input)
+            close(child.input)
         }
-        async let output = drain(stdout.read, limit: outputLimit)
-        async let errorOutput = drain(stderr.read, limit: 64 << 10)
+        async let output = drain(child.output, limit: outputLimit)
+        async let errorOutput = drain(child.errorOutput, limit: 64 << 10)
         let deadline = Task<Bool, Never> {
             do { try await Task.sleep(for: timeout) } catch { return false }
             kill(pid, SIGTERM)
@@ -60,7 +52,30 @@ enum ChildProcess {
         return Outcome(status: status, output: kept, outputTruncated: truncated, errorOutput: await errorOutput.0, timedOut: await deadline.value)
     }
 
-    static func pipe() throws -> (read: Int32, write: Int32) {
+    /// A started child: its pid and our ends of its stdin, stdout and stderr.
+    struct Started {
+        let pid: pid_t
+        let input: Int32
+        let output: Int32
+        let errorOutput: Int32
+    }
+
+    /// Starts `executable` with pipes for its stdin, stdout and stderr; the caller closes the three ends.
+    static func start(_ executable: URL, arguments: [String], environment: [String: String], directory: URL) throws -> Started {
+        let stdin = try pipe(), stdout = try pipe(), stderr = try pipe()
+        let pid: pid_t
+        do {
+            pid = try spawn(executable.path, arguments: arguments, environment: environment, directory: directory.path,
+                            stdin: stdin.read, stdout: stdout.write, stderr: stderr.write)
+        } catch {
+            for fd in [stdin.read, stdin.write, stdout.read, stdout.write, stderr.read, stderr.write] { close(fd) }
+            throw error
+        }
+        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
+        return Started(pid: pid, input: stdin.write, output: stdout.read, errorOutput: stderr.read)
+    }
+
+    private static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         let result = cspawn_pipe(&fds)
         guard result == 0 else { throw SpawnError(executable: "a pipe", errno: result) }
@@ -69,7 +84,7 @@ enum ChildProcess {
 
     /// Starts the program with the given descriptors as its stdin, stdout and stderr (ours are all
     /// close-on-exec), in `directory`, with default signal handling whatever ours is.
-    static func spawn(
+    private static func spawn(
         _ path: String, arguments: [String], environment: [String: String], directory: String, stdin: Int32, stdout: Int32, stderr: Int32
     ) throws -> pid_t {
         // A child that exits without reading its input must not kill us with SIGPIPE when we write to it.
@@ -86,13 +101,17 @@ enum ChildProcess {
     /// The exit status (or the number of the signal that ended it), once the child has ended.
     private static func waitForExit(_ pid: pid_t) async -> Int32 {
         await withCheckedContinuation { continuation in
-            DispatchQueue(label: "chatixia.child.wait").async {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                let signal = status & 0x7f
-                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : signal)
-            }
+            DispatchQueue(label: "chatixia.child.wait").async { continuation.resume(returning: reap(pid)) }
         }
+    }
+
+    /// Waits (blocking) for the child to end and collects it; its exit status, or the signal that ended it.
+    @discardableResult
+    static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : signal
     }
 
     /// Reads a pipe to its end, keeping the first `limit` bytes (the rest is read and dropped so the child
