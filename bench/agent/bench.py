@@ -26,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from processes import free_port, memory_mb, percentile, stop_all  # noqa: E402
 from report import cell, write_section  # noqa: E402
 
 WORKER, REQUESTER = "worker", "requester"
@@ -33,18 +34,8 @@ KEYS = {WORKER: "bench-agent-key-worker", REQUESTER: "bench-agent-key-requester"
 TARGETS = {"p2p_p50_ms": 2.0, "queue_p50_ms": 30.0, "rss_mb": 50.0}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def memory_mb(pid: int, field: str) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def wait_for(condition, what: str, timeout: float = 60):
@@ -56,9 +47,6 @@ def wait_for(condition, what: str, timeout: float = 60):
     return value
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 class IPC:
@@ -196,13 +184,7 @@ def measure(bin_dir: Path, workdir: Path, round_trips: int, warmup: int) -> dict
             "anon_idle_mb": anon_idle, "open_fds": len(os.listdir(f"/proc/{agent.pid}/fd")),
         }
     finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in reversed(processes):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(list(reversed(processes)), timeout=20)
 
 
 def main() -> None:

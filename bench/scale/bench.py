@@ -26,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from processes import free_port, memory_mb, percentile, stop_all  # noqa: E402
 from report import cell, write_section  # noqa: E402
 
 ADMIN_KEY = "scale-bench-admin-key"
@@ -40,10 +41,6 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -56,15 +53,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of stat(5), counted after the ")"
 
 
-def rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def children(pid: int) -> list[int]:
@@ -81,10 +69,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def percentile(sorted_values: list[float], fraction: float):
-    if not sorted_values:
-        return None
-    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * fraction))]
 
 
 class Registry:
@@ -137,17 +121,6 @@ class Registry:
         stop_all([self.process])
 
 
-def stop_all(processes: list[subprocess.Popen], timeout: float = 15) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + timeout
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sidecar_env(registry: Registry, peer: str, socket_path: Path) -> dict:
@@ -262,7 +235,7 @@ def cold_start(bin_dir: Path, root: Path, n: int, timeout: float) -> dict:
         full_at = watcher.full_at
         registry_cpu = cpu_seconds(registry.process.pid) - cpu_before
         relayed = registry.relayed() - relayed_before
-        rss = sorted(rss_mb(p.pid) for p in sidecars)
+        rss = sorted(memory_mb(p.pid) for p in sidecars)
         sidecar_cpu = sum(cpu_seconds(p.pid) for p in sidecars)
         channels = watcher.channels()
         # What the registry's observed topology shows (from the sidecars' mesh_status reports).

@@ -21,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from processes import free_port, memory_mb, stop_all  # noqa: E402
 from report import cell, write_section  # noqa: E402
 
 REPO = HERE.parents[1]
@@ -31,19 +32,8 @@ def key(index: int) -> str:
     return f"bench-sidecar-key-{index:03d}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def memory_mb(pid: int, field: str = "VmRSS") -> float:
-    """VmRSS (all resident pages, shared libraries included) or RssAnon (the process's own memory)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class Agent:
@@ -191,13 +181,7 @@ def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int,
             "peers_connected": len(connected),
         }
     finally:
-        for process in sidecars + [registry]:
-            process.terminate()
-        for process in sidecars + [registry]:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(sidecars + [registry], timeout=10)
 
 
 def main() -> None:
