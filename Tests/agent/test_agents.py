@@ -138,15 +138,25 @@ def test_a_killed_sidecar_is_restarted_and_the_mesh_comes_back(agents, registry)
     assert task["result"] == "beta:again", task
 
 
-def test_an_interrupted_pairing_goes_on_when_the_same_command_runs_again(registry, workdir):
+def start_pairing(registry, workdir, name: str):
+    """A fresh invite code and an agent folder `name` without credentials; returns the folder and a function
+    that starts `chatixia pair CODE` there (again, when called again)."""
     status, invite = api(registry, "POST", "/api/pairing/generate-code")
     assert status == 200
-    folder = workdir / "resumed"
+    folder = workdir / name
     folder.mkdir()
-    (folder / "agent.yaml").write_text(f"name: resumed\nregistry: {registry.url}\nskills: [delegate]\n")
+    (folder / "agent.yaml").write_text(f"name: {name}\nregistry: {registry.url}\nskills: [delegate]\n")
     env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DEVICE_TOKEN")}
-    command = [BIN_DIR / "chatixia", "pair", invite["code"]]
-    first = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def pair() -> subprocess.Popen:
+        return subprocess.Popen([BIN_DIR / "chatixia", "pair", invite["code"]], cwd=folder, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return folder, pair
+
+
+def test_an_interrupted_pairing_goes_on_when_the_same_command_runs_again(registry, workdir):
+    folder, pair = start_pairing(registry, workdir, "resumed")
+    first = pair()
     [entry] = wait_until(lambda: api(registry, "GET", "/api/pairing/pending")[1], "the pairing request")
     # Interrupted while it waits, after it has kept the request (as a user would, seeing "waiting for approval").
     pending_file = folder / ".chatixia" / "pairing_pending.json"
@@ -156,7 +166,7 @@ def test_an_interrupted_pairing_goes_on_when_the_same_command_runs_again(registr
     assert stat.S_IMODE(pending_file.stat().st_mode) == 0o600
 
     # The code is spent; running the same command again waits for the same request instead.
-    second = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    second = pair()
     assert api(registry, "POST", f"/api/pairing/{entry['id']}/approve")[0] == 200
     output, _ = second.communicate(timeout=30)
     assert second.returncode == 0, output
@@ -168,13 +178,8 @@ def test_an_interrupted_pairing_goes_on_when_the_same_command_runs_again(registr
 
 def test_pairing_delivers_a_device_token_that_run_then_uses(agents, registry, workdir):
     peer_agent = agents("alpha", peer="sc-1")
-    status, invite = api(registry, "POST", "/api/pairing/generate-code")
-    assert status == 200
-    paired = workdir / "paired"
-    paired.mkdir()
-    (paired / "agent.yaml").write_text(f"name: paired\nregistry: {registry.url}\nskills: [delegate]\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DEVICE_TOKEN")}
-    pairing = subprocess.Popen([BIN_DIR / "chatixia", "pair", invite["code"]], cwd=paired, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    paired, pair = start_pairing(registry, workdir, "paired")
+    pairing = pair()
     pending = wait_until(lambda: api(registry, "GET", "/api/pairing/pending")[1], "the pairing request")
     assert pending[0]["agent_name"] == "paired"
     assert api(registry, "POST", f"/api/pairing/{pending[0]['id']}/approve")[0] == 200
