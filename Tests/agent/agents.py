@@ -11,14 +11,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sidecar"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pysupport"))
 from managed_process import ManagedProcess  # noqa: E402
+from registry_api import call_json  # noqa: E402
 from processes import ADMIN_KEY, BIN_DIR, Registry, api_key, free_port, wait_until  # noqa: E402
 
 __all__ = ["ADMIN_KEY", "BIN_DIR", "Agent", "Registry", "ScriptedLLM", "api", "free_port", "run_task", "wait_until"]
@@ -34,14 +33,7 @@ ECHO_HANDLER = "import os\n\ndef handle(message, **kwargs):\n    return f\"{os.e
 
 def api(registry: Registry, method: str, path: str, body=None, key: str = ADMIN_KEY, headers: dict | None = None):
     """One registry call; returns (status, parsed JSON body)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(registry.url + path, data=data, method=method,
-                                     headers={"content-type": "application/json", **({"x-api-key": key} if key else {}), **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    return call_json(registry.url, method, path, body, key, headers)
 
 
 class Agent(ManagedProcess):

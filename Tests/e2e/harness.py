@@ -11,8 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -20,6 +18,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent / "sidecar"))
 sys.path.insert(0, str(HERE.parent / "pysupport"))
 from managed_process import ManagedProcess  # noqa: E402
+from registry_api import call_json  # noqa: E402
 from processes import IPCClient, free_port, wait_until  # noqa: E402
 
 BIN_DIR = Path(os.environ["CHATIXIA_BIN_DIR"])
@@ -78,14 +77,7 @@ class Registry(ManagedProcess):
 
     def api(self, method: str, path: str, body=None, key: str | None = ADMIN_KEY, headers: dict | None = None):
         """One call; returns (status, parsed body)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"content-type": "application/json", **({"x-api-key": key} if key else {}), **(headers or {})})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        return call_json(self.url, method, path, body, key, headers)
 
     def edges(self) -> set[tuple[str, str]]:
         status, topology = self.api("GET", "/api/hub/network/topology")
