@@ -93,14 +93,15 @@ public struct FolderSkill: Skill {
         throw .invalidDefinition(path: folder.path, problem: "no handler: add handler.py, handler.command in skill.json, or an executable file named handler")
     }
 
+    /// The program and its arguments; for handler.py the interpreter alone (its workers add the shim and the file).
     func commandLine() throws(SkillError) -> (URL, [String]) {
         switch handler {
-        case .python(let file):
+        case .python:
             let interpreter = environment["CHATIXIA_PYTHON"] ?? "python3"
             guard let python = ChildProcess.which(interpreter, path: environment["PATH"]) else {
                 throw .failed(skill: definition.name, reason: "handler.py needs \(interpreter), which is not on PATH (set CHATIXIA_PYTHON)")
             }
-            return (python, [file.path])
+            return (python, [])
         case .command(let parts):
             let program = parts[0].contains("/") ? folder.appendingPathComponent(parts[0]).path : parts[0]
             guard let executable = parts[0].hasPrefix("/") ? URL(fileURLWithPath: parts[0]) : ChildProcess.which(program, path: environment["PATH"]) else {
