@@ -50,10 +50,12 @@ public struct AgentRegistration: Sendable, Hashable, Codable {
     public var capabilities: AgentCapabilities
     public var status: String
     public var mode: String
+    /// How many queued tasks the agent runs at once; the registry assigns no more (nil: no limit, as upstream).
+    public var maxConcurrentTasks: Int?
 
     public init(
         agentId: String, hostname: String, ip: String = "", port: Int = 8000, sidecarPeerId: String = "",
-        capabilities: AgentCapabilities = .init(), status: String = "", mode: String = ""
+        capabilities: AgentCapabilities = .init(), status: String = "", mode: String = "", maxConcurrentTasks: Int? = nil
     ) {
         self.agentId = agentId
         self.hostname = hostname
@@ -63,10 +65,12 @@ public struct AgentRegistration: Sendable, Hashable, Codable {
         self.capabilities = capabilities
         self.status = status
         self.mode = mode
+        self.maxConcurrentTasks = maxConcurrentTasks
     }
 
     enum CodingKeys: String, CodingKey {
         case agentId = "agent_id", hostname, ip, port, sidecarPeerId = "sidecar_peer_id", capabilities, status, mode
+        case maxConcurrentTasks = "max_concurrent_tasks"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +83,7 @@ public struct AgentRegistration: Sendable, Hashable, Codable {
         capabilities = try container.decodeIfPresent(AgentCapabilities.self, forKey: .capabilities) ?? .init()
         status = try container.decodeIfPresent(String.self, forKey: .status) ?? ""
         mode = try container.decodeIfPresent(String.self, forKey: .mode) ?? ""
+        maxConcurrentTasks = try container.decodeIfPresent(Int.self, forKey: .maxConcurrentTasks)
     }
 }
 
@@ -129,17 +134,21 @@ public struct Heartbeat: Sendable, Hashable, Codable {
     public var uptimeSeconds: Double?
     public var skillNames: [String]?
     public var sidecarPeerId: String?
+    public var maxConcurrentTasks: Int?
 
-    public init(agentId: String, hostname: String? = nil, skillNames: [String]? = nil, sidecarPeerId: String? = nil) {
+    public init(
+        agentId: String, hostname: String? = nil, skillNames: [String]? = nil, sidecarPeerId: String? = nil, maxConcurrentTasks: Int? = nil
+    ) {
         self.agentId = agentId
         self.hostname = hostname
         self.skillNames = skillNames
         self.sidecarPeerId = sidecarPeerId
+        self.maxConcurrentTasks = maxConcurrentTasks
     }
 
     enum CodingKeys: String, CodingKey {
         case agentId = "agent_id", hostname, ip, port, status, mode
         case skillsCount = "skills_count", goalsCount = "goals_count", uptimeSeconds = "uptime_seconds"
-        case skillNames = "skill_names", sidecarPeerId = "sidecar_peer_id"
+        case skillNames = "skill_names", sidecarPeerId = "sidecar_peer_id", maxConcurrentTasks = "max_concurrent_tasks"
     }
 }

@@ -1,4 +1,5 @@
-/// Lifecycle of a queued task: `pending → assigned → completed | failed` (and `pending → failed` on TTL expiry).
+/// Lifecycle of a queued task: `pending → assigned → completed | failed` (and `pending → failed` on TTL expiry,
+/// `assigned → pending` when the assignee's lease runs out).
 public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
     case pending, assigned, completed, failed
 
@@ -7,7 +8,7 @@ public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
     /// Whether a task may move from this state to `next`.
     public func canMove(to next: TaskState) -> Bool {
         switch (self, next) {
-        case (.pending, .assigned), (.pending, .failed), (.assigned, .completed), (.assigned, .failed): true
+        case (.pending, .assigned), (.pending, .failed), (.assigned, .completed), (.assigned, .failed), (.assigned, .pending): true
         default: false
         }
     }
@@ -27,6 +28,8 @@ public struct MeshTask: Sendable, Hashable, Codable {
     public var createdAt: Double
     public var updatedAt: Double
     public var ttl: Int
+    /// How many times the task was handed to an agent whose lease then ran out (not upstream; 0 when absent).
+    public var attempts: Int
 
     public init(
         id: String, skill: String, targetAgentId: String, sourceAgentId: String, payload: JSONValue, ttl: Int,
@@ -44,12 +47,30 @@ public struct MeshTask: Sendable, Hashable, Codable {
         self.createdAt = now
         self.updatedAt = now
         self.ttl = ttl
+        self.attempts = 0
     }
 
     enum CodingKeys: String, CodingKey {
         case id, skill, targetAgentId = "target_agent_id", sourceAgentId = "source_agent_id"
         case assignedAgentId = "assigned_agent_id", payload, state, result, error
-        case createdAt = "created_at", updatedAt = "updated_at", ttl
+        case createdAt = "created_at", updatedAt = "updated_at", ttl, attempts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        skill = try container.decode(String.self, forKey: .skill)
+        targetAgentId = try container.decode(String.self, forKey: .targetAgentId)
+        sourceAgentId = try container.decode(String.self, forKey: .sourceAgentId)
+        assignedAgentId = try container.decode(String.self, forKey: .assignedAgentId)
+        payload = try container.decodeIfPresent(JSONValue.self, forKey: .payload) ?? .null
+        state = try container.decode(TaskState.self, forKey: .state)
+        result = try container.decode(String.self, forKey: .result)
+        error = try container.decode(String.self, forKey: .error)
+        createdAt = try container.decode(Double.self, forKey: .createdAt)
+        updatedAt = try container.decode(Double.self, forKey: .updatedAt)
+        ttl = try container.decode(Int.self, forKey: .ttl)
+        attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
     }
 
     /// Whether this pending task may go to an agent with this id and these skills:

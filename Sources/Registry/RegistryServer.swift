@@ -21,13 +21,17 @@ public struct RegistryServer: Sendable {
         }
         let journal = Journal(store: store, logger: logger)
         let events = HubEventBus()
-        let state = RegistryState(journal: journal, events: events, logger: logger, clock: clock)
+        let metrics = RegistryMetrics()
+        let state = RegistryState(
+            journal: journal, store: store, events: events, logger: logger, limits: config.limits, metrics: metrics,
+            keySubjects: Set(config.apiKeys.values.map(\.peerId)), clock: clock)
         await state.load(try await store.loadAll())
         let tokens = await TokenService(secret: config.signingSecret)
-        let services = RegistryServices(config: config, state: state, tokens: tokens, events: events, logger: logger)
+        let services = RegistryServices(config: config, state: state, tokens: tokens, events: events, metrics: metrics, logger: logger)
 
         let router = Router(context: RegistryContext.self)
-        router.add(middleware: ErrorMiddleware())
+        if !config.trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(trustedProxies: config.trustedProxies)) }
+        router.add(middleware: ErrorMiddleware(metrics: metrics))
         router.add(middleware: SecurityHeadersMiddleware())
         if let hub = config.hubDirectory ?? Bundle.module.path(forResource: "hub", ofType: nil) {
             router.add(middleware: FileMiddleware(hub, searchForIndexHtml: true, logger: logger))

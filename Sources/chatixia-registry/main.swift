@@ -9,7 +9,10 @@ struct RegistryCommand: AsyncParsableCommand {
         abstract: "The chatixia-mesh control plane: signaling, agent registry, task queue, pairing, hub API and dashboard.",
         discussion: """
             Environment (a flag wins): HOST, PORT, CHATIXIA_DB, API_KEYS_FILE, SIGNALING_SECRET (>= 32 bytes, required
-            unless --dev), STUN_URLS, TURN_URL, TURN_SECRET, TURN_TTL, CHATIXIA_HUB_DIR, LOG_LEVEL.
+            unless --dev), STUN_URLS, TURN_URL, TURN_SECRET, TURN_TTL, CHATIXIA_HUB_DIR, LOG_LEVEL, TRUSTED_PROXIES;
+            limits: TASK_LEASE_SECONDS (60), TASK_MAX_ATTEMPTS (3), RETENTION_SECONDS (604800), MAX_FINISHED_TASKS (10000),
+            MAX_OPEN_TASKS_PER_CREDENTIAL (1000), SUBMISSIONS_PER_MINUTE (6000), WEBSOCKETS_PER_CREDENTIAL (32),
+            WAITING_CLAIMS_PER_CREDENTIAL (64), FAILED_AUTH_PER_MINUTE (30).
             """,
         version: chatixiaVersion)
 
@@ -22,6 +25,10 @@ struct RegistryCommand: AsyncParsableCommand {
     var allowAnonymous = false
     @Option(name: .customLong("hub-dir"), help: "Serve the dashboard from this folder instead of the bundled copy (env CHATIXIA_HUB_DIR).")
     var hubDir: String?
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "A proxy (address or CIDR) whose X-Forwarded-For names the client; repeatable (env TRUSTED_PROXIES, comma list).")
+    var trustedProxies: [String] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL, default info).") var logLevel: String?
 
     func run() async throws {
@@ -36,7 +43,7 @@ struct RegistryCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "chatixia-registry")
-        let flags = RegistryConfiguration.Flags(host: host, port: port, db: db, apiKeys: apiKeys, dev: dev, allowAnonymous: allowAnonymous, hubDirectory: hubDir)
+        let flags = RegistryConfiguration.Flags(host: host, port: port, db: db, apiKeys: apiKeys, dev: dev, allowAnonymous: allowAnonymous, hubDirectory: hubDir, trustedProxies: trustedProxies)
         let (config, warnings) = try RegistryConfiguration.resolve(flags: flags, environment: environment)
         if config.dev {
             FileHandle.standardError.write(Data("""

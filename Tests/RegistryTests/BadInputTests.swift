@@ -43,7 +43,8 @@ import Testing
         .init(.post, "/api/hub/tasks/abc", #"{"state":"completed"}"#, .notFound),
         .init(.post, "/api/hub/tasks/abc", #"{"result":"x"}"#, .badRequest),
         .init(.post, "/api/hub/tasks/claim", #"{"agent_id":"x","wait_ms":"soon"}"#, .badRequest),
-        .init(.get, "/api/hub/tasks/%00%ff", nil, .notFound),
+        .init(.get, "/api/hub/tasks/%00%ff", nil, .badRequest),  // not UTF-8 once decoded
+        .init(.get, "/api/hub/tasks/%41bc", nil, .notFound),
         .init(.get, "/api/registry/agents/\(String(repeating: "z", count: 5000))", nil, .notFound),
         .init(.post, "/api/pairing/pair", #"{"agent_name":"x"}"#, .badRequest),
         .init(.post, "/api/pairing/pair", #"{"code":123456,"agent_name":"x"}"#, .badRequest),

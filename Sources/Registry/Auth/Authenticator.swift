@@ -7,6 +7,22 @@ public struct Authenticator: Sendable {
     let tokens: TokenService
     let state: RegistryState
     let allowAnonymous: Bool
+    let metrics: RegistryMetrics
+    /// Failed authentications per client address: past the limit, every attempt from it gets 429 (even with
+    /// a good credential) until the window ends, so guessing keys on any endpoint is as slow as on `/api/token`.
+    let failures: RateLimiter
+
+    /// Runs one authentication attempt from `clientIP` under the failure limit.
+    func guarded<T>(_ clientIP: String, _ attempt: () async throws(APIError) -> T) async throws(APIError) -> T {
+        try failures.check(clientIP)
+        do throws(APIError) {
+            return try await attempt()
+        } catch where error.status == .unauthorized {
+            failures.record(clientIP)
+            metrics.authFailures.increment()
+            throw error
+        }
+    }
 
     /// The identity behind an API key or device token (the credentials `/api/token` exchanges).
     func identity(apiKey: String?, deviceToken: String?) async throws(APIError) -> Identity? {
@@ -16,6 +32,7 @@ public struct Authenticator: Sendable {
         }
         if let deviceToken {
             guard let identity = await state.identity(deviceToken: deviceToken) else {
+                if await state.isRevoked(deviceToken: deviceToken) { metrics.revokedCredentialUses.increment() }
                 throw APIError.unauthorized("invalid or revoked device token")
             }
             return identity
@@ -27,6 +44,7 @@ public struct Authenticator: Sendable {
     func identity(jwt: String) async throws(APIError) -> Identity {
         guard let identity = await tokens.verify(jwt) else { throw APIError.unauthorized("invalid or expired token") }
         if identity.viaDevice, await !state.isDeviceApproved(peerId: identity.peerId) {
+            metrics.revokedCredentialUses.increment()
             throw APIError.unauthorized("device pairing has been revoked")
         }
         return identity
@@ -61,7 +79,9 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: RegistryContext, next: (Request, RegistryContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.identity = try await authenticator.authenticate(request)
+        context.identity = try await authenticator.guarded(context.clientIP) { () async throws(APIError) in
+            try await authenticator.authenticate(request)
+        }
         return try await next(request, context)
     }
 }

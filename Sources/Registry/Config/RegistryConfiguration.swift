@@ -13,6 +13,9 @@ public struct RegistryConfiguration: Sendable {
     public var turn: TURNSettings?
     /// Serve the dashboard from this folder instead of the copy bundled with the binary (for hub development).
     public var hubDirectory: String?
+    public var limits = RegistryLimits()
+    /// Proxies whose `X-Forwarded-For` names the client (for rate limits and logs).
+    public var trustedProxies: [AddressRange] = []
 
     public struct TURNSettings: Sendable, Equatable {
         public var url: String
@@ -40,10 +43,11 @@ public struct RegistryConfiguration: Sendable {
         public var dev = false
         public var allowAnonymous = false
         public var hubDirectory: String?
+        public var trustedProxies: [String] = []
 
         public init(
             host: String? = nil, port: Int? = nil, db: String? = nil, apiKeys: String? = nil, dev: Bool = false, allowAnonymous: Bool = false,
-            hubDirectory: String? = nil
+            hubDirectory: String? = nil, trustedProxies: [String] = []
         ) {
             self.host = host
             self.port = port
@@ -52,6 +56,7 @@ public struct RegistryConfiguration: Sendable {
             self.dev = dev
             self.allowAnonymous = allowAnonymous
             self.hubDirectory = hubDirectory
+            self.trustedProxies = trustedProxies
         }
     }
 
@@ -118,6 +123,14 @@ public struct RegistryConfiguration: Sendable {
         } else if !turnURL.isEmpty || !turnSecret.isEmpty {
             warnings.append("TURN disabled: TURN_URL and TURN_SECRET must both be set")
         }
+        let proxies = flags.trustedProxies.isEmpty
+            ? (env["TRUSTED_PROXIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : flags.trustedProxies
+        config.trustedProxies = try proxies.map { text throws(ConfigurationError) in
+            guard let range = AddressRange(text) else { throw ConfigurationError("--trusted-proxy '\(text)' is not an address or CIDR range") }
+            return range
+        }
+        config.limits = try RegistryLimits.resolve(environment: env)
         return (config, warnings)
     }
 }

@@ -7,15 +7,20 @@ public final class HubEventBus: Sendable {
 
     struct Subscriber {
         let isAdmin: Bool
+        let credential: String
         let queue: OutboundQueue
     }
 
     public init() {}
 
-    func subscribe(isAdmin: Bool, queue: OutboundQueue) -> UUID {
+    /// Adds a subscriber unless its credential already has `limit` open; nil when refused.
+    func subscribe(isAdmin: Bool, credential: String, queue: OutboundQueue, limit: Int) -> UUID? {
         let id = UUID()
-        subscribers.withLock { $0[id] = Subscriber(isAdmin: isAdmin, queue: queue) }
-        return id
+        return subscribers.withLock { subscribers in
+            guard subscribers.values.filter({ $0.credential == credential }).count < limit else { return nil }
+            subscribers[id] = Subscriber(isAdmin: isAdmin, credential: credential, queue: queue)
+            return id
+        }
     }
 
     func unsubscribe(_ id: UUID) {

@@ -13,16 +13,22 @@ extension RegistryServices {
 
     /// `GET /api/hub/events?token=<jwt>`: a snapshot, then every change as it happens.
     func addHubEventsRoute(to router: Router<RegistryContext>) {
-        router.ws("api/hub/events") { request, _ in
-            _ = try await webSocketIdentity(request)
+        router.ws("api/hub/events") { request, context in
+            _ = try await webSocketIdentity(request, clientIP: context.clientIP)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let identity = try await webSocketIdentity(context.request)
+            let identity = try await webSocketIdentity(context.request, clientIP: context.requestContext.clientIP)
             let queue = OutboundQueue()
             // Subscribe before the snapshot so no change falls between the two.
-            let subscription = events.subscribe(isAdmin: identity.isAdmin, queue: queue)
+            guard let subscription = events.subscribe(
+                isAdmin: identity.isAdmin, credential: identity.peerId, queue: queue, limit: config.limits.webSocketsPerCredential)
+            else {
+                metrics.rateLimited.increment()
+                try await outbound.close(.policyViolation, reason: "too many hub event connections for this credential")
+                return
+            }
             let snapshot = Snapshot(
-                agents: await state.listAgents(), tasks: await state.listTasks(), topology: await state.topology(),
+                agents: await state.listAgents(), tasks: await state.recentTasks(config.limits.snapshotTasks), topology: await state.topology(),
                 pairing: identity.isAdmin ? await state.pairingEntries() : nil)
             try await outbound.write(.text(HubEvent(type: "snapshot", data: snapshot).frame))
             do {

@@ -7,10 +7,13 @@ import NIOCore
 /// Turns every failure into a JSON error body with the right status, so clients always get
 /// `{"error": "..."}` and never an empty 500; unexpected errors are logged and answered 500.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: RegistryMetrics
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
+            if error.status == .tooManyRequests { metrics.rateLimited.increment() }
             var response = Self.response(error.status, error.message)
             if let retry = error.retryAfterSeconds { response.headers[.retryAfter] = String(retry) }
             return response

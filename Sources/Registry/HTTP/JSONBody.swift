@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import Hummingbird
 import NIOCore
 
@@ -12,6 +13,16 @@ extension Request {
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("request body is empty; expected JSON") }
+        // Foundation's decoder accepts some JSON5 (trailing commas, comments); the body must be strict JSON.
+        let strict = buffer.withUnsafeReadableBytes { raw -> Int? in
+            do throws(JSONScanner.Invalid) {
+                _ = try JSONScanner.members(of: raw.bindMemory(to: UInt8.self))
+                return nil
+            } catch {
+                return error.offset
+            }
+        }
+        if let offset = strict { throw APIError.badRequest("malformed JSON at byte \(offset): expected a strict JSON object") }
         do {
             return try JSONDecoder().decode(Value.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A fixed-window counter per key (client IP): at most `limit` hits per `window` seconds.
+/// A fixed-window counter per key (a client address or a credential): at most `limit` hits per `window` seconds.
 final class RateLimiter: Sendable {
     private struct Window {
         var start: Double
@@ -21,16 +21,32 @@ final class RateLimiter: Sendable {
 
     /// Counts a hit; throws 429 with `Retry-After` once the key is over its limit.
     func hit(_ key: String, now: Double = Date().timeIntervalSince1970) throws(APIError) {
-        let retryAfter: Double? = windows.withLock { windows in
+        try refuse(count(key, adding: 1, now: now), over: limit, now: now)
+    }
+
+    /// Throws 429 if the key has used up its limit, without counting (the next hit would be refused).
+    func check(_ key: String, now: Double = Date().timeIntervalSince1970) throws(APIError) {
+        try refuse(count(key, adding: 0, now: now), over: limit - 1, now: now)
+    }
+
+    /// Counts a hit without refusing it (a failure that is answered on its own terms).
+    func record(_ key: String, now: Double = Date().timeIntervalSince1970) {
+        _ = count(key, adding: 1, now: now)
+    }
+
+    private func count(_ key: String, adding hits: Int, now: Double) -> Window {
+        windows.withLock { windows in
             if windows.count > 10_000 { windows = windows.filter { now - $0.value.start < window } }
             var entry = windows[key] ?? Window(start: now, count: 0)
             if now - entry.start >= window { entry = Window(start: now, count: 0) }
-            entry.count += 1
+            entry.count += hits
             windows[key] = entry
-            return entry.count > limit ? entry.start + window - now : nil
+            return entry
         }
-        if let retryAfter {
-            throw APIError(.tooManyRequests, message, retryAfterSeconds: max(1, Int(retryAfter.rounded(.up))))
-        }
+    }
+
+    private func refuse(_ entry: Window, over threshold: Int, now: Double) throws(APIError) {
+        guard entry.count > threshold else { return }
+        throw APIError(.tooManyRequests, message, retryAfterSeconds: max(1, Int((entry.start + window - now).rounded(.up))))
     }
 }

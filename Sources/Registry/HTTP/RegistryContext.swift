@@ -9,18 +9,20 @@ public struct RegistryContext: RequestContext, WebSocketRequestContext, RemoteAd
     public let webSocket: WebSocketHandlerReference<Self>
     public let remoteAddress: SocketAddress?
     var identity: Identity?
+    /// The client's IP address, the key for per-address rate limits: the peer of the connection, or the
+    /// address a trusted proxy forwarded (`ClientAddressMiddleware`).
+    var clientIP: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         remoteAddress = source.channel.remoteAddress
+        clientIP = remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Bodies over 1 MiB are refused with 413.
     public var maxUploadSize: Int { 1 << 20 }
 
-    /// The client's IP address, the key for per-IP rate limits.
-    var clientIP: String { remoteAddress?.ipAddress ?? "unknown" }
 
     func requireIdentity() throws(APIError) -> Identity {
         guard let identity else { throw APIError.unauthorized("missing credentials") }

@@ -6,7 +6,11 @@ extension RegistryServices {
     /// `GET /metrics`: Prometheus text format. Counts only, no identifiers, so it needs no credentials.
     func addMetricsRoute(to router: Router<RegistryContext>) {
         router.get("metrics") { _, _ in
-            let (agents, tasks) = await state.statistics()
+            let (agents, tasks, records) = await state.statistics()
+            for (kind, count) in records {
+                metrics.collector.makeGauge(name: "chatixia_stored_records", labels: [("kind", kind.rawValue)], help: "Records held by the store, by kind")
+                    .set(Double(count))
+            }
             for health in AgentHealth.allCases {
                 metrics.collector.makeGauge(name: "chatixia_agents", labels: [("health", health.rawValue)], help: "Registered agents by health")
                     .set(Double(agents[health] ?? 0))

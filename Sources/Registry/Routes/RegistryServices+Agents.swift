@@ -3,8 +3,9 @@ import MeshProtocol
 
 extension RegistryServices {
     func addAgentRoutes(to api: RouterGroup<RegistryContext>) {
-        api.get("registry/agents") { _, _ in
-            try jsonResponse(await state.listAgents())
+        api.get("registry/agents") { request, _ in
+            let (cursor, limit) = try request.pageQuery()
+            return try pagedResponse(await state.listAgents(after: cursor, limit: limit))
         }
         api.post("registry/agents") { request, context in
             let identity = try context.requireIdentity()
@@ -13,13 +14,25 @@ extension RegistryServices {
             return try jsonResponse(okBody)
         }
         api.get("registry/agents/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard let agent = await state.agent(id) else { throw APIError.notFound("agent not found") }
             return try jsonResponse(agent)
         }
         api.delete("registry/agents/:id") { _, context in
             let identity = try context.requireIdentity()
-            try await state.deleteAgent(try context.parameters.require("id"), by: identity)
+            try await state.deleteAgent(try context.pathParameter("id"), by: identity)
+            return try jsonResponse(okBody)
+        }
+        // Admin: transfer an agent id to another credential subject, or release it.
+        api.put("registry/agents/:id/owner") { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await request.decodeJSON(OwnerChange.self, context: context)
+            try await state.setOwner(of: try context.pathParameter("id"), to: body.owner, by: identity)
+            return try jsonResponse(okBody)
+        }
+        api.delete("registry/agents/:id/owner") { _, context in
+            let identity = try context.requireIdentity()
+            try await state.setOwner(of: try context.pathParameter("id"), to: nil, by: identity)
             return try jsonResponse(okBody)
         }
         api.get("registry/route") { request, _ in
@@ -41,6 +54,10 @@ extension RegistryServices {
         api.get("hub/network/topology") { _, _ in
             try jsonResponse(await state.topology())
         }
+    }
+
+    struct OwnerChange: Decodable {
+        let owner: String
     }
 
     /// The answer to nearly every heartbeat, encoded once.

@@ -46,7 +46,7 @@ extension RegistryServices {
         router.get("api/pairing/:id/status") { request, context in
             try claimStatusLimiter.hit(context.clientIP)
             guard let secret = request.headers[.claimSecret] else { throw APIError.unauthorized("missing x-claim-secret header") }
-            let (status, token, peerId) = try await state.claimStatus(try context.parameters.require("id"), claimSecret: secret)
+            let (status, token, peerId) = try await state.claimStatus(try context.pathParameter("id"), claimSecret: secret)
             return try jsonResponse(ClaimStatusResponse(status: status, peerId: peerId, deviceToken: token))
         }
     }
@@ -68,17 +68,17 @@ extension RegistryServices {
         }
         api.post("pairing/:id/approve") { _, context in
             try context.requireIdentity().requireAdmin()
-            let (entry, token) = try await state.approve(try context.parameters.require("id"))
+            let (entry, token) = try await state.approve(try context.pathParameter("id"))
             return try jsonResponse(ApproveResponse(id: entry.id, status: entry.status, peerId: entry.peerId, deviceToken: token))
         }
         api.post("pairing/:id/reject") { _, context in
             try context.requireIdentity().requireAdmin()
-            try await state.reject(try context.parameters.require("id"))
+            try await state.reject(try context.pathParameter("id"))
             return try jsonResponse(okBody)
         }
         api.post("pairing/:id/revoke") { _, context in
             try context.requireIdentity().requireAdmin()
-            let peerId = try await state.revoke(try context.parameters.require("id"))
+            let peerId = try await state.revoke(try context.pathParameter("id"))
             await signaling.disconnect(peerId: peerId, reason: "pairing revoked")
             return try jsonResponse(okBody)
         }

@@ -6,12 +6,14 @@ extension RegistryServices {
     func addTaskRoutes(to api: RouterGroup<RegistryContext>) {
         api.post("hub/tasks") { request, context in
             let identity = try context.requireIdentity()
+            if !identity.isAdmin { try submissionLimiter.hit(identity.peerId) }
             let submission = try await request.decodeJSON(TaskSubmission.self, context: context)
             let id = try await state.submit(submission, by: identity)
             return try jsonResponse(["task_id": id])
         }
-        api.get("hub/tasks/all") { _, _ in
-            try jsonResponse(await state.listTasks())
+        api.get("hub/tasks/all") { request, _ in
+            let (cursor, limit) = try request.pageQuery()
+            return try pagedResponse(await state.listTasks(after: cursor, limit: limit))
         }
         api.post("hub/tasks/claim") { request, context in
             let identity = try context.requireIdentity()
@@ -21,13 +23,13 @@ extension RegistryServices {
             return try jsonResponse(["tasks": tasks])
         }
         api.get("hub/tasks/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard let task = await state.task(id) else { throw APIError.notFound("task not found") }
             return try jsonResponse(task)
         }
         api.post("hub/tasks/:id") { request, context in
             let identity = try context.requireIdentity()
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             let update = try await request.decodeJSON(TaskUpdate.self, context: context)
             try await state.updateTask(id, update, by: identity)
             return try jsonResponse(okBody)

@@ -15,8 +15,11 @@ extension RegistryServices {
     func addTokenRoutes(to router: Router<RegistryContext>) {
         router.post("api/token") { request, context in
             try tokenLimiter.hit(context.clientIP)
-            guard let identity = try await authenticator.identity(apiKey: request.headers[.apiKey], deviceToken: request.headers[.deviceToken]) else {
-                throw APIError.unauthorized("send x-api-key or x-device-token")
+            let identity = try await authenticator.guarded(context.clientIP) { () async throws(APIError) in
+                guard let identity = try await authenticator.identity(apiKey: request.headers[.apiKey], deviceToken: request.headers[.deviceToken]) else {
+                    throw APIError.unauthorized("send x-api-key or x-device-token")
+                }
+                return identity
             }
             let token = try await tokens.issue(for: identity)
             return try jsonResponse(TokenResponse(token: token, peerId: identity.peerId, role: identity.role.rawValue, expiresIn: Int(TokenService.lifetime)))

@@ -10,18 +10,23 @@ public struct RegistryServices: Sendable {
     public let events: HubEventBus
     let authenticator: Authenticator
     let metrics: RegistryMetrics
+    let submissionLimiter: RateLimiter
     let tokenLimiter = RateLimiter(limit: 120, window: 60)
     let pairingLimiter = RateLimiter(limit: 5, window: 60, message: "too many pairing attempts, try again later")
     /// Claimants poll their status while they wait; the 128-bit claim secret needs no tighter limit.
     let claimStatusLimiter = RateLimiter(limit: 120, window: 60)
 
-    init(config: RegistryConfiguration, state: RegistryState, tokens: TokenService, events: HubEventBus, logger: Logger) {
+    init(config: RegistryConfiguration, state: RegistryState, tokens: TokenService, events: HubEventBus, metrics: RegistryMetrics, logger: Logger) {
         self.config = config
         self.state = state
         self.tokens = tokens
         self.events = events
-        metrics = RegistryMetrics()
-        authenticator = Authenticator(apiKeys: config.apiKeys, tokens: tokens, state: state, allowAnonymous: config.allowAnonymous)
+        self.metrics = metrics
+        submissionLimiter = RateLimiter(
+            limit: config.limits.submissionsPerMinute, window: 60, message: "too many task submissions from this credential, slow down")
+        authenticator = Authenticator(
+            apiKeys: config.apiKeys, tokens: tokens, state: state, allowAnonymous: config.allowAnonymous, metrics: metrics,
+            failures: RateLimiter(limit: config.limits.failedAuthPerMinute, window: 60, message: "too many failed authentication attempts"))
         signaling = SignalingHub(state: state, metrics: metrics, logger: logger)
     }
 

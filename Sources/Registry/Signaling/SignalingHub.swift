@@ -58,7 +58,11 @@ public actor SignalingHub {
     /// Handles one text frame from `peerId`'s connection.
     func handle(_ text: String, from peerId: String, connectionId: UUID) async {
         guard let connection = connections[peerId], connection.id == connectionId else { return }
-        let reply = { (error: String) in connection.queue.send(Self.errorFrame(error)) }
+        let metrics = self.metrics
+        let reply = { (error: String) in
+            metrics.signalingRefused.increment()
+            connection.queue.send(Self.errorFrame(error))
+        }
         guard text.utf8.count <= Self.maxFrameBytes else { return reply("frame exceeds 64 KiB") }
         guard let frame = SignalingFrame(text) else {
             return reply("invalid signaling frame: expected {\"type\", \"peer_id\", \"target_id\"?, \"payload\"}")

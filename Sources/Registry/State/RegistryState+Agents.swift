@@ -19,71 +19,84 @@ extension RegistryState {
     }
 
     public func listAgents() -> [AgentRecord] {
+        listAgents(after: nil, limit: nil).items
+    }
+
+    /// Agents in registration order, a page at a time.
+    func listAgents(after cursor: String?, limit: Int?) -> Page<AgentRecord> {
         let now = clock()
-        return agents.values.sorted { $0.registeredAt < $1.registeredAt }.map { record($0, now: now) }
+        let page = Page(Array(agents.values), key: { Page<StoredAgent>.key(time: $0.registeredAt, id: $0.registration.agentId) }, after: cursor, limit: limit)
+        return Page<AgentRecord>(items: page.items.map { record($0, now: now) }, next: page.next)
     }
 
     public func agent(_ id: String) -> AgentRecord? {
         agents[id].map { record($0, now: clock()) }
     }
 
-    /// The first active agent advertising `skill`, in registration order (deterministic, unlike upstream).
+    /// The active agent advertising `skill` whose id was registered first (deterministic, unlike upstream).
+    /// The order is the id's first registration, kept across restarts, so re-registering never wins a skill.
     public func route(skill: String) -> AgentRecord? {
         let now = clock()
         return agents.values
             .filter { AgentHealth.of(secondsSinceHeartbeat: now - $0.lastHeartbeat) == .active && $0.registration.capabilities.skills.contains(skill) }
-            .min { $0.registeredAt < $1.registeredAt }
+            .min { routeRank($0) < routeRank($1) }
             .map { record($0, now: now) }
     }
 
-    /// Throws unless `identity` may act for `agentId`: admins always; others only for agents they own
-    /// or that nobody owns yet.
-    func authorize(_ identity: Identity, forAgent agentId: String) throws(APIError) {
-        try identity.requireAgentOrAdmin()
-        if identity.isAdmin { return }
-        if let owner = agents[agentId]?.owner, owner != identity.peerId {
-            throw APIError.forbidden("agent '\(agentId)' is owned by another credential")
-        }
+    private func routeRank(_ agent: StoredAgent) -> (Double, String) {
+        (owners[agent.registration.agentId]?.since ?? agent.registeredAt, agent.registration.agentId)
     }
 
     /// Registers or replaces an agent (upstream: registering again replaces the whole record).
     public func register(_ registration: AgentRegistration, by identity: Identity) async throws {
         try Self.validateAgentId(registration.agentId)
+        try Self.validateCapacity(registration.maxConcurrentTasks)
         try authorize(identity, forAgent: registration.agentId)
+        try checkSidecarClaim(registration.sidecarPeerId, forAgent: registration.agentId, by: identity)
         let now = clock()
-        let agent = StoredAgent(
-            registration: registration, owner: agents[registration.agentId]?.owner ?? identity.peerId,
-            registeredAt: now, lastHeartbeat: now)
+        var mutations: [StoreMutation] = []
+        let ownership = claimOwnership(of: registration.agentId, by: identity, now: now, into: &mutations)
+        let agent = StoredAgent(registration: registration, registeredAt: now, lastHeartbeat: now)
         agents[registration.agentId] = agent
         lastHealth[registration.agentId] = .active
-        try await persist([.put(.agent, id: registration.agentId, body: JSONEncoder.body(agent))])
-        logger.info("agent registered", metadata: ["agent_id": "\(registration.agentId)", "owner": "\(agent.owner)"])
+        mutations.append(.put(.agent, id: registration.agentId, body: JSONEncoder.body(agent)))
+        try await persist(mutations)
+        logger.info("agent registered", metadata: ["agent_id": "\(registration.agentId)", "owner": "\(ownership.owner)"])
         events.publish(.agent(record(agent, now: now)))
         topologyChanged()
     }
 
+    /// Deregisters an agent. Its id stays owned, and the tasks it held go back to the queue at once.
     public func deleteAgent(_ agentId: String, by identity: Identity) async throws {
         guard agents[agentId] != nil else { throw APIError.notFound("agent not found") }
         try authorize(identity, forAgent: agentId)
         agents[agentId] = nil
         lastHealth[agentId] = nil
-        try await persist([.delete(.agent, id: agentId)])
+        var mutations: [StoreMutation] = [.delete(.agent, id: agentId)]
+        let requeued = requeueTasks(of: agentId, now: clock(), into: &mutations)
+        try await persist(mutations)
         logger.info("agent deregistered", metadata: ["agent_id": "\(agentId)"])
         heartbeatsToStore.remove(agentId)
         events.publish(.agentRemoved(agentId))
+        for task in requeued { events.publish(.task(task)) }
         topologyChanged()
     }
 
-    /// Upserts the agent from a heartbeat and hands it every pending task it may take.
+    /// Upserts the agent from a heartbeat and hands it the pending tasks it may take, up to its free slots.
     /// Unlike upstream, fields absent from the heartbeat keep their stored values.
     public func heartbeat(_ beat: Heartbeat, by identity: Identity) async throws -> [MeshTask] {
         try Self.validateAgentId(beat.agentId)
+        try Self.validateCapacity(beat.maxConcurrentTasks)
         try authorize(identity, forAgent: beat.agentId)
+        if let peer = beat.sidecarPeerId, peer != agents[beat.agentId]?.registration.sidecarPeerId {
+            try checkSidecarClaim(peer, forAgent: beat.agentId, by: identity)
+        }
         let now = clock()
+        var mutations: [StoreMutation] = []
+        _ = claimOwnership(of: beat.agentId, by: identity, now: now, into: &mutations)
         let existing = agents[beat.agentId]
         var agent = existing ?? StoredAgent(
-            registration: AgentRegistration(agentId: beat.agentId, hostname: beat.hostname ?? ""), owner: identity.peerId,
-            registeredAt: now, lastHeartbeat: now)
+            registration: AgentRegistration(agentId: beat.agentId, hostname: beat.hostname ?? ""), registeredAt: now, lastHeartbeat: now)
         var registration = agent.registration
         if let hostname = beat.hostname { registration.hostname = hostname }
         if let ip = beat.ip { registration.ip = ip }
@@ -93,6 +106,7 @@ extension RegistryState {
         if let skills = beat.skillNames { registration.capabilities.skills = skills }
         if let goals = beat.goalsCount { registration.capabilities.goalsCount = goals }
         if let peer = beat.sidecarPeerId, !peer.isEmpty { registration.sidecarPeerId = peer }
+        if let capacity = beat.maxConcurrentTasks { registration.maxConcurrentTasks = capacity }
         agent.registration = registration
         agent.lastHeartbeat = now
         agents[beat.agentId] = agent
@@ -102,7 +116,6 @@ extension RegistryState {
         // A heartbeat that only refreshes liveness is not acknowledged data: its timestamp is stored by the
         // next sweep, so the hot path neither encodes the record nor waits for a commit.
         let changed = existing == nil || existing?.registration != registration
-        var mutations: [StoreMutation] = []
         if changed {
             mutations.append(.put(.agent, id: beat.agentId, body: JSONEncoder.body(agent)))
             heartbeatsToStore.remove(beat.agentId)
@@ -117,6 +130,11 @@ extension RegistryState {
         }
         for task in assigned { events.publish(.task(task)) }
         return assigned
+    }
+
+    static func validateCapacity(_ capacity: Int?) throws(APIError) {
+        guard let capacity else { return }
+        guard (1...10_000).contains(capacity) else { throw APIError.badRequest("max_concurrent_tasks must be between 1 and 10000") }
     }
 
     static func validateAgentId(_ id: String) throws(APIError) {

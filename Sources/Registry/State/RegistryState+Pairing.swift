@@ -122,6 +122,12 @@ extension RegistryState {
         return Identity(peerId: pairing.entry.peerId, role: .agent, viaDevice: true)
     }
 
+    /// Whether a device token belongs to a revoked pairing (its use is a sign of a stolen token).
+    public func isRevoked(deviceToken: String) -> Bool {
+        let hash = Self.sha256Hex(deviceToken)
+        return pairings.values.contains { $0.deviceTokenHash == hash && $0.entry.status == .revoked }
+    }
+
     /// Whether a device-issued identity is still backed by an approved pairing entry.
     public func isDeviceApproved(peerId: String) -> Bool {
         pairingByPeerId[peerId].flatMap { pairings[$0] }?.entry.status == .approved

@@ -14,18 +14,64 @@ extension RegistryState {
         String(UUID().uuidString.lowercased().prefix(12))
     }
 
-    /// Marks every pending task this agent may take as assigned to it, oldest first.
+    /// Marks the pending tasks this agent may take as assigned to it, oldest first, up to its free slots
+    /// (`max_concurrent_tasks` minus the tasks it holds).
     func assignPending(to agentId: String, skills: Set<String>, now: Double, into mutations: inout [StoreMutation]) -> [MeshTask] {
-        var assigned: [MeshTask] = []
+        var claimable: [MeshTask] = []
+        var held = 0
         for id in openTaskIds {
-            guard var task = tasks[id], task.isClaimable(by: agentId, skills: skills) else { continue }
+            guard let task = tasks[id] else { continue }
+            if task.state == .assigned, task.assignedAgentId == agentId { held += 1 }
+            if task.isClaimable(by: agentId, skills: skills) { claimable.append(task) }
+        }
+        let capacity = agents[agentId]?.registration.maxConcurrentTasks ?? Int.max
+        guard held < capacity, !claimable.isEmpty else { return [] }
+        claimable.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        return claimable.prefix(capacity - held).map { pending in
+            var task = pending
             task.state = .assigned
             task.assignedAgentId = agentId
             task.updatedAt = now
             store(task, into: &mutations)
-            assigned.append(task)
+            return task
         }
-        return assigned.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    /// Whether the agent holds fewer assigned tasks than its capacity.
+    func hasFreeSlot(_ agentId: String) -> Bool {
+        guard let capacity = agents[agentId]?.registration.maxConcurrentTasks else { return true }
+        return openTaskIds.lazy.filter { self.tasks[$0]?.assignedAgentId == agentId }.count < capacity
+    }
+
+    /// Hands a pending task to a waiting long-poll claimer that may take it and has a free slot; returns
+    /// the waiter (already removed) to resume once the task is stored.
+    func offerToWaiter(_ task: inout MeshTask) -> ClaimWaiter? {
+        guard let (waiterId, waiter) = claimWaiters.first(where: { task.isClaimable(by: $0.value.agentId, skills: $0.value.skills) && hasFreeSlot($0.value.agentId) })
+        else { return nil }
+        claimWaiters[waiterId] = nil
+        task.state = .assigned
+        task.assignedAgentId = waiter.agentId
+        return waiter
+    }
+
+    /// Puts the tasks an agent holds back in the queue (it deregistered), counting the attempt.
+    func requeueTasks(of agentId: String, now: Double, into mutations: inout [StoreMutation]) -> [MeshTask] {
+        var requeued: [MeshTask] = []
+        for id in openTaskIds {
+            guard var task = tasks[id], task.state == .assigned, task.assignedAgentId == agentId else { continue }
+            task.state = .pending
+            task.assignedAgentId = ""
+            task.attempts += 1
+            task.updatedAt = now
+            store(task, into: &mutations)
+            requeued.append(task)
+        }
+        return requeued
+    }
+
+    /// The credential subject a task counts against: the owner of its source agent, else the source itself.
+    func submitter(of task: MeshTask) -> String {
+        owners[task.sourceAgentId]?.owner ?? task.sourceAgentId
     }
 
     public func submit(_ submission: TaskSubmission, by identity: Identity) async throws -> String {
@@ -33,33 +79,48 @@ extension RegistryState {
         guard !submission.skill.isEmpty || !submission.targetAgentId.isEmpty else {
             throw APIError.badRequest("a task needs a skill or a target_agent_id")
         }
+        // Attribution comes from the credential: an agent may name one of its own agents as the source;
+        // anything else becomes the credential's subject. Admins may set any source.
+        let source: String
+        if identity.isAdmin || (!submission.sourceAgentId.isEmpty && owners[submission.sourceAgentId]?.owner == identity.peerId) {
+            source = submission.sourceAgentId
+        } else {
+            source = identity.peerId
+        }
+        if !identity.isAdmin {
+            let open = openTaskIds.lazy.compactMap { self.tasks[$0] }.filter { self.submitter(of: $0) == identity.peerId }.count
+            guard open < limits.maxOpenTasksPerCredential else {
+                throw APIError(.tooManyRequests, "this credential has \(open) open tasks, the limit; wait for some to finish", retryAfterSeconds: 5)
+            }
+        }
         let now = clock()
         var task = MeshTask(
             id: Self.newTaskId(), skill: submission.skill, targetAgentId: submission.targetAgentId,
-            sourceAgentId: submission.sourceAgentId, payload: submission.payload, ttl: submission.ttl, now: now)
+            sourceAgentId: source, payload: submission.payload, ttl: submission.ttl, now: now)
         // A waiting long-poll claimer gets the task at once.
-        let waiter = claimWaiters.first { task.isClaimable(by: $0.value.agentId, skills: $0.value.skills) }
-        if let (waiterId, claimer) = waiter {
-            claimWaiters[waiterId] = nil
-            task.state = .assigned
-            task.assignedAgentId = claimer.agentId
-        }
+        let waiter = offerToWaiter(&task)
         var mutations: [StoreMutation] = []
         store(task, into: &mutations)
         do {
             try await persist(mutations)
         } catch {
-            waiter?.value.continuation.resume(throwing: error)
+            waiter?.continuation.resume(throwing: error)
             throw error
         }
         logger.debug("task submitted", metadata: ["task_id": "\(task.id)", "skill": "\(task.skill)", "target": "\(task.targetAgentId)"])
-        waiter?.value.continuation.resume(returning: [task])
+        waiter?.continuation.resume(returning: [task])
         events.publish(.task(task))
         return task.id
     }
 
-    public func listTasks() -> [MeshTask] {
-        tasks.values.sorted { $0.createdAt < $1.createdAt }
+    /// Tasks in submission order, a page at a time.
+    func listTasks(after cursor: String? = nil, limit: Int? = nil) -> Page<MeshTask> {
+        Page(Array(tasks.values), key: { Page<MeshTask>.key(time: $0.createdAt, id: $0.id) }, after: cursor, limit: limit)
+    }
+
+    /// The newest `count` tasks, oldest first: the hub's snapshot window.
+    public func recentTasks(_ count: Int) -> [MeshTask] {
+        Array(tasks.values.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(count).reversed())
     }
 
     public func task(_ id: String) -> MeshTask? {
@@ -71,7 +132,7 @@ extension RegistryState {
         guard var task = tasks[id] else { throw APIError.notFound("task not found") }
         try identity.requireAgentOrAdmin()
         if !identity.isAdmin {
-            guard !task.assignedAgentId.isEmpty, agents[task.assignedAgentId]?.owner == identity.peerId else {
+            guard !task.assignedAgentId.isEmpty, owners[task.assignedAgentId]?.owner == identity.peerId else {
                 throw APIError.forbidden("task '\(id)' is not assigned to an agent of this credential")
             }
         }
@@ -106,10 +167,14 @@ extension RegistryState {
             for task in ready { events.publish(.task(task)) }
             return ready
         }
+        let waiting = claimWaiters.values.filter { $0.credential == identity.peerId }.count
+        guard identity.isAdmin || waiting < limits.waitingClaimsPerCredential else {
+            throw APIError(.tooManyRequests, "this credential already has \(waiting) waiting claims, the limit", retryAfterSeconds: 1)
+        }
         let waiterId = UUID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                claimWaiters[waiterId] = ClaimWaiter(agentId: request.agentId, skills: skills, continuation: continuation)
+                claimWaiters[waiterId] = ClaimWaiter(agentId: request.agentId, skills: skills, credential: identity.peerId, continuation: continuation)
                 Task {
                     try? await Task.sleep(for: .milliseconds(waitMs))
                     self.endClaimWait(waiterId)

@@ -61,12 +61,13 @@ extension RegistryState {
     }
 
     /// Counts for /metrics.
-    public func statistics() -> (agentsByHealth: [AgentHealth: Int], tasksByState: [TaskState: Int]) {
+    public func statistics() -> (agentsByHealth: [AgentHealth: Int], tasksByState: [TaskState: Int], records: [RecordKind: Int]) {
         let now = clock()
         var health: [AgentHealth: Int] = [:]
         for agent in agents.values { health[AgentHealth.of(secondsSinceHeartbeat: now - agent.lastHeartbeat), default: 0] += 1 }
         var states: [TaskState: Int] = [:]
         for task in tasks.values { states[task.state, default: 0] += 1 }
-        return (health, states)
+        let records: [RecordKind: Int] = [.agent: agents.count, .task: tasks.count, .pairing: pairings.count, .code: codes.count, .owner: owners.count]
+        return (health, states, records)
     }
 }

@@ -2,20 +2,27 @@ import Foundation
 import Logging
 import MeshProtocol
 
-/// The registry's state: agents, tasks, pairing and observed mesh links, owned by one actor.
+/// The registry's state: agents and their owners, tasks, pairing and observed mesh links, owned by one actor.
 ///
 /// Every change is applied in memory, appended to the journal in the same isolated step (so the journal's
-/// order is the state's order), and acknowledged only after the journal reports it durable.
+/// order is the state's order), and acknowledged only after the journal reports it durable. A change whose
+/// commit fails is undone in memory from the stored records and answered 503.
 public actor RegistryState {
     let journal: Journal
+    let store: any RegistryStore
     let events: HubEventBus
     let logger: Logger
     let clock: @Sendable () -> Double
+    let limits: RegistryLimits
+    let metrics: RegistryMetrics
+    /// The peer ids of the configured API keys: subjects no other credential may claim as its sidecar.
+    let keySubjects: Set<String>
 
     var agents: [String: StoredAgent] = [:]
+    var owners: [String: StoredOwnership] = [:]
     var lastHealth: [String: AgentHealth] = [:]
     var tasks: [String: MeshTask] = [:]
-    /// Ids of tasks that are not final, for the TTL sweep.
+    /// Ids of tasks that are not final, for the TTL and lease sweeps.
     var openTaskIds: Set<String> = []
     var claimWaiters: [UUID: ClaimWaiter] = [:]
     var pairings: [String: StoredPairing] = [:]
@@ -31,95 +38,112 @@ public actor RegistryState {
     static let heartbeatStoreInterval = 5.0
     var topologyEventPending = false
     static let topologyEventDelay: Duration = .milliseconds(100)
+    var retentionSweptAt = 0.0
+    static let retentionInterval = 60.0
 
     struct ClaimWaiter {
         let agentId: String
         let skills: Set<String>
+        let credential: String
         let continuation: CheckedContinuation<[MeshTask], any Error>
     }
 
-    public init(journal: Journal, events: HubEventBus, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    init(
+        journal: Journal, store: any RegistryStore, events: HubEventBus, logger: Logger, limits: RegistryLimits, metrics: RegistryMetrics,
+        keySubjects: Set<String>, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.journal = journal
+        self.store = store
         self.events = events
         self.logger = logger
+        self.limits = limits
+        self.metrics = metrics
+        self.keySubjects = keySubjects
         self.clock = clock
     }
 
     /// Rebuilds the state from stored records; a record that no longer decodes is logged and skipped.
     func load(_ records: [StoredRecord]) {
-        let decoder = JSONDecoder()
-        for record in records {
-            let data = Data(record.body.utf8)
-            do {
-                switch record.kind {
-                case .agent:
-                    let agent = try decoder.decode(StoredAgent.self, from: data)
-                    agents[agent.registration.agentId] = agent
-                case .task:
-                    let task = try decoder.decode(MeshTask.self, from: data)
-                    tasks[task.id] = task
-                    if !task.state.isFinal { openTaskIds.insert(task.id) }
-                case .pairing:
-                    let pairing = try decoder.decode(StoredPairing.self, from: data)
-                    index(pairing)
-                case .code:
-                    let code = try decoder.decode(StoredCode.self, from: data)
-                    codes[code.code] = code
-                }
-            } catch {
-                logger.error("skipping unreadable stored record", metadata: ["kind": "\(record.kind)", "id": "\(record.id)", "error": "\(error)"])
-            }
+        for record in records { restore(record) }
+        // Databases from before ownership records: the owner was kept inside the agent record.
+        for record in records where record.kind == .agent && owners[record.id] == nil {
+            guard let legacy = try? JSONDecoder().decode(LegacyOwner.self, from: Data(record.body.utf8)), let agent = agents[record.id] else { continue }
+            owners[record.id] = StoredOwnership(agentId: record.id, owner: legacy.owner ?? "", since: agent.registeredAt)
         }
         let now = clock()
         for (id, agent) in agents { lastHealth[id] = AgentHealth.of(secondsSinceHeartbeat: now - agent.lastHeartbeat) }
         logger.info("state loaded", metadata: ["agents": "\(agents.count)", "tasks": "\(tasks.count)", "pairings": "\(pairings.count)"])
     }
 
-    /// Persists mutations and waits until they are durable.
-    func persist(_ mutations: [StoreMutation]) async throws {
-        try await journal.commit(mutations)
+    private struct LegacyOwner: Decodable {
+        let owner: String?
     }
 
-    /// Expires tasks past their TTL, drops expired invite codes, stores refreshed heartbeat timestamps and
-    /// reports health changes.
-    /// Runs about every 250 ms; `now` is injectable so tests drive it with a virtual clock.
-    public func sweep(now: Double) async throws {
-        var mutations: [StoreMutation] = []
-        var changedTasks: [MeshTask] = []
-        for id in openTaskIds {
-            guard var task = tasks[id], now - task.createdAt >= Double(task.ttl) else { continue }
-            task.state = .failed
-            task.error = "TTL expired"
-            task.updatedAt = now
-            store(task, into: &mutations)
-            changedTasks.append(task)
-        }
-        for (code, stored) in codes where stored.expiresAt <= now {
-            codes[code] = nil
-            mutations.append(.delete(.code, id: code))
-        }
-        if now - heartbeatsStoredAt >= Self.heartbeatStoreInterval {
-            for id in heartbeatsToStore {
-                if let agent = agents[id] { mutations.append(.put(.agent, id: id, body: JSONEncoder.body(agent))) }
+    /// Puts one stored record into memory, replacing what is there.
+    private func restore(_ record: StoredRecord) {
+        let data = Data(record.body.utf8)
+        let decoder = JSONDecoder()
+        do {
+            switch record.kind {
+            case .agent:
+                let agent = try decoder.decode(StoredAgent.self, from: data)
+                agents[agent.registration.agentId] = agent
+            case .owner:
+                let ownership = try decoder.decode(StoredOwnership.self, from: data)
+                owners[ownership.agentId] = ownership
+            case .task:
+                let task = try decoder.decode(MeshTask.self, from: data)
+                tasks[task.id] = task
+                if task.state.isFinal { openTaskIds.remove(task.id) } else { openTaskIds.insert(task.id) }
+            case .pairing:
+                index(try decoder.decode(StoredPairing.self, from: data))
+            case .code:
+                let code = try decoder.decode(StoredCode.self, from: data)
+                codes[code.code] = code
             }
-            heartbeatsToStore.removeAll(keepingCapacity: true)
-            heartbeatsStoredAt = now
+        } catch {
+            logger.error("skipping unreadable stored record", metadata: ["kind": "\(record.kind)", "id": "\(record.id)", "error": "\(error)"])
         }
-        var healthChanged: [AgentRecord] = []
-        for (id, agent) in agents {
-            let health = AgentHealth.of(secondsSinceHeartbeat: now - agent.lastHeartbeat)
-            if lastHealth[id] != health {
-                lastHealth[id] = health
-                healthChanged.append(record(agent, now: now))
+    }
+
+    /// Removes a record that the store does not hold from memory.
+    private func forget(_ key: RecordKey) {
+        switch key.kind {
+        case .agent:
+            agents[key.id] = nil
+            lastHealth[key.id] = nil
+        case .owner: owners[key.id] = nil
+        case .task:
+            tasks[key.id] = nil
+            openTaskIds.remove(key.id)
+        case .pairing:
+            if let pairing = pairings.removeValue(forKey: key.id) {
+                pairingByPeerId[pairing.entry.peerId] = nil
+                if let hash = pairing.deviceTokenHash { pairingByTokenHash[hash] = nil }
             }
+        case .code: codes[key.id] = nil
         }
-        try await persist(mutations)
-        for task in changedTasks {
-            logger.info("task expired", metadata: ["task_id": "\(task.id)"])
-            events.publish(.task(task))
+    }
+
+    /// Persists mutations and waits until they are durable. When the commit fails, the records it touched
+    /// are reloaded from the store (undoing the change in memory) and the caller gets 503: nothing was
+    /// acknowledged, and the next write succeeds once the cause (a full disk, a held lock) is gone.
+    func persist(_ mutations: [StoreMutation]) async throws {
+        do {
+            try await journal.commit(mutations)
+        } catch {
+            metrics.storeFailures.increment()
+            let keys = mutations.map(\.key)
+            do {
+                let stored = try await store.load(keys)
+                for key in Set(keys) { forget(key) }
+                for record in stored { restore(record) }
+            } catch {
+                logger.error("could not undo a failed change in memory", metadata: ["error": "\(error)"])
+            }
+            logger.error("change not saved", metadata: ["error": "\(error)", "records": "\(keys.count)"])
+            throw APIError(.serviceUnavailable, "storage is unavailable; the change was not saved, retry later", retryAfterSeconds: 1)
         }
-        for agent in healthChanged { events.publish(.agent(agent)) }
-        if !healthChanged.isEmpty { topologyChanged() }
     }
 }
 

@@ -1,12 +1,20 @@
 import MeshProtocol
 
-/// An agent as persisted: its registration, who owns it, and its timestamps (epoch seconds).
+/// An agent as persisted: its registration and its timestamps (epoch seconds).
 struct StoredAgent: Codable, Sendable, Hashable {
     var registration: AgentRegistration
-    /// The peer id of the credential that first registered this agent id ("" for anonymous).
-    var owner: String
     var registeredAt: Double
     var lastHeartbeat: Double
+}
+
+/// Who owns an agent id. Kept when the agent deregisters, so nobody else can take the id while its owner
+/// restarts; only an admin releases or transfers it.
+struct StoredOwnership: Codable, Sendable, Hashable {
+    var agentId: String
+    /// The subject (peer id) of the credential that first registered the id ("" for anonymous callers).
+    var owner: String
+    /// When the id was first registered: the routing order, which re-registering cannot change.
+    var since: Double
 }
 
 /// A pairing entry as persisted, with its secrets kept only as SHA-256 hashes once delivered.

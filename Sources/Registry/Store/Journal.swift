@@ -17,9 +17,7 @@ public final class Journal: Service {
     private struct Buffer {
         var mutations: [StoreMutation] = []
         var lastSequence: UInt64 = 0
-        var durableSequence: UInt64 = 0
         var waiters: [Waiter] = []
-        var failure: (any Error)?
         var closed = false
     }
 
@@ -35,37 +33,22 @@ public final class Journal: Service {
         (wakeStream, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Appends mutations in order; returns the sequence number to wait for.
-    @discardableResult
-    func append(_ mutations: [StoreMutation]) -> UInt64 {
-        guard !mutations.isEmpty else { return 0 }
-        let sequence = buffer.withLock { buffer in
-            buffer.mutations.append(contentsOf: mutations)
-            buffer.lastSequence += 1
-            return buffer.lastSequence
-        }
-        wake.yield()
-        return sequence
-    }
-
-    /// Returns once everything up to `sequence` is committed; throws if the store failed.
-    func waitUntilDurable(_ sequence: UInt64) async throws {
-        guard sequence > 0 else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome: Result<Void, any Error>? = buffer.withLock { buffer in
-                if let failure = buffer.failure { return .failure(failure) }
-                if buffer.durableSequence >= sequence { return .success(()) }
-                if buffer.closed { return .failure(JournalClosed()) }
-                buffer.waiters.append(Waiter(sequence: sequence, continuation: continuation))
-                return nil
+    /// Appends mutations in order and returns once they are committed; throws if their batch failed.
+    ///
+    /// The append happens before the first suspension, so the journal's order is the caller's order.
+    /// A failed batch fails only its own waiters: later batches commit normally once the cause is gone.
+    func commit(_ mutations: [StoreMutation], isolation: isolated (any Actor)? = #isolation) async throws {
+        guard !mutations.isEmpty else { return }
+        try await withCheckedThrowingContinuation(isolation: isolation) { (continuation: CheckedContinuation<Void, any Error>) in
+            let open = buffer.withLock { buffer in
+                guard !buffer.closed else { return false }
+                buffer.mutations.append(contentsOf: mutations)
+                buffer.lastSequence += 1
+                buffer.waiters.append(Waiter(sequence: buffer.lastSequence, continuation: continuation))
+                return true
             }
-            if let outcome { continuation.resume(with: outcome) }
+            if open { wake.yield() } else { continuation.resume(throwing: JournalClosed()) }
         }
-    }
-
-    /// Appends and waits: the usual way to persist one change.
-    func commit(_ mutations: [StoreMutation]) async throws {
-        try await waitUntilDurable(append(mutations))
     }
 
     public func run() async throws {
@@ -107,8 +90,6 @@ public final class Journal: Service {
                 outcome = .failure(error)
             }
             let ready = buffer.withLock { buffer in
-                if case .failure(let error) = outcome { buffer.failure = error }
-                buffer.durableSequence = upTo
                 let (ready, waiting) = buffer.waiters.partitioned { $0.sequence <= upTo }
                 buffer.waiters = waiting
                 return ready

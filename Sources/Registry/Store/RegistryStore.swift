@@ -1,6 +1,6 @@
 /// The kinds of record the registry persists.
 public enum RecordKind: String, Sendable, Hashable, CaseIterable {
-    case agent, task, pairing, code
+    case agent, task, pairing, code, owner
 }
 
 /// One change to persisted state. Bodies are JSON documents, so any SQL store can hold them in one table.
@@ -15,9 +15,9 @@ public enum StoreMutation: Sendable, Hashable {
     }
 }
 
-struct RecordKey: Hashable, Sendable {
-    let kind: RecordKind
-    let id: String
+public struct RecordKey: Hashable, Sendable {
+    public let kind: RecordKind
+    public let id: String
 }
 
 /// A persisted record as loaded at start-up.
@@ -29,11 +29,15 @@ public struct StoredRecord: Sendable, Hashable {
 
 /// Durable storage behind the registry. Routes never see it: the in-memory state applies changes and
 /// hands them here through the `Journal`, which batches and orders them.
-/// A PostgreSQL store implements the same three calls.
+/// A PostgreSQL store implements the same calls.
 public protocol RegistryStore: Sendable {
     /// Every stored record, for rebuilding the in-memory state at start-up.
     func loadAll() async throws -> [StoredRecord]
-    /// Applies a batch atomically: after it returns, the whole batch survives a crash of the process.
+    /// The stored versions of these records (absent ones are left out), for undoing a change whose
+    /// commit failed.
+    func load(_ keys: [RecordKey]) async throws -> [StoredRecord]
+    /// Applies a batch atomically: after it returns, the whole batch survives a crash of the process;
+    /// after it throws, none of it was applied.
     func apply(_ batch: [StoreMutation]) async throws
     func close() async throws
 }

@@ -31,8 +31,20 @@ public final class SQLiteRegistryStore: RegistryStore {
     }
 
     public func loadAll() async throws -> [StoredRecord] {
-        let rows = try await connection.query("SELECT kind, id, body FROM records", [])
-        return rows.compactMap { row in
+        Self.records(try await connection.query("SELECT kind, id, body FROM records", []))
+    }
+
+    public func load(_ keys: [RecordKey]) async throws -> [StoredRecord] {
+        var found: [StoredRecord] = []
+        for key in Set(keys) {
+            found += Self.records(try await connection.query(
+                "SELECT kind, id, body FROM records WHERE kind = ? AND id = ?", [.text(key.kind.rawValue), .text(key.id)]))
+        }
+        return found
+    }
+
+    private static func records(_ rows: [SQLiteRow]) -> [StoredRecord] {
+        rows.compactMap { row in
             guard let kindName = row.column("kind")?.string, let kind = RecordKind(rawValue: kindName),
                 let id = row.column("id")?.string, let body = row.column("body")?.string
             else { return nil }

@@ -1,0 +1,203 @@
+import Foundation
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+@testable import Registry
+
+/// Bounded work and storage: capacity-limited assignment, leases, retention, pagination, per-credential
+/// limits, and a store that recovers from failed commits.
+@Suite struct BoundsTests {
+    func submit(_ client: some TestClientProtocol, _ body: String, key: String = TestKeys.hub) async throws -> String {
+        let response = try await client.call(.post, "/api/hub/tasks", key: key, json: body)
+        return try #require(try response.object()["task_id"] as? String, "\(response.text)")
+    }
+
+    func heartbeat(_ client: some TestClientProtocol, _ body: String, key: String) async throws -> [[String: Any]] {
+        let response = try await client.call(.post, "/api/hub/heartbeat", key: key, json: body)
+        return try #require(try response.object()["pending_tasks"] as? [[String: Any]], "\(response.text)")
+    }
+
+    func state(_ client: some TestClientProtocol, _ id: String) async throws -> [String: Any] {
+        try await client.call(.get, "/api/hub/tasks/\(id)", key: TestKeys.hub).object()
+    }
+
+    @Test func anAgentIsNeverAssignedMoreThanItsCapacity() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            var ids: [String] = []
+            for _ in 0..<5 { ids.append(try await submit(client, #"{"skill":"work"}"#)) }
+            let beat = #"{"agent_id":"w","skill_names":["work"],"max_concurrent_tasks":2}"#
+            let first = try await heartbeat(client, beat, key: TestKeys.agentA)
+            #expect(first.map { $0["id"] as? String } == Array(ids.prefix(2)))
+            #expect(try await heartbeat(client, beat, key: TestKeys.agentA).isEmpty)
+            let claim = try await client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentA, json: #"{"agent_id":"w"}"#)
+            #expect((try claim.object()["tasks"] as? [Any])?.isEmpty == true)
+            // One finishes: one slot frees.
+            #expect(try await client.call(.post, "/api/hub/tasks/\(ids[0])", key: TestKeys.agentA, json: #"{"state":"completed"}"#).status == .ok)
+            #expect(try await heartbeat(client, beat, key: TestKeys.agentA).map { $0["id"] as? String } == [ids[2]])
+            #expect(try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"w","max_concurrent_tasks":0}"#).status == .badRequest)
+        }
+    }
+
+    @Test func aLostLeaseReturnsTheTaskToTheQueueThenFailsItAfterTheLastAttempt() async throws {
+        let clock = VirtualClock()
+        let server = try await RegistryServer.test(clock: clock) {
+            $0.limits.taskLeaseSeconds = 30
+            $0.limits.taskMaxAttempts = 2
+        }
+        try await server.application.test(.router) { client async throws in
+            let id = try await submit(client, #"{"skill":"work","ttl":3600}"#)
+            #expect(try await heartbeat(client, #"{"agent_id":"dies","skill_names":["work"]}"#, key: TestKeys.agentA).count == 1)
+            // A heartbeat renews the lease.
+            clock.advance(20)
+            _ = try await heartbeat(client, #"{"agent_id":"dies"}"#, key: TestKeys.agentA)
+            clock.advance(20)
+            try await server.services.state.sweep(now: clock.now)
+            #expect(try await state(client, id)["state"] as? String == "assigned")
+            // The agent stops heartbeating: the task goes back, counted, and another agent finishes it.
+            clock.advance(11)
+            try await server.services.state.sweep(now: clock.now)
+            let requeued = try await state(client, id)
+            #expect(requeued["state"] as? String == "pending")
+            #expect(requeued["attempts"] as? Int == 1)
+            #expect(requeued["assigned_agent_id"] as? String == "")
+            let taken = try await heartbeat(client, #"{"agent_id":"also-dies","skill_names":["work"]}"#, key: TestKeys.agentB)
+            #expect(taken.map { $0["id"] as? String } == [id])
+            // The late report of the first agent is refused; the second attempt's lease runs out too.
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"completed"}"#).status == .forbidden)
+            clock.advance(31)
+            try await server.services.state.sweep(now: clock.now)
+            let failed = try await state(client, id)
+            #expect(failed["state"] as? String == "failed")
+            #expect((failed["error"] as? String)?.hasPrefix("lease expired 2 times") == true)
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_task_lease_expiries_total 2"))
+        }
+    }
+
+    @Test func deregisteringHandsTheAgentsTasksBackAtOnce() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            let id = try await submit(client, #"{"skill":"work"}"#)
+            #expect(try await heartbeat(client, #"{"agent_id":"leaving","skill_names":["work"]}"#, key: TestKeys.agentA).count == 1)
+            #expect(try await client.call(.delete, "/api/registry/agents/leaving", key: TestKeys.agentA).status == .ok)
+            #expect(try await state(client, id)["state"] as? String == "pending")
+            #expect(try await heartbeat(client, #"{"agent_id":"staying","skill_names":["work"]}"#, key: TestKeys.agentB).count == 1)
+        }
+    }
+
+    @Test func finishedTasksArePrunedByAgeAndCountAndListingsArePaged() async throws {
+        let clock = VirtualClock()
+        let server = try await RegistryServer.test(clock: clock) {
+            $0.limits.retentionSeconds = 3_600
+            $0.limits.maxFinishedTasks = 3
+        }
+        try await server.application.test(.router) { client async throws in
+            var ids: [String] = []
+            for _ in 0..<6 {
+                ids.append(try await submit(client, #"{"skill":"x","ttl":60}"#))
+                clock.advance(1)
+            }
+            let open = try await submit(client, #"{"skill":"x","ttl":86400}"#)
+            // Pages of two, in submission order, with the cursor in X-Next-Cursor.
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let query = cursor.map { "&cursor=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" } ?? ""
+                let page = try await client.call(.get, "/api/hub/tasks/all?limit=2\(query)", key: TestKeys.hub)
+                let items = try page.array()
+                #expect(items.count <= 2)
+                seen += items.compactMap { $0["id"] as? String }
+                cursor = page.headers[.init("x-next-cursor")!]
+            } while cursor != nil
+            #expect(seen == ids + [open])
+            #expect(try await client.call(.get, "/api/hub/tasks/all?limit=0", key: TestKeys.hub).status == .badRequest)
+
+            // The six short ones expire (finished); the count limit keeps the newest three.
+            clock.advance(120)
+            try await server.services.state.sweep(now: clock.now)
+            let kept = try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().compactMap { $0["id"] as? String }
+            #expect(kept == Array(ids.suffix(3)) + [open])
+            // Past retention the rest go too; the open task stays.
+            clock.advance(3_601)
+            try await server.services.state.sweep(now: clock.now)
+            #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().compactMap { $0["id"] as? String } == [open])
+            #expect(try await client.call(.get, "/metrics").text.contains(#"chatixia_stored_records{kind="task"} 1"#))
+        }
+    }
+
+    @Test func offlineAgentsArePrunedButKeepTheirOwner() async throws {
+        let clock = VirtualClock()
+        let server = try await RegistryServer.test(clock: clock) { $0.limits.retentionSeconds = 3_600 }
+        try await server.application.test(.router) { client async throws in
+            _ = try await heartbeat(client, #"{"agent_id":"gone"}"#, key: TestKeys.agentA)
+            clock.advance(3_601)
+            try await server.services.state.sweep(now: clock.now)
+            #expect(try await client.call(.get, "/api/registry/agents/gone", key: TestKeys.hub).status == .notFound)
+            #expect(try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentB, json: #"{"agent_id":"gone"}"#).status == .forbidden)
+        }
+    }
+
+    @Test func aCredentialsOpenTasksAreBounded() async throws {
+        let server = try await RegistryServer.test { $0.limits.maxOpenTasksPerCredential = 3 }
+        try await server.application.test(.router) { client async throws in
+            for _ in 0..<3 { _ = try await submit(client, #"{"skill":"nobody"}"#, key: TestKeys.agentA) }
+            let refused = try await client.call(.post, "/api/hub/tasks", key: TestKeys.agentA, json: #"{"skill":"nobody"}"#)
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers[.retryAfter] != nil)
+            // Other credentials are unaffected.
+            _ = try await submit(client, #"{"skill":"nobody"}"#, key: TestKeys.agentB)
+            #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().count == 4)
+        }
+    }
+
+    @Test func aFailedCommitIsUndoneAnswered503AndLaterWritesSucceed() async throws {
+        let store = FlakyStore(try await SQLiteRegistryStore.open(path: ":memory:", logger: Logger(label: "test")))
+        let server = try await RegistryServer.test(store: store)
+        try await server.application.test(.router) { client async throws in
+            let kept = try await submit(client, #"{"skill":"x"}"#)
+            store.failing = true
+            let refused = try await client.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"y"}"#)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] != nil)
+            let registration = try await client.call(.post, "/api/registry/agents", key: TestKeys.agentA, json: #"{"agent_id":"r","hostname":"h"}"#)
+            #expect(registration.status == .serviceUnavailable)
+            // Nothing unacknowledged remains in memory: no task y, no agent r, no owner for r.
+            #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().compactMap { $0["id"] as? String } == [kept])
+            #expect(try await client.call(.get, "/api/registry/agents/r", key: TestKeys.hub).status == .notFound)
+            #expect(await server.services.state.owner(of: "r") == nil)
+            // The cause goes away: the next writes succeed without a restart.
+            store.failing = false
+            #expect(try await client.call(.post, "/api/registry/agents", key: TestKeys.agentB, json: #"{"agent_id":"r","hostname":"h"}"#).status == .ok)
+            _ = try await submit(client, #"{"skill":"y"}"#)
+            #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().count == 2)
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_store_failures_total 2"))
+        }
+    }
+}
+
+/// A store whose commits fail while `failing` is set, as with a full disk.
+final class FlakyStore: RegistryStore {
+    private let inner: any RegistryStore
+    private let state = Mutex(false)
+
+    init(_ inner: any RegistryStore) {
+        self.inner = inner
+    }
+
+    var failing: Bool {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+
+    struct DiskFull: Error {}
+
+    func loadAll() async throws -> [StoredRecord] { try await inner.loadAll() }
+    func load(_ keys: [RecordKey]) async throws -> [StoredRecord] { try await inner.load(keys) }
+    func apply(_ batch: [StoreMutation]) async throws {
+        if failing { throw DiskFull() }
+        try await inner.apply(batch)
+    }
+    func close() async throws { try await inner.close() }
+}
