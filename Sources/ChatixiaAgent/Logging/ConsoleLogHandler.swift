@@ -19,10 +19,27 @@ public struct ConsoleLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.printable("\($0.value)"))" }.joined(separator: " ")
         let time = Date().formatted(.iso8601.time(includingFractionalSeconds: false))
         let level = event.level.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-        output.write("\(time) \(level)\(event.message)\(fields.isEmpty ? "" : "  " + fields)\n")
+        output.write("\(time) \(level)\(Self.printable("\(event.message)"))\(fields.isEmpty ? "" : "  " + fields)\n")
+    }
+
+    /// Text from peers and tasks reaches the terminal with its control characters escaped, so it can neither
+    /// forge log lines (a newline) nor drive the terminal (an escape sequence).
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            case "\r": escaped += "\\r"
+            case _ where scalar.properties.generalCategory == .control: escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }
 

@@ -32,15 +32,17 @@ actor MCPServerConnection {
         self.callTimeout = callTimeout
     }
 
-    /// Starts the server in `directory` with `environment` plus its own `env`, and returns its tools.
+    /// Starts the server in `directory` with the baseline of the agent's `environment` plus its own `env`
+    /// (`ChildEnvironment`), and returns its tools.
     func start(environment: [String: String], directory: URL) async throws -> [Tool] {
         let command = configuration.command
         let resolved = command.contains("/") ? directory.appendingPathComponent(command).standardized.path : command
-        let path = configuration.env["PATH"] ?? environment["PATH"]
+        let serverEnvironment = ChildEnvironment.make(from: environment, setting: ChildEnvironment.resolve(configuration.env, from: environment))
+        let path = serverEnvironment["PATH"]
         guard let executable = command.hasPrefix("/") ? URL(fileURLWithPath: command) : ChildProcess.which(resolved, path: path) else {
             throw MCPServerError.commandNotFound(server: name, command: command)
         }
-        let transport = try spawn(executable, environment: environment.merging(configuration.env) { $1 }, directory: directory)
+        let transport = try spawn(executable, environment: serverEnvironment, directory: directory)
 
         let timer = Task {
             try await Task.sleep(for: startTimeout)

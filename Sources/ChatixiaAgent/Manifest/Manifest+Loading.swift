@@ -3,7 +3,7 @@ import Yams
 
 extension Manifest {
     static let knownFields = [
-        "name", "description", "registry", "provider", "model", "prompt", "sidecar", "skills", "data_dir", "max_turns",
+        "name", "description", "registry", "provider", "model", "prompt", "sidecar", "skills", "data_dir", "max_turns", "max_concurrent_tasks",
         "context_window", "mcp_servers",
     ]
     /// `chatixia-agent` fields this CLI reads past without using.
@@ -117,6 +117,7 @@ struct ManifestReader {
             case "skills": readSkills(value, into: &manifest.skills)
             case "data_dir": manifest.dataDir = string(value, key, nonEmpty: true) ?? manifest.dataDir
             case "max_turns": manifest.maxTurns = integer(value, key, in: 1...100) ?? manifest.maxTurns
+            case "max_concurrent_tasks": manifest.maxConcurrentTasks = integer(value, key, in: 1...1_000) ?? manifest.maxConcurrentTasks
             case "context_window": manifest.contextWindow = integer(value, key, in: 1_000...10_000_000) ?? manifest.contextWindow
             case "mcp_servers": manifest.mcpServers = readMCPServers(value)
             default:

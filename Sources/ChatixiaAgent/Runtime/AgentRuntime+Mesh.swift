@@ -28,6 +28,8 @@ extension AgentRuntime {
         }
     }
 
+    /// Answers a message from `peer`, the sidecar's authenticated sender: attribution (logs, and the source a
+    /// skill or prompt is told about) is that peer, never the `source_agent` the payload claims.
     func answer(_ message: MeshMessage, from peer: String) async {
         switch message.type {
         case MeshMessageType.taskRequest:
@@ -38,19 +40,23 @@ extension AgentRuntime {
                 fields["skill"] = nil
                 arguments = .object(fields)
             }
-            let reply = await outcome(of: { [arguments] in try await perform(skill: skill, payload: arguments, from: message.sourceAgent) })
-            logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(message.sourceAgent)", "skill": "\(skill)"])
+            let reply = await outcome(of: { [arguments] in
+                try await slots.run(agentId: agentId, mayRefuse: true) { try await perform(skill: skill, payload: arguments, from: peer) }
+            })
+            logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(peer)", "skill": "\(skill)"])
             if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply), to: peer) }
         case MeshMessageType.agentPrompt:
             // Without a request id nobody waits for an answer: it is a message (upstream's mesh_send and broadcast).
             guard !message.requestId.isEmpty else {
-                receive(message.payload["message"]?.stringValue ?? "", from: message.sourceAgent, broadcast: message.payload["broadcast"] == .bool(true))
+                receive(message.payload["message"]?.stringValue ?? "", from: peer, broadcast: message.payload["broadcast"] == .bool(true))
                 return
             }
             let chunks = StreamChunks(request: message, agentId: agentId)
             let reply = await outcome(of: {
-                try await prompts.answer(message.payload["message"]?.stringValue ?? "") { delta in
-                    await send(chunks.next(delta), to: peer)
+                try await slots.run(agentId: agentId, mayRefuse: true) {
+                    try await prompts.answer(message.payload["message"]?.stringValue ?? "") { delta in
+                        await send(chunks.next(delta), to: peer)
+                    }
                 }
             })
             await send(message.reply(type: MeshMessageType.agentResponse, from: agentId, payload: reply), to: peer)
@@ -59,7 +65,7 @@ extension AgentRuntime {
             if let wanted = message.payload["skill"]?.stringValue { payload["has_skill"] = .bool(skills.contains(wanted)) }
             await send(message.reply(type: MeshMessageType.skillResponse, from: agentId, payload: .object(payload)), to: peer)
         case MeshMessageType.agentStatus:
-            logger.info("peer status", metadata: ["peer_id": "\(peer)", "agent_id": "\(message.payload["agent_id"]?.stringValue ?? message.sourceAgent)", "status": "\(message.payload["status"]?.stringValue ?? "")"])
+            logger.info("peer status", metadata: ["peer_id": "\(peer)", "claims_agent_id": "\(message.payload["agent_id"]?.stringValue ?? message.sourceAgent)", "status": "\(message.payload["status"]?.stringValue ?? "")"])
         default:
             logger.debug("ignoring a mesh message", metadata: ["type": "\(message.type)", "peer_id": "\(peer)"])
         }

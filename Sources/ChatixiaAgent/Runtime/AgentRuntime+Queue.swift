@@ -12,6 +12,7 @@ extension AgentRuntime {
             beat.mode = "interactive"
             beat.skillsCount = skillNames.count
             beat.uptimeSeconds = Double((ContinuousClock.now - start).components.seconds)
+            beat.maxConcurrentTasks = manifest.maxConcurrentTasks
             do {
                 for task in try await registry.heartbeat(beat) { schedule(task, jobs: jobs) }
                 if failing { logger.notice("heartbeats are getting through again") }
@@ -56,7 +57,11 @@ extension AgentRuntime {
         let started = ContinuousClock.now
         let update: TaskUpdate
         do {
-            update = TaskUpdate(state: .completed, result: try await perform(skill: task.skill, payload: task.payload, from: task.sourceAgentId))
+            // The registry hands out no more than our capacity, so queue tasks wait for a slot rather than being refused.
+            let result = try await slots.run(agentId: agentId, mayRefuse: false) {
+                try await perform(skill: task.skill, payload: task.payload, from: task.sourceAgentId)
+            }
+            update = TaskUpdate(state: .completed, result: result)
         } catch {
             update = TaskUpdate(state: .failed, error: "\(error)")
         }

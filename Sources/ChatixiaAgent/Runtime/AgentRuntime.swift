@@ -34,6 +34,7 @@ public struct AgentRuntime: Sendable {
     let options: Options
     let logger: Logger
     let inFlight = InFlightTasks()
+    let slots: WorkSlots
 
     /// Prepares everything that can be checked before touching the network: credential, skills, LLM, sidecar binary.
     public init(manifest: Manifest, environment: [String: String], options: Options = Options(), logger: Logger) throws {
@@ -41,6 +42,7 @@ public struct AgentRuntime: Sendable {
         self.agentId = manifest.name
         self.options = options
         self.logger = logger
+        slots = WorkSlots(capacity: manifest.maxConcurrentTasks, maxWaiting: manifest.maxConcurrentTasks * 4)
         credential = try CredentialResolution.resolve(manifest: manifest, environment: environment)
         registry = RegistryClient(baseURL: manifest.registry, credential: credential)
         sidecarBinary = try SidecarBinary.locate(manifest: manifest, environment: environment)
@@ -63,6 +65,9 @@ public struct AgentRuntime: Sendable {
         (skills, prompts) = Self.skills(tools: tools, manifest: manifest, environment: environment, logger: logger)
     }
 
+    /// What the agent tells every skill handler about itself.
+    static let skillVariables = ["CHATIXIA_AGENT_ID", "CHATIXIA_REGISTRY_URL", "REGISTRY_URL"]
+
     /// The LLM's tools are every skill but user_intervention, which is itself a prompt; the agent offers them all.
     static func skills(tools: SkillSet, manifest: Manifest, environment: [String: String], logger: Logger) -> (SkillSet, PromptService) {
         let prompts = PromptService(manifest: manifest, environment: environment, tools: tools, logger: logger)
@@ -81,16 +86,12 @@ public struct AgentRuntime: Sendable {
         return runtime
     }
 
-    /// `$XDG_RUNTIME_DIR/chatixia/<name>.sock`, else `/tmp/chatixia-<uid>/<name>.sock`, in a 0700 directory.
+    /// `$XDG_RUNTIME_DIR/chatixia/<name>.sock`, else `/tmp/chatixia-<uid>/<name>.sock`, in a 0700 directory
+    /// that must be ours (a symlink or another user's directory is refused).
     static func defaultSocketPath(agentName: String, environment: [String: String]) throws -> String {
         let safeName = String(agentName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }.prefix(40))
-        let directory: String
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-            directory = "\(runtime)/chatixia"
-        } else {
-            directory = "/tmp/chatixia-\(getuid())"
-        }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let directory = IPCSocketPath.privateDirectory(environment: environment)
+        try IPCSocketPath.preparePrivate(directory)
         return "\(directory)/\(safeName).sock"
     }
 
@@ -142,7 +143,7 @@ public struct AgentRuntime: Sendable {
         let registration = AgentRegistration(
             agentId: agentId, hostname: ProcessInfo.processInfo.hostName, sidecarPeerId: grant.peerId,
             capabilities: AgentCapabilities(skills: skillNames, mcpServers: mcpServers, mode: "interactive"),
-            status: "ready", mode: "interactive")
+            status: "ready", mode: "interactive", maxConcurrentTasks: manifest.maxConcurrentTasks)
         try await registry.register(registration)
         logger.notice("registered with the registry", metadata: ["agent_id": "\(agentId)", "peer_id": "\(grant.peerId)", "registry": "\(manifest.registry)"])
         if case .failure(let reason) = prompts.runner { logger.notice("no LLM: prompts will be refused", metadata: ["reason": "\(reason)"]) }

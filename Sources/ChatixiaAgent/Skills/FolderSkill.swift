@@ -18,8 +18,11 @@ public struct FolderSkill: Skill {
     public let definition: SkillDefinition
     public let folder: URL
     public let handler: Handler
-    /// The agent's environment, passed on to the handler.
+    /// The agent's environment: where the handler's interpreter is found, and the source of the variables
+    /// the handler gets (`ChildEnvironment`: the baseline plus those `skill.json` names in `"env"`).
     let environment: [String: String]
+    /// The variables `skill.json` asks for by name (`"env": ["WEATHER_API_KEY"]`).
+    public let declaredEnvironment: [String]
     /// A handler still running after this is stopped (SIGTERM, then SIGKILL).
     public var timeout = Duration.seconds(30)
     /// The processes keeping a `handler.py` loaded (nil for other handlers, which start per call).
@@ -48,8 +51,19 @@ public struct FolderSkill: Skill {
         definition = SkillDefinition(name: name, description: object["description"]?.stringValue ?? "", parameters: parameters)
         self.folder = folder
         self.environment = environment
+        declaredEnvironment = try Self.environmentNames(object["env"], file: file)
         handler = try Self.handler(in: folder, declared: object["handler"]?["command"], file: file)
         if case .python(let file) = handler { pythonWorkers = PythonWorkerPool(handler: file, folder: folder) } else { pythonWorkers = nil }
+    }
+
+    static func environmentNames(_ raw: JSONValue?, file: URL) throws(SkillError) -> [String] {
+        guard let raw, raw != .null else { return [] }
+        guard let names = raw.arrayValue?.compactMap(\.stringValue), names.count == raw.arrayValue?.count,
+            names.allSatisfy({ !$0.isEmpty && !$0.contains("=") })
+        else {
+            throw .invalidDefinition(path: file.path, problem: "\"env\" must be a list of environment variable names")
+        }
+        return names
     }
 
     static func parameters(_ raw: JSONValue?, file: URL) throws(SkillError) -> [SkillParameter] {
@@ -116,8 +130,8 @@ public struct FolderSkill: Skill {
     public func run(_ arguments: [String: JSONValue]) async throws -> String {
         let (executable, commandArguments) = try commandLine()
         let input = try JSONEncoder().encode(JSONValue.object(arguments))
-        var childEnvironment = environment
-        childEnvironment["CHATIXIA_SKILL_DIR"] = folder.path
+        let childEnvironment = ChildEnvironment.make(
+            from: environment, passing: declaredEnvironment + AgentRuntime.skillVariables, setting: ["CHATIXIA_SKILL_DIR": folder.path])
         if let pythonWorkers {
             switch try await pythonWorkers.call(input, python: executable, environment: childEnvironment, timeout: timeout) {
             case .result(let text):

@@ -93,7 +93,13 @@ enum ChildProcess {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid = pid_t()
-        let result = cspawn(&pid, path, argv, envp, directory, stdin, stdout, stderr)
+        var result = cspawn(&pid, path, argv, envp, directory, stdin, stdout, stderr)
+        // ETXTBSY: a handler written a moment ago is still open for writing in a child another thread just
+        // forked (until that child's exec closes it); the window is microseconds, so try again briefly.
+        for _ in 0..<20 where result == ETXTBSY {
+            usleep(5_000)
+            result = cspawn(&pid, path, argv, envp, directory, stdin, stdout, stderr)
+        }
         guard result == 0 else { throw SpawnError(executable: path, errno: result) }
         return pid
     }

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 #endif
 import ICE
+import MeshProtocol
 
 /// Everything the sidecar reads from its environment (UPSTREAM.md §3 names plus CONTRACT.md §3 additions).
 public struct SidecarConfiguration: Sendable, Equatable {
@@ -123,10 +124,7 @@ public struct SidecarConfiguration: Sendable, Equatable {
 
     /// `$XDG_RUNTIME_DIR/chatixia/sidecar.sock`, else `/tmp/chatixia-<uid>/sidecar.sock` (CONTRACT.md §3).
     static func defaultSocketPath(environment: [String: String], userID: UInt32) -> String {
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
-            return "\(runtime)/chatixia/sidecar.sock"
-        }
-        return "/tmp/chatixia-\(userID)/sidecar.sock"
+        IPCSocketPath.privateDirectory(environment: environment, userID: userID) + "/sidecar.sock"
     }
 
     static func isIPAddress(_ text: String) -> Bool {

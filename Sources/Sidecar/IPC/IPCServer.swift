@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import MeshProtocol
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -68,21 +69,17 @@ final class IPCServer: Sendable {
         }
     }
 
-    /// The default socket's directory is ours alone (0700); a stale socket file is replaced, but
-    /// anything else at the path is left alone and reported.
+    /// The default socket's directory is ours alone (0700); a chosen path must be in a directory nobody else
+    /// controls. A stale socket file is replaced, but anything else at the path is left alone and reported.
     private func prepareSocketPath(privateDirectory: Bool) throws {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        if privateDirectory {
-            if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-                throw IPCServerError("cannot create \(directory): \(String(cString: strerror(errno)))")
+        do throws(IPCSocketPath.Unsafe) {
+            if privateDirectory {
+                try IPCSocketPath.preparePrivate(path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".")
+            } else {
+                try IPCSocketPath.checkChosen(path)
             }
-            var info = stat()
-            guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else {
-                throw IPCServerError("\(directory) is not a directory owned by this user")
-            }
-            if info.st_mode & 0o077 != 0, chmod(directory, 0o700) != 0 {
-                throw IPCServerError("cannot make \(directory) private: \(String(cString: strerror(errno)))")
-            }
+        } catch {
+            throw IPCServerError(error.description)
         }
         var info = stat()
         if lstat(path, &info) == 0 {
