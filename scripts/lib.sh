@@ -33,3 +33,34 @@ ensure_venv() {
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     fi
 }
+
+# The one virtual environment of the Python test suites and benchmarks, $TEST_VENV (.venv-tests): the packages
+# in Tests/requirements.txt and the original Python client, chatixia 0.4.3, unchanged from PyPI. That client
+# declares Python >= 3.12; Debian 12 ships 3.11, on which its code runs as is, so the version gate is skipped.
+# Its LLM/web dependencies are not needed to drive a sidecar or join a mesh and are left out. Then puts
+# Tests/ on PYTHONPATH (use_pysupport).
+ensure_test_venv() {
+    TEST_VENV="$(pwd)/.venv-tests"
+    ensure_apt python3-venv
+    ensure_venv "$TEST_VENV" Tests/requirements.txt "pytest, pytest_asyncio, aiortc, selenium, websocket, mcp.server.fastmcp, requests, yaml, dotenv"
+    if ! "$TEST_VENV/bin/python" -c "import chatixia.core.mesh_client, chatixia.runner" 2>/dev/null; then
+        say "installing the original Python client chatixia==0.4.3 into $TEST_VENV"
+        "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --ignore-requires-python chatixia==0.4.3
+    fi
+    use_pysupport
+}
+
+# Makes the shared test support importable as `pysupport` (Tests/pysupport) by putting Tests/ on PYTHONPATH;
+# run from the repository's root, as every script here is.
+use_pysupport() {
+    export PYTHONPATH="$(pwd)/Tests${PYTHONPATH:+:$PYTHONPATH}"
+}
+
+# Exports CHATIXIA_BIN_DIR (as given, else `swift build --show-bin-path`, which only prints the debug build's
+# folder) and checks that the named binaries are there.
+ensure_binaries() {
+    export CHATIXIA_BIN_DIR="${CHATIXIA_BIN_DIR:-$(swift build --show-bin-path)}"
+    for binary in "$@"; do
+        [ -x "$CHATIXIA_BIN_DIR/$binary" ] || { echo "no $binary in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }
+    done
+}

@@ -8,23 +8,16 @@
 # prints the path; build the registry first). Screenshots go to artifacts/hub/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REPO=$(pwd)
 source scripts/lib.sh
 
-ensure_apt chromium chromium-driver python3-venv
-VENV="$REPO/.venv-hub"
-ensure_venv "$VENV" Tests/hub/requirements.txt "selenium, pytest, websocket"
-
-if [ -z "${CHATIXIA_BIN_DIR:-}" ]; then
-    CHATIXIA_BIN_DIR=$(swift build --show-bin-path)
-fi
-export CHATIXIA_BIN_DIR
+ensure_apt chromium chromium-driver
+ensure_test_venv
+ensure_binaries chatixia-registry
 say "registry binary: $CHATIXIA_BIN_DIR/chatixia-registry"
-[ -x "$CHATIXIA_BIN_DIR/chatixia-registry" ] || { echo "no registry binary in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }
 
 # Selenium must use the Debian chromedriver, never download one.
 export SE_OFFLINE=true
 mkdir -p artifacts/hub
 say "running the hub browser tests (screenshots in artifacts/hub/)"
 cd Tests/hub
-exec "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+exec "$TEST_VENV/bin/python" -m pytest -p no:cacheprovider "$@"

@@ -6,16 +6,14 @@
 #   bench/rtc/run.sh [--megabytes N] [--round-trips N] [--messages N] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REPO=$(pwd)
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt libssl-dev libusrsctp-dev python3-venv iproute2 util-linux chromium chromium-driver
-VENV="$REPO/.venv-interop"
-ensure_venv "$VENV" Tests/interop/requirements.txt "aiortc, selenium"
+ensure_apt libssl-dev libusrsctp-dev iproute2 util-linux chromium chromium-driver
+ensure_test_venv
 say "building rtc-bench (release)"
 swift build -c release --product rtc-bench
 BIN_DIR="$(swift build -c release --show-bin-path)"
 export SE_OFFLINE=true
 say "measuring our stack, aiortc, Chromium and raw UDP on loopback in a private network namespace"
-exec unshare --net bash -c 'ip link set lo up && exec "$0" bench/rtc/bench.py --bin-dir "$1" "${@:2}"' "$VENV/bin/python" "$BIN_DIR" "$@"
+exec unshare --net bash -c 'ip link set lo up && exec "$0" bench/rtc/bench.py --bin-dir "$1" "${@:2}"' "$TEST_VENV/bin/python" "$BIN_DIR" "$@"

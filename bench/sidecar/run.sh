@@ -6,16 +6,14 @@
 #   bench/sidecar/run.sh [--megabytes N] [--round-trips N] [--messages N] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-REPO=$(pwd)
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt libssl-dev libusrsctp-dev python3-venv iproute2 util-linux
-VENV="$REPO/.venv-interop"
-ensure_venv "$VENV" Tests/interop/requirements.txt "aiortc"
+ensure_apt libssl-dev libusrsctp-dev iproute2 util-linux
+ensure_test_venv
 say "building chatixia-registry and chatixia-sidecar (release)"
 swift build -c release --product chatixia-registry
 swift build -c release --product chatixia-sidecar
 BIN_DIR="$(swift build -c release --show-bin-path)"
 say "measuring the agent-to-agent path and aiortc on loopback in a private network namespace"
-exec unshare --net bash -c 'ip link set lo up && exec "$0" bench/sidecar/bench.py --bin-dir "$1" "${@:2}"' "$VENV/bin/python" "$BIN_DIR" "$@"
+exec unshare --net bash -c 'ip link set lo up && exec "$0" bench/sidecar/bench.py --bin-dir "$1" "${@:2}"' "$TEST_VENV/bin/python" "$BIN_DIR" "$@"
