@@ -23,9 +23,10 @@ public struct RegistryServer: Sendable {
         let events = HubEventBus()
         let metrics = RegistryMetrics()
         let state = RegistryState(
-            journal: journal, store: store, events: events, logger: logger, limits: config.limits, metrics: metrics,
-            keySubjects: Set(config.apiKeys.values.map(\.peerId)), clock: clock)
+            journal: journal, store: store, events: events, logger: logger, limits: config.limits, metrics: metrics, clock: clock)
         await state.load(try await store.loadAll())
+        // The journal's writer is not running yet: bootstrap the file's keys straight into the store.
+        try await state.bootstrap(fileKeys: config.apiKeys, using: store)
         let tokens = await TokenService(secret: config.signingSecret)
         let services = RegistryServices(config: config, state: state, tokens: tokens, events: events, metrics: metrics, logger: logger)
 

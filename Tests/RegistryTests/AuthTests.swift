@@ -21,7 +21,8 @@ import Testing
             #expect(response["role"] as? String == "agent")
             let token = try #require(response["token"] as? String)
             let identity = try #require(await server.services.tokens.verify(token))
-            #expect(identity == Identity(peerId: "peer-a", role: .agent))
+            #expect(identity.peerId == "peer-a" && identity.role == .agent && !identity.viaDevice)
+            #expect(identity.keyId?.hasPrefix("key_") == true)
             // Claims are upstream's: sub, role, iat, exp = iat + 300 (whole seconds).
             let payloadPart = String(token.split(separator: ".")[1])
             let padded = payloadPart.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

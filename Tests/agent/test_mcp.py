@@ -15,7 +15,9 @@ TOOLS = ["add", "shout", "total", "refuse", "crash"]
 
 
 def mcp_manifest(command: str = sys.executable) -> str:
-    return f"mcp_servers:\n  calc:\n    command: {command}\n    args: [{SERVER}]\n    description: a calculator\n"
+    # The server gets a clean environment: MCP_PID_FILE reaches it only because its entry asks for it.
+    return (f"mcp_servers:\n  calc:\n    command: {command}\n    args: [{SERVER}]\n    description: a calculator\n"
+            "    env: {MCP_PID_FILE: '${MCP_PID_FILE}'}\n")
 
 
 def pid_alive(pid: int) -> bool:

@@ -3,7 +3,6 @@ import Hummingbird
 
 /// Establishes who is calling from an API key, a device token or a JWT.
 public struct Authenticator: Sendable {
-    let apiKeys: [String: APIKeyEntry]
     let tokens: TokenService
     let state: RegistryState
     let allowAnonymous: Bool
@@ -27,8 +26,11 @@ public struct Authenticator: Sendable {
     /// The identity behind an API key or device token (the credentials `/api/token` exchanges).
     func identity(apiKey: String?, deviceToken: String?) async throws(APIError) -> Identity? {
         if let apiKey {
-            guard let entry = apiKeys[apiKey] else { throw APIError.unauthorized("invalid API key") }
-            return Identity(peerId: entry.peerId, role: entry.role)
+            guard let identity = await state.identity(apiKey: apiKey) else {
+                if await state.isRevoked(apiKey: apiKey) { metrics.revokedCredentialUses.increment() }
+                throw APIError.unauthorized("invalid API key")
+            }
+            return identity
         }
         if let deviceToken {
             guard let identity = await state.identity(deviceToken: deviceToken) else {
@@ -46,6 +48,10 @@ public struct Authenticator: Sendable {
         if identity.viaDevice, await !state.isDeviceApproved(peerId: identity.peerId) {
             metrics.revokedCredentialUses.increment()
             throw APIError.unauthorized("device pairing has been revoked")
+        }
+        if let keyId = identity.keyId, await !state.isKeyLive(keyId) {
+            metrics.revokedCredentialUses.increment()
+            throw APIError.unauthorized("API key has been revoked")
         }
         return identity
     }

@@ -10,11 +10,14 @@ public struct Identity: Sendable, Hashable {
     public var role: Role
     /// Set when the credential came from an approved pairing entry (so revocation applies to it).
     public var viaDevice: Bool
+    /// The API key behind the credential, when it is one (so revoking the key ends its JWTs too).
+    public var keyId: String?
 
-    public init(peerId: String, role: Role, viaDevice: Bool = false) {
+    public init(peerId: String, role: Role, viaDevice: Bool = false, keyId: String? = nil) {
         self.peerId = peerId
         self.role = role
         self.viaDevice = viaDevice
+        self.keyId = keyId
     }
 
     /// A caller without credentials under `--allow-anonymous`: an agent without identity.

@@ -1,13 +1,16 @@
 import Foundation
 import JWTKit
 
-/// Claims of the registry's JWTs: `{sub, role, iat, exp}` (upstream), plus `dev` for device-token ones.
+/// Claims of the registry's JWTs: `{sub, role, iat, exp}` (upstream), plus `dev` for device-token ones and
+/// `kid` for API-key ones (so revoking either ends its tokens).
 struct MeshClaims: JWTPayload {
     var sub: SubjectClaim
     var role: String
     var iat: IssuedAtClaim
     var exp: ExpirationClaim
     var dev: Bool?
+    /// The API key the token was minted from (absent for device tokens).
+    var kid: String?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
@@ -27,7 +30,8 @@ public struct TokenService: Sendable {
     public func issue(for identity: Identity, now: Date = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))) async throws -> String {
         let claims = MeshClaims(
             sub: .init(value: identity.peerId), role: identity.role.rawValue, iat: .init(value: now),
-            exp: .init(value: now.addingTimeInterval(Self.lifetime)), dev: identity.viaDevice ? true : nil)
+            exp: .init(value: now.addingTimeInterval(Self.lifetime)), dev: identity.viaDevice ? true : nil,
+            kid: identity.keyId)
         return try await keys.sign(claims)
     }
 
@@ -36,6 +40,6 @@ public struct TokenService: Sendable {
         guard let claims = try? await keys.verify(token, as: MeshClaims.self),
             let role = Role(rawValue: claims.role)
         else { return nil }
-        return Identity(peerId: claims.sub.value, role: role, viaDevice: claims.dev ?? false)
+        return Identity(peerId: claims.sub.value, role: role, viaDevice: claims.dev ?? false, keyId: claims.kid)
     }
 }

@@ -64,7 +64,7 @@ public struct RegistryConfiguration: Sendable {
     public static func resolve(flags: Flags, environment env: [String: String]) throws(ConfigurationError) -> (RegistryConfiguration, warnings: [String]) {
         var warnings: [String] = []
         let secret: String
-        if let given = env["SIGNALING_SECRET"], !given.isEmpty {
+        if let given = try secretValue("SIGNALING_SECRET", credential: "signaling_secret", environment: env) {
             guard given.utf8.count >= 32 else {
                 throw ConfigurationError("SIGNALING_SECRET must be at least 32 bytes (got \(given.utf8.count)); generate one with: openssl rand -hex 32")
             }
@@ -112,7 +112,7 @@ public struct RegistryConfiguration: Sendable {
         }
 
         let turnURL = env["TURN_URL"] ?? ""
-        let turnSecret = env["TURN_SECRET"] ?? ""
+        let turnSecret = try secretValue("TURN_SECRET", credential: "turn_secret", environment: env) ?? ""
         if !turnURL.isEmpty && !turnSecret.isEmpty {
             var ttl = 86400
             if let text = env["TURN_TTL"], !text.isEmpty {
@@ -133,6 +133,27 @@ public struct RegistryConfiguration: Sendable {
         config.limits = try RegistryLimits.resolve(environment: env)
         return (config, warnings)
     }
+}
+
+/// A secret from `NAME`, else the file named by `NAME_FILE`, else systemd's `$CREDENTIALS_DIRECTORY/<credential>`
+/// (so secrets need not sit in the environment); a named file that cannot be read is an error. Trailing
+/// line breaks of a file are dropped.
+func secretValue(_ name: String, credential: String, environment env: [String: String]) throws(ConfigurationError) -> String? {
+    if let value = env[name], !value.isEmpty { return value }
+    var path: String?
+    if let file = env[name + "_FILE"], !file.isEmpty {
+        path = file
+    } else if let directory = env["CREDENTIALS_DIRECTORY"], !directory.isEmpty, FileManager.default.fileExists(atPath: directory + "/" + credential) {
+        path = directory + "/" + credential
+    }
+    guard let path else { return nil }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ConfigurationError("cannot read \(name) from '\(path)'")
+    }
+    var text = String(decoding: data, as: UTF8.self)
+    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+    guard !text.isEmpty else { throw ConfigurationError("\(name) file '\(path)' is empty") }
+    return text
 }
 
 /// Lowercase hex of `bytes` random bytes from the system's secure generator.

@@ -14,6 +14,7 @@ public final class RegistryMetrics: Sendable {
     let revokedCredentialUses: Counter
     let leaseExpiries: Counter
     let storeFailures: Counter
+    let shortAPIKeys: Gauge
 
     init() {
         signalingConnections = collector.makeGauge(name: "chatixia_signaling_connections", help: "Open signaling WebSocket connections")
@@ -25,6 +26,7 @@ public final class RegistryMetrics: Sendable {
         revokedCredentialUses = collector.makeCounter(
             name: "chatixia_revoked_credential_uses_total", help: "Attempts with a revoked device token or a JWT minted from one")
         leaseExpiries = collector.makeCounter(name: "chatixia_task_lease_expiries_total", help: "Assigned tasks taken back from an agent that stopped heartbeating")
+        shortAPIKeys = collector.makeGauge(name: "chatixia_short_api_keys", help: "Keys-file API keys shorter than 32 characters")
         storeFailures = collector.makeCounter(name: "chatixia_store_failures_total", help: "Changes whose commit failed (answered 503 and undone)")
     }
 }

@@ -25,7 +25,7 @@ public struct RegistryServices: Sendable {
         submissionLimiter = RateLimiter(
             limit: config.limits.submissionsPerMinute, window: 60, message: "too many task submissions from this credential, slow down")
         authenticator = Authenticator(
-            apiKeys: config.apiKeys, tokens: tokens, state: state, allowAnonymous: config.allowAnonymous, metrics: metrics,
+            tokens: tokens, state: state, allowAnonymous: config.allowAnonymous, metrics: metrics,
             failures: RateLimiter(limit: config.limits.failedAuthPerMinute, window: 60, message: "too many failed authentication attempts"))
         signaling = SignalingHub(state: state, metrics: metrics, logger: logger)
     }
@@ -43,5 +43,6 @@ public struct RegistryServices: Sendable {
         addTaskRoutes(to: api)
         addAdminPairingRoutes(to: api)
         addConfigRoutes(to: api)
+        addKeyRoutes(to: api)
     }
 }

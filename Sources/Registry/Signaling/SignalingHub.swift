@@ -53,6 +53,13 @@ public actor SignalingHub {
         connections[peerId]?.queue.close(code: 4003, reason: reason)
     }
 
+    /// Closes the connections authenticated by an API key (it was revoked).
+    public func disconnect(keyId: String, reason: String) {
+        for connection in connections.values where connection.identity.keyId == keyId {
+            connection.queue.close(code: 4003, reason: reason)
+        }
+    }
+
     public var connectedPeers: [String] { connections.keys.sorted() }
 
     /// Handles one text frame from `peerId`'s connection.

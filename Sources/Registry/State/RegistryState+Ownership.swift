@@ -26,8 +26,7 @@ extension RegistryState {
     /// would send that agent's work to the wrong peer).
     func checkSidecarClaim(_ sidecarPeerId: String, forAgent agentId: String, by identity: Identity) throws(APIError) {
         guard !sidecarPeerId.isEmpty, !identity.isAdmin, sidecarPeerId != identity.peerId else { return }
-        let isSubject = keySubjects.contains(sidecarPeerId) || pairingByPeerId[sidecarPeerId] != nil
-            || owners.values.contains { $0.owner == sidecarPeerId }
+        let isSubject = isCredentialSubject(sidecarPeerId) || owners.values.contains { $0.owner == sidecarPeerId }
         if isSubject {
             throw APIError.forbidden("sidecar_peer_id '\(sidecarPeerId)' is another credential's subject")
         }

@@ -67,7 +67,7 @@ extension RegistryState {
         for agent in agents.values { health[AgentHealth.of(secondsSinceHeartbeat: now - agent.lastHeartbeat), default: 0] += 1 }
         var states: [TaskState: Int] = [:]
         for task in tasks.values { states[task.state, default: 0] += 1 }
-        let records: [RecordKind: Int] = [.agent: agents.count, .task: tasks.count, .pairing: pairings.count, .code: codes.count, .owner: owners.count]
+        let records: [RecordKind: Int] = [.agent: agents.count, .task: tasks.count, .pairing: pairings.count, .code: codes.count, .owner: owners.count, .apiKey: apiKeys.count]
         return (health, states, records)
     }
 }

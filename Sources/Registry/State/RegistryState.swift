@@ -15,8 +15,6 @@ public actor RegistryState {
     let clock: @Sendable () -> Double
     let limits: RegistryLimits
     let metrics: RegistryMetrics
-    /// The peer ids of the configured API keys: subjects no other credential may claim as its sidecar.
-    let keySubjects: Set<String>
 
     var agents: [String: StoredAgent] = [:]
     var owners: [String: StoredOwnership] = [:]
@@ -29,6 +27,8 @@ public actor RegistryState {
     var pairingByTokenHash: [String: String] = [:]
     var pairingByPeerId: [String: String] = [:]
     var codes: [String: StoredCode] = [:]
+    var apiKeys: [String: StoredAPIKey] = [:]
+    var apiKeyByHash: [String: String] = [:]
     /// Observed open DataChannels, as each sidecar last reported them.
     var meshReports: [String: Set<String>] = [:]
     /// Agents whose last heartbeat only refreshed liveness; the sweep stores their timestamps every
@@ -50,7 +50,7 @@ public actor RegistryState {
 
     init(
         journal: Journal, store: any RegistryStore, events: HubEventBus, logger: Logger, limits: RegistryLimits, metrics: RegistryMetrics,
-        keySubjects: Set<String>, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
         self.journal = journal
         self.store = store
@@ -58,7 +58,6 @@ public actor RegistryState {
         self.logger = logger
         self.limits = limits
         self.metrics = metrics
-        self.keySubjects = keySubjects
         self.clock = clock
     }
 
@@ -100,6 +99,8 @@ public actor RegistryState {
             case .code:
                 let code = try decoder.decode(StoredCode.self, from: data)
                 codes[code.code] = code
+            case .apiKey:
+                index(try decoder.decode(StoredAPIKey.self, from: data))
             }
         } catch {
             logger.error("skipping unreadable stored record", metadata: ["kind": "\(record.kind)", "id": "\(record.id)", "error": "\(error)"])
@@ -122,6 +123,8 @@ public actor RegistryState {
                 if let hash = pairing.deviceTokenHash { pairingByTokenHash[hash] = nil }
             }
         case .code: codes[key.id] = nil
+        case .apiKey:
+            if let apiKey = apiKeys.removeValue(forKey: key.id) { apiKeyByHash[apiKey.hash] = nil }
         }
     }
 

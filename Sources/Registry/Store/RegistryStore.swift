@@ -1,6 +1,6 @@
 /// The kinds of record the registry persists.
 public enum RecordKind: String, Sendable, Hashable, CaseIterable {
-    case agent, task, pairing, code, owner
+    case agent, task, pairing, code, owner, apiKey = "api_key"
 }
 
 /// One change to persisted state. Bodies are JSON documents, so any SQL store can hold them in one table.

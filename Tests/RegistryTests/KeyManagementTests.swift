@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import Registry
+
+/// API keys live in the database, hashed: admins create, list and revoke them; revocation ends a key's JWTs
+/// at once; secrets can come from files.
+@Suite struct KeyManagementTests {
+    @Test func adminsCreateListAndRevokeKeysAndRevocationEndsTheirTokens() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            let created = try await client.call(.post, "/api/keys", key: TestKeys.admin, json: #"{"peer_id":"worker-7","role":"agent","label":"build box"}"#)
+            #expect(created.status == .created)
+            let body = try created.object()
+            let key = try #require(body["key"] as? String)
+            let id = try #require(body["id"] as? String)
+            #expect(key.count >= 32 && key.hasPrefix("ak_"))
+            #expect(body["peer_id"] as? String == "worker-7" && body["role"] as? String == "agent" && body["revoked"] as? Bool == false)
+
+            // The key works, for the API and for tokens; the listing never shows a secret.
+            #expect(try await client.call(.get, "/api/registry/agents", key: key).status == .ok)
+            let jwt = try await client.token(key: key)
+            #expect(try await client.call(.get, "/api/registry/agents", headers: [.authorization: "Bearer \(jwt)"]).status == .ok)
+            let listing = try await client.call(.get, "/api/keys", key: TestKeys.admin)
+            #expect(!listing.text.contains(key))
+            #expect(!listing.text.contains(TestKeys.agentA))
+            #expect(try listing.array().contains { $0["id"] as? String == id && $0["source"] as? String == "api" })
+            #expect(try listing.array().filter { $0["source"] as? String == "file" }.count == TestKeys.all.count)
+
+            // Only admins manage keys.
+            #expect(try await client.call(.get, "/api/keys", key: TestKeys.hub).status == .forbidden)
+            #expect(try await client.call(.post, "/api/keys", key: key, json: #"{"peer_id":"x","role":"admin"}"#).status == .forbidden)
+            #expect(try await client.call(.delete, "/api/keys/\(id)", key: key).status == .forbidden)
+
+            // Revoked: the key and the JWT minted from it stop at once.
+            #expect(try await client.call(.delete, "/api/keys/\(id)", key: TestKeys.admin).status == .ok)
+            #expect(try await client.call(.get, "/api/registry/agents", key: key).status == .unauthorized)
+            let afterRevocation = try await client.call(.get, "/api/registry/agents", headers: [.authorization: "Bearer \(jwt)"])
+            #expect(afterRevocation.status == .unauthorized)
+            #expect(afterRevocation.errorMessage == "API key has been revoked")
+            #expect(try await client.call(.delete, "/api/keys/\(id)", key: TestKeys.admin).status == .conflict)
+            #expect(try await client.call(.delete, "/api/keys/key_nothere", key: TestKeys.admin).status == .notFound)
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_revoked_credential_uses_total 2"))
+        }
+    }
+
+    @Test func aRevokedKeysFileKeyStaysRevokedAcrossRestartsAndTheDatabaseHoldsOnlyHashes() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try await RegistryServer.test { $0.databasePath = path }
+        try await first.application.test(.router) { client async throws in
+            let fileKey = try #require(try await client.call(.get, "/api/keys", key: TestKeys.admin).array().first { $0["peer_id"] as? String == "peer-b" })
+            #expect(try await client.call(.delete, "/api/keys/\(fileKey["id"] as! String)", key: TestKeys.admin).status == .ok)
+        }
+        let stored = try String(contentsOfFile: path, encoding: .isoLatin1) + ((try? String(contentsOfFile: path + "-wal", encoding: .isoLatin1)) ?? "")
+        for key in TestKeys.all.keys { #expect(!stored.contains(key)) }
+        let second = try await RegistryServer.test { $0.databasePath = path }
+        try await second.application.test(.router) { client async throws in
+            #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.agentB).status == .unauthorized)
+            #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.agentA).status == .ok)
+        }
+    }
+
+    @Test func secretsComeFromFilesAndSystemdCredentials() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keys = directory.appendingPathComponent("keys.json").path
+        try #"{"keys": {"a-long-enough-key-0001": {"peer_id": "p", "role": "agent"}}}"#.write(toFile: keys, atomically: true, encoding: .utf8)
+        let secret = String(repeating: "f", count: 40)
+        try (secret + "\n").write(to: directory.appendingPathComponent("secret"), atomically: true, encoding: .utf8)
+        let fromFile = try RegistryConfiguration.resolve(
+            flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET_FILE": directory.appendingPathComponent("secret").path]).0
+        #expect(fromFile.signingSecret == secret)
+
+        try (secret.uppercased()).write(to: directory.appendingPathComponent("signaling_secret"), atomically: true, encoding: .utf8)
+        try "turn-shared".write(to: directory.appendingPathComponent("turn_secret"), atomically: true, encoding: .utf8)
+        let fromSystemd = try RegistryConfiguration.resolve(
+            flags: .init(apiKeys: keys), environment: ["CREDENTIALS_DIRECTORY": directory.path, "TURN_URL": "turn:127.0.0.1:3478"]).0
+        #expect(fromSystemd.signingSecret == secret.uppercased())
+        #expect(fromSystemd.turn?.secret == "turn-shared")
+
+        #expect(throws: ConfigurationError.self) {
+            try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET_FILE": directory.appendingPathComponent("missing").path])
+        }
+    }
+
+    @Test func shortKeysFileKeysStillWorkButAreCounted() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            // The test keys are 19 characters: accepted, named in a warning, counted.
+            #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.agentA).status == .ok)
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_short_api_keys 4"))
+        }
+    }
+}
