@@ -1,88 +1,39 @@
-"""`chatixia run` agents as real processes, each with its own manifest directory, skill folder and sidecar,
-against the real registry from the sidecar tests' harness, plus a scripted OpenAI-compatible LLM server
+"""The agent suite's registry and agents: `chatixia run` agents (pysupport's Agent), each with its own manifest
+directory, skill folder and sidecar, against a real registry, plus a scripted OpenAI-compatible LLM server
 (the only stand-in: no provider can be reached from here)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sidecar"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pysupport"))
-from managed_process import ManagedProcess  # noqa: E402
-from registry_api import call_json  # noqa: E402
-from processes import ADMIN_KEY, BIN_DIR, Registry, api_key, free_port, wait_until  # noqa: E402
+from pysupport.agent import Agent, skill_json
+from pysupport.ports import free_port
+from pysupport.registry import Keys, Registry
 
-__all__ = ["ADMIN_KEY", "BIN_DIR", "Agent", "Registry", "ScriptedLLM", "api", "free_port", "run_task", "wait_until"]
-
+KEYS = Keys(admin="agent-test-admin-key", agent="agent-test-key-{peer}")
+PEERS = [f"sc-{i}" for i in range(1, 9)]
+BUILTIN = ["delegate", "list_agents", "find_agent", "mesh_send", "mesh_broadcast", "user_intervention"]
 # Each skill folder answers "<agent>:<message>", so a result shows which agent ran it.
 ECHO_SKILL = {
-    "name": "echo",
-    "description": "Answers with the agent's name and the message",
-    "parameters": {"message": {"type": "string", "required": True}},
+    "skill.json": skill_json("echo", "Answers with the agent's name and the message"),
+    "handler.py": "import os\n\ndef handle(message, **kwargs):\n    return f\"{os.environ['CHATIXIA_AGENT_ID']}:{message}\"\n",
 }
-ECHO_HANDLER = "import os\n\ndef handle(message, **kwargs):\n    return f\"{os.environ['CHATIXIA_AGENT_ID']}:{message}\"\n"
 
 
-def api(registry: Registry, method: str, path: str, body=None, key: str = ADMIN_KEY, headers: dict | None = None):
-    """One registry call; returns (status, parsed JSON body)."""
-    return call_json(registry.url, method, path, body, key, headers)
+def new_registry(workdir: Path) -> Registry:
+    return Registry(workdir, KEYS, PEERS, log_level="warning")
 
 
-class Agent(ManagedProcess):
-    """One `chatixia run` process. `peer` picks the registry key (and so the sidecar's peer id)."""
-
-    stop_timeout = 15  # an agent deregisters and stops its sidecar first
-
-    def __init__(self, registry: Registry, workdir: Path, name: str, *, peer: str | None, builtin: list[str] | None = None,
-                 extra_env: dict | None = None, manifest_extra: str = ""):
-        self.registry = registry
-        self.name = name
-        self.peer = peer
-        self.dir = workdir / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        skills = builtin or ["delegate", "list_agents", "find_agent", "mesh_send", "mesh_broadcast", "user_intervention"]
-        lines = [f"name: {name}", f"registry: {registry.url}", "provider: openai", "skills:", "  builtin:"]
-        lines += [f"    - {skill}" for skill in skills]
-        lines += ["  dirs: [./skills]"]
-        if peer:
-            lines += ["sidecar:", f"  api_key: {api_key(peer)}"]
-        self.manifest = self.dir / "agent.yaml"
-        self.manifest.write_text("\n".join(lines) + "\n" + manifest_extra)
-        (self.dir / "skills" / "echo").mkdir(parents=True, exist_ok=True)
-        (self.dir / "skills" / "echo" / "skill.json").write_text(json.dumps(ECHO_SKILL))
-        (self.dir / "skills" / "echo" / "handler.py").write_text(ECHO_HANDLER)
-        self.log_path = workdir / f"{name}.agent.log"
-        # The sockets live in the test's directory; XDG_RUNTIME_DIR keeps the default path there too.
-        inherited = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DEVICE_TOKEN", "OPENAI_API_KEY", "LLM_PROVIDER")}
-        self.env = {**inherited, "ICE_HOST_ADDRESSES": "127.0.0.1", "XDG_RUNTIME_DIR": str(workdir), "LOG_LEVEL": "info", **(extra_env or {})}
-        self.process: subprocess.Popen | None = None
-
-    def start(self, wait_ready: bool = True) -> "Agent":
-        self.ready_seen = self.log().count(" ready ")
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([BIN_DIR / "chatixia", "run", str(self.manifest)], cwd=self.dir, env=self.env, stdout=log, stderr=log)
-        if wait_ready:
-            wait_until(lambda: self.log().count(" ready ") > self.ready_seen or self.process.poll() is not None, f"{self.name} to be ready", timeout=30)
-            assert self.process.poll() is None, f"{self.name} exited: {self.log()}"
-        return self
-
-    def sidecar_pids(self) -> list[int]:
-        if not self.process:
-            return []
-        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
-        return [int(pid) for pid in out.split()]
-
-    def sees_peers(self, *peers: str) -> bool:
-        log = self.log()
-        return all(f"peer connected  peer_id={peer}" in log for peer in peers)
+def new_agent(registry: Registry, workdir: Path, name: str, *, peer: str | None, builtin: list[str] | None = None,
+              manifest_extra: str = "", extra_env: dict | None = None) -> Agent:
+    """An agent folder workdir/<name> with the echo skill (not started). `peer` picks the registry key, and so
+    the sidecar's peer id."""
+    return Agent.create(registry, workdir, name, peer=peer, builtin=builtin or BUILTIN, manifest_extra=manifest_extra,
+                        skills={"echo": ECHO_SKILL}, extra_env=extra_env, stop_timeout=15)
 
 
 class ScriptedLLM:
@@ -147,17 +98,3 @@ class ScriptedLLM:
 
     def close(self) -> None:
         self.server.shutdown()
-
-
-def wait_for_task(registry: Registry, task_id: str, timeout: float = 30) -> dict:
-    def final():
-        status, task = api(registry, "GET", f"/api/hub/tasks/{task_id}")
-        return task if status == 200 and task["state"] in ("completed", "failed") else None
-    return wait_until(final, f"task {task_id} to finish", timeout=timeout)
-
-
-def run_task(registry: Registry, **task) -> dict:
-    """Submits a task as the hub would and waits for its outcome."""
-    status, body = api(registry, "POST", "/api/hub/tasks", task)
-    assert status == 200, body
-    return wait_for_task(registry, body["task_id"])

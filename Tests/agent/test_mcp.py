@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from agents import ScriptedLLM, api, run_task, wait_until
+from agents import ScriptedLLM
+from pysupport.waits import wait_until
 
 SERVER = Path(__file__).resolve().parent / "mcp_server.py"
 TOOLS = ["add", "shout", "total", "refuse", "crash"]
@@ -28,28 +29,28 @@ def test_mcp_tools_are_skills_on_the_queue_and_over_the_datachannel(agents, regi
     pid_file = workdir / "calc.pid"
     alpha = agents("alpha", peer="sc-1", manifest_extra=mcp_manifest(), extra_env={"MCP_PID_FILE": str(pid_file)})
     beta = agents("beta", peer="sc-2")
-    status, record = api(registry, "GET", "/api/registry/agents/alpha")
+    status, record = registry.api("GET", "/api/registry/agents/alpha")
     assert status == 200
     assert record["capabilities"]["mcp_servers"] == ["calc"]
     assert all(tool in record["capabilities"]["skills"] for tool in TOOLS), record["capabilities"]["skills"]
     assert "MCP tools available  server=calc tools=add,shout,total,refuse,crash" in alpha.log()
 
-    assert run_task(registry, skill="add", target_agent_id="alpha", payload={"a": 2, "b": 3})["result"] == "5"
-    assert run_task(registry, skill="shout", target_agent_id="alpha", payload={"message": "hi", "times": 2})["result"] == "HI HI"
+    assert registry.run_task(skill="add", target_agent_id="alpha", payload={"a": 2, "b": 3})["result"] == "5"
+    assert registry.run_task(skill="shout", target_agent_id="alpha", payload={"message": "hi", "times": 2})["result"] == "HI HI"
     # An array parameter passes through to the server, which checks it.
-    assert run_task(registry, skill="total", target_agent_id="alpha", payload={"numbers": [1, 2.5]})["result"] == "total=3.5"
+    assert registry.run_task(skill="total", target_agent_id="alpha", payload={"numbers": [1, 2.5]})["result"] == "total=3.5"
 
     # Arguments are checked against the tool's inputSchema before the server sees them.
-    wrong = run_task(registry, skill="add", target_agent_id="alpha", payload={"a": "two", "b": 3})
+    wrong = registry.run_task(skill="add", target_agent_id="alpha", payload={"a": "two", "b": 3})
     assert wrong["state"] == "failed" and wrong["error"] == "invalid arguments for add: parameter 'a' must be an integer, got the string \"two\"", wrong
-    missing = run_task(registry, skill="total", target_agent_id="alpha", payload={})
+    missing = registry.run_task(skill="total", target_agent_id="alpha", payload={})
     assert missing["state"] == "failed" and missing["error"] == "invalid arguments for total: missing required parameter 'numbers'", missing
-    refused = run_task(registry, skill="refuse", target_agent_id="alpha", payload={"reason": "not today"})
+    refused = registry.run_task(skill="refuse", target_agent_id="alpha", payload={"reason": "not today"})
     assert refused["state"] == "failed" and "refuse failed:" in refused["error"] and "not today" in refused["error"], refused
 
     # Another agent reaches the tool over the DataChannel like any skill.
-    wait_until(lambda: beta.sees_peers("sc-1"), "beta to see alpha", timeout=30)
-    delegated = run_task(registry, skill="delegate", target_agent_id="beta", payload={"message": "p2p", "target_agent_id": "alpha", "skill": "shout"})
+    wait_until(lambda: beta.sees("sc-1"), "beta to see alpha", timeout=30)
+    delegated = registry.run_task(skill="delegate", target_agent_id="beta", payload={"message": "p2p", "target_agent_id": "alpha", "skill": "shout"})
     assert delegated["result"] == "P2P", delegated
     assert "delegated over the DataChannel" in beta.log()
 
@@ -64,7 +65,7 @@ def test_the_llm_gets_mcp_tools_with_their_schema_and_calls_them(agents, registr
     llm = ScriptedLLM(call=("add", {"a": 4, "b": 5}))
     try:
         agents("alpha", peer="sc-1", manifest_extra=mcp_manifest(), extra_env=llm.env)
-        task = run_task(registry, skill="user_intervention", target_agent_id="alpha", payload={"message": "what is 4 + 5?"})
+        task = registry.run_task(skill="user_intervention", target_agent_id="alpha", payload={"message": "what is 4 + 5?"})
         assert task["result"] == "relayed 9", task
         tools = {tool["function"]["name"]: tool["function"] for tool in llm.requests[0]["tools"]}
         assert tools["add"]["description"] == "Adds two integers."
@@ -79,12 +80,12 @@ def test_the_llm_gets_mcp_tools_with_their_schema_and_calls_them(agents, registr
 def test_a_crashed_mcp_server_fails_calls_clearly_and_at_once(agents, registry):
     alpha = agents("alpha", peer="sc-1", manifest_extra=mcp_manifest())
     started = time.monotonic()
-    crashed = run_task(registry, skill="crash", target_agent_id="alpha", payload={})
+    crashed = registry.run_task(skill="crash", target_agent_id="alpha", payload={})
     assert time.monotonic() - started < 10, "a dead server must not leave the call waiting"
     assert crashed["state"] == "failed", crashed
     assert crashed["error"].startswith("MCP server 'calc' exited with status 3"), crashed
     assert "calc: crashing on purpose" in crashed["error"]
-    after = run_task(registry, skill="add", target_agent_id="alpha", payload={"a": 1, "b": 1})
+    after = registry.run_task(skill="add", target_agent_id="alpha", payload={"a": 1, "b": 1})
     assert after["state"] == "failed" and after["error"].startswith("MCP server 'calc' exited with status 3"), after
     assert "MCP server exited" in alpha.log() and "status=3" in alpha.log()
 
@@ -92,6 +93,6 @@ def test_a_crashed_mcp_server_fails_calls_clearly_and_at_once(agents, registry):
 def test_an_mcp_server_that_cannot_start_leaves_the_agent_running_without_it(agents, registry):
     alpha = agents("alpha", peer="sc-1", manifest_extra=mcp_manifest(command="./no-such-mcp-server"))
     assert "MCP server not available" in alpha.log() and "no-such-mcp-server was not found" in alpha.log()
-    status, record = api(registry, "GET", "/api/registry/agents/alpha")
+    status, record = registry.api("GET", "/api/registry/agents/alpha")
     assert record["capabilities"]["mcp_servers"] == []
-    assert run_task(registry, skill="echo", target_agent_id="alpha", payload={"message": "still here"})["result"] == "alpha:still here"
+    assert registry.run_task(skill="echo", target_agent_id="alpha", payload={"message": "still here"})["result"] == "alpha:still here"

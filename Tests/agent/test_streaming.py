@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
-from agents import ScriptedLLM, wait_until
-from processes import Sidecar
+from agents import ScriptedLLM
+from pysupport.sidecar import Sidecar
+from pysupport.waits import wait_until
 
 PIECES = ["Streams ", "arrive ", "piece ", "by piece."]
 

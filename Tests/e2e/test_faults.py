@@ -9,7 +9,11 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from harness import Agent, Netns, Registry, Sidecar, wait_until
+from harness import Netns, new_registry
+from pysupport.agent import Agent
+from pysupport.registry import Registry
+from pysupport.sidecar import Sidecar
+from pysupport.waits import wait_until
 
 HEARTBEAT = 15  # seconds, the contract's heartbeat interval
 
@@ -58,7 +62,7 @@ class Submitter(threading.Thread):
 
 
 def test_registry_killed_under_load_loses_nothing_acknowledged_and_channels_keep_flowing(workdir, cleanup):
-    registry = Registry(workdir, ["math-agent", "text-agent", "sc-x", "sc-y"]).start()
+    registry = new_registry(workdir, ["math-agent", "text-agent", "sc-x", "sc-y"]).start()
     cleanup(registry)
     math = Agent.from_example(registry, workdir, "math-agent").start()
     cleanup(math)
@@ -139,7 +143,7 @@ def test_registry_killed_under_load_loses_nothing_acknowledged_and_channels_keep
 
 
 def test_a_killed_sidecar_is_restarted_by_its_agent_and_the_mesh_heals(workdir, cleanup):
-    registry = Registry(workdir, ["math-agent", "text-agent"]).start()
+    registry = new_registry(workdir, ["math-agent", "text-agent"]).start()
     cleanup(registry)
     math = Agent.from_example(registry, workdir, "math-agent").start()
     cleanup(math)
@@ -164,7 +168,7 @@ def test_a_killed_sidecar_is_restarted_by_its_agent_and_the_mesh_heals(workdir, 
 def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup):
     net = Netns().up()
     cleanup(net)
-    registry = Registry(workdir, ["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
+    registry = new_registry(workdir, ["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
     cleanup(registry)
     a = Sidecar(registry, workdir, "ns-a", netns=net.names["a"], host=net.address("a")).start()
     cleanup(a)

@@ -8,15 +8,19 @@ import signal
 import stat
 import subprocess
 
-from harness import BIN_DIR, Agent, Registry, free_port, wait_until
+from harness import new_registry
+from pysupport.agent import Agent
+from pysupport.ports import free_port
+from pysupport.processes import bin_dir
+from pysupport.waits import wait_until
 
 
 def chatixia(*args, cwd, timeout=60) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN_DIR / "chatixia", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([bin_dir() / "chatixia", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def test_the_example_agents_mesh_and_their_skills_work_without_an_llm(workdir, cleanup):
-    registry = Registry(workdir, ["text-agent", "math-agent", "time-agent"]).start()
+    registry = new_registry(workdir, ["text-agent", "math-agent", "time-agent"]).start()
     cleanup(registry)
     agents = [Agent.from_example(registry, workdir, name).start() for name in ("text-agent", "math-agent", "time-agent")]
     for agent in agents:
@@ -43,7 +47,7 @@ def test_the_example_agents_mesh_and_their_skills_work_without_an_llm(workdir, c
 
 
 def test_a_new_agent_pairs_runs_meshes_delegates_and_deregisters(workdir, cleanup):
-    registry = Registry(workdir, ["text-agent", "math-agent", "time-agent"]).start()
+    registry = new_registry(workdir, ["text-agent", "math-agent", "time-agent"]).start()
     cleanup(registry)
     math = Agent.from_example(registry, workdir, "math-agent").start()
     cleanup(math)
@@ -65,7 +69,7 @@ def test_a_new_agent_pairs_runs_meshes_delegates_and_deregisters(workdir, cleanu
     # 2. Pair: an admin makes an invite code, the agent redeems it, the admin approves.
     status, invite = registry.api("POST", "/api/pairing/generate-code")
     assert status == 200 and len(invite["code"]) == 6, invite
-    pairing = subprocess.Popen([BIN_DIR / "chatixia", "pair", invite["code"], manifest], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pairing = subprocess.Popen([bin_dir() / "chatixia", "pair", invite["code"], manifest], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     pending = wait_until(lambda: registry.api("GET", "/api/pairing/pending")[1], "the pairing request")
     assert [entry["agent_name"] for entry in pending] == ["newcomer"]
     peer = pending[0]["peer_id"]

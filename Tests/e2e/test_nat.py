@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness import Netns, Registry, Sidecar, wait_until
-
-from coturn import Coturn  # noqa: E402  (Tests/pysupport, put on the path by harness)
+from harness import Netns, new_registry
+from pysupport.coturn import Coturn
+from pysupport.registry import Registry
+from pysupport.sidecar import Sidecar
+from pysupport.waits import wait_until
 
 SECRET = "e2e-turn-static-auth-secret"
 
@@ -36,7 +38,7 @@ def start_pair(registry: Registry, workdir, net: Netns, cleanup, **env) -> tuple
 def test_the_datachannel_forms_through_coturn_when_the_direct_path_is_blocked(workdir, net, cleanup):
     coturn = Coturn(workdir, SECRET, address=Netns.SERVICE).start()
     cleanup(coturn)
-    registry = Registry(workdir, ["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE,
+    registry = new_registry(workdir, ["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE,
                         extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET}).start()
     cleanup(registry)
     net.block()
@@ -57,7 +59,7 @@ def test_the_datachannel_forms_through_coturn_when_the_direct_path_is_blocked(wo
 
 
 def test_without_turn_the_blocked_pair_fails_cleanly_and_stays_responsive(workdir, net, cleanup):
-    registry = Registry(workdir, ["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
+    registry = new_registry(workdir, ["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
     cleanup(registry)
     net.block()
     a, b = start_pair(registry, workdir, net, cleanup)

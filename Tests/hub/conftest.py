@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-
 from hub_page import HubPage
-from mesh import ARTIFACTS, HUB_DIR, REPO, Registry
+from mesh import ARTIFACTS, REPO, new_registry
+from pysupport.chromium import headless_chromium
 
 
 @pytest.fixture(scope="session")
@@ -36,23 +33,15 @@ def artifacts() -> Path:
 @pytest.fixture(scope="module")
 def registry(registry_binary, tmp_path_factory):
     """A fresh registry for each test module (own data, own rate limits)."""
-    instance = Registry(registry_binary, HUB_DIR, tmp_path_factory.mktemp("registry"))
-    instance.start()
+    instance = new_registry(registry_binary, tmp_path_factory.mktemp("registry")).start()
     yield instance
     instance.stop()
 
 
 @pytest.fixture(scope="session")
 def driver():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1440,900",
-                 "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--metrics-recording-only", "--lang=en-US"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    browser = webdriver.Chrome(service=service, options=options)
+    browser = headless_chromium("--window-size=1440,900", "--metrics-recording-only", "--lang=en-US",
+                                capabilities={"goog:loggingPrefs": {"browser": "ALL"}})
     browser.set_window_size(1440, 900)
     yield browser
     browser.quit()

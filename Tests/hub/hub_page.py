@@ -11,7 +11,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from mesh import ADMIN_KEY, Registry
+from mesh import ADMIN_KEY
+from pysupport.registry import Registry
 
 WAIT = 30  # seconds: generous, the machine may be busy
 DESKTOP = (1440, 900)

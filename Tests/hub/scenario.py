@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mesh import AGENT_KEY, Registry, Sidecar, TaskWorker
+from mesh import AGENT_KEY, Sidecar, TaskWorker
+from pysupport.registry import Registry
 
 AGENTS = [
     # agent_id, skills, hostname, ip
@@ -61,20 +62,20 @@ def build(registry: Registry, *, pairing: bool = True) -> Mesh:
     # Completed work: a worker answers research-assistant's tasks.
     worker = TaskWorker(registry, "research-assistant", answer=lambda t: f"Summary ready: {t['payload'].get('message', '')[:60]}")
     mesh.workers.append(worker)
-    registry.submit_task(skill="summarize", target_agent_id="research-assistant", source_agent_id="data-analyst",
-                         payload={"message": "Summarize the Q3 incident reports", "max_words": 150}, ttl=300)
-    registry.submit_task(skill="user_intervention", target_agent_id="research-assistant", source_agent_id="hub-user",
-                         payload={"message": "What changed in the mesh today?"}, ttl=300)
+    registry.submit(skill="summarize", target_agent_id="research-assistant", source_agent_id="data-analyst",
+                    payload={"message": "Summarize the Q3 incident reports", "max_words": 150}, ttl=300)
+    registry.submit(skill="user_intervention", target_agent_id="research-assistant", source_agent_id="hub-user",
+                    payload={"message": "What changed in the mesh today?"}, ttl=300)
     # A failure reported by an agent, a task that is being worked on, and one nobody can take yet.
-    failing = registry.submit_task(skill="lint", target_agent_id="code-reviewer", source_agent_id="ops-sentinel",
-                                   payload={"repo": "chatixia/mesh", "ref": "main"}, ttl=120)
+    failing = registry.submit(skill="lint", target_agent_id="code-reviewer", source_agent_id="ops-sentinel",
+                              payload={"repo": "chatixia/mesh", "ref": "main"}, ttl=120)
     claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "code-reviewer", "wait_ms": 0}, key=AGENT_KEY)["tasks"]
     assert [t["id"] for t in claimed] == [failing]
     registry.call("POST", f"/api/hub/tasks/{failing}", {"state": "failed", "error": "linter crashed: exit status 2"}, key=AGENT_KEY)
-    registry.submit_task(skill="forecast", target_agent_id="data-analyst", source_agent_id="scheduler",
-                         payload={"series": "signups", "horizon_days": 30}, ttl=600)
+    registry.submit(skill="forecast", target_agent_id="data-analyst", source_agent_id="scheduler",
+                    payload={"series": "signups", "horizon_days": 30}, ttl=600)
     registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "data-analyst", "wait_ms": 0}, key=AGENT_KEY)
-    registry.submit_task(skill="transcribe_audio", source_agent_id="support-triage", payload={"url": "s3://calls/8812.wav"}, ttl=900)
+    registry.submit(skill="transcribe_audio", source_agent_id="support-triage", payload={"url": "s3://calls/8812.wav"}, ttl=900)
 
     if pairing:
         pending_code = registry.call("POST", "/api/pairing/generate-code")["code"]

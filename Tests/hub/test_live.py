@@ -38,7 +38,7 @@ def test_task_states_follow_the_queue_live(hub, registry):
     hub.login()
     hub.goto("tasks")
     mark_page(hub)
-    task_id = registry.submit_task(skill="resize", source_agent_id="tester", payload={"w": 64}, ttl=300)
+    task_id = registry.submit(skill="resize", source_agent_id="tester", payload={"w": 64}, ttl=300)
 
     def row_state():
         rows = [r for r in hub.all(".task-row") if r.get_attribute("data-task-id") == task_id]

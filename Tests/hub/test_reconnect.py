@@ -37,6 +37,6 @@ def test_reconnects_after_the_registry_restarts(hub, registry):
     assert hub.driver.execute_script("return window.__sameDocument") is True
 
     # Actions work again with freshly minted tokens.
-    task_id = registry.submit_task(skill="noop", target_agent_id="after-restart", source_agent_id="tester", payload={}, ttl=60)
+    task_id = registry.submit(skill="noop", target_agent_id="after-restart", source_agent_id="tester", payload={}, ttl=60)
     hub.goto("tasks")
     hub.wait(lambda d: any(r.get_attribute("data-task-id") == task_id for r in hub.all(".task-row")), "a task after the restart")

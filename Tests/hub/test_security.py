@@ -40,8 +40,8 @@ def test_markup_from_agents_is_shown_as_text(hub, registry):
     registry.register_agent("honest-agent", hostname="h", sidecar_peer_id="sc-51")
     sidecar = Sidecar(registry, "sc-50")
     sidecar.report(["sc-51"])
-    task_id = registry.submit_task(skill="user_intervention", target_agent_id=XSS_NAME, source_agent_id="hub-user",
-                                   payload={"message": XSS_MESSAGE}, ttl=300)
+    task_id = registry.submit(skill="user_intervention", target_agent_id=XSS_NAME, source_agent_id="hub-user",
+                              payload={"message": XSS_MESSAGE}, ttl=300)
     claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": XSS_NAME, "wait_ms": 0}, key=AGENT_KEY)["tasks"]
     assert [t["id"] for t in claimed] == [task_id]
     registry.call("POST", f"/api/hub/tasks/{task_id}", {"state": "completed", "result": XSS_RESULT}, key=AGENT_KEY)

@@ -14,7 +14,8 @@ from selenium.webdriver.support.ui import Select
 
 import scenario
 from hub_page import DESKTOP
-from mesh import HUB_DIR, Registry
+from mesh import new_registry
+from pysupport.waits import wait_until
 
 # Seconds since the last heartbeat: the registry calls an agent stale after 90 s, offline after 270 s.
 AGED = {"translator": 150, "scheduler": 900}
@@ -27,10 +28,10 @@ def registry(registry_binary, tmp_path_factory):
     itself, without the test waiting minutes."""
     workdir = tmp_path_factory.mktemp("views")
     db = workdir / "registry.db"
-    instance = Registry(registry_binary, HUB_DIR, workdir, db=str(db))
+    instance = new_registry(registry_binary, workdir, db=str(db))
     instance.start()
     mesh = scenario.build(instance)
-    wait_for(lambda: sum(t["state"] == "completed" for t in instance.tasks()) == 2, "the worker to finish its two tasks")
+    wait_until(lambda: sum(t["state"] == "completed" for t in instance.tasks()) == 2, "the worker to finish its two tasks", timeout=30)
     mesh.close()
     instance.stop()
     with sqlite3.connect(db) as connection:
@@ -43,19 +44,10 @@ def registry(registry_binary, tmp_path_factory):
     health = {a["agent_id"]: a["health"] for a in instance.call("GET", "/api/registry/agents")}
     assert health["translator"] == "stale" and health["scheduler"] == "offline", health
     mesh.connect_sidecars()
-    wait_for(lambda: len(instance.call("GET", "/api/hub/network/topology")["mesh_edges"]) == 13, "the sidecars' reports")
+    wait_until(lambda: len(instance.call("GET", "/api/hub/network/topology")["mesh_edges"]) == 13, "the sidecars' reports", timeout=30)
     yield instance
     mesh.close()
     instance.stop()
-
-
-def wait_for(condition, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_overview_counts_match_the_registry(hub, registry):

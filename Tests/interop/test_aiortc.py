@@ -2,63 +2,12 @@
 
 import asyncio
 import base64
-import json
-import os
-import subprocess
-from pathlib import Path
 
-import aioice.ice
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
-# aioice leaves out loopback addresses when gathering; the tests run on loopback only.
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-
-PEER = Path(os.environ["CHATIXIA_BIN_DIR"]) / "rtc-interop-peer"
-TIMEOUT = 20
-
-
-class SwiftPeer:
-    """rtc-interop-peer as a subprocess speaking JSON lines."""
-
-    def _read(self):
-        loop = self.loop
-        for line in self.process.stdout:
-            loop.call_soon_threadsafe(self.queue.put_nowait, json.loads(line))
-
-    @classmethod
-    async def start(cls, env=None):
-        """`env` adds to the environment (ICE_SERVERS, ICE_TRANSPORT_POLICY, PEER_ECHO)."""
-        peer = cls.__new__(cls)
-        peer.loop = asyncio.get_running_loop()
-        peer.process = subprocess.Popen(
-            [str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-            env={**os.environ, **(env or {})},
-        )
-        peer.queue = asyncio.Queue()
-        peer.loop.run_in_executor(None, peer._read)
-        return peer
-
-    def send(self, **message):
-        self.process.stdin.write(json.dumps(message) + "\n")
-        self.process.stdin.flush()
-
-    async def next(self, type_, timeout=TIMEOUT):
-        """The next line of `type_`, collecting candidates and failing on errors."""
-        while True:
-            message = await asyncio.wait_for(self.queue.get(), timeout)
-            if message["type"] == "error":
-                raise AssertionError(f"swift peer error: {message['error']}")
-            if message["type"] == type_:
-                return message
-
-    def close(self):
-        try:
-            self.send(type="close")
-            self.process.wait(timeout=5)
-        except Exception:
-            self.process.kill()
+from pysupport.rtc_peer import TIMEOUT, InteropPeer
 
 
 def advertised_limit(sdp):
@@ -93,7 +42,7 @@ async def exchange(channel, peer, remote_limit):
 
 @pytest.mark.asyncio
 async def test_aiortc_offers_swift_answers():
-    peer = await SwiftPeer.start()
+    peer = InteropPeer.in_running_loop()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
         channel = pc.createDataChannel("mesh")
@@ -113,7 +62,7 @@ async def test_aiortc_offers_swift_answers():
 
 @pytest.mark.asyncio
 async def test_swift_offers_aiortc_answers():
-    peer = await SwiftPeer.start()
+    peer = InteropPeer.in_running_loop()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     channels: asyncio.Queue = asyncio.Queue()
     pc.on("datachannel", lambda channel: channels.put_nowait(channel))
@@ -134,7 +83,7 @@ async def test_swift_offers_aiortc_answers():
 
 @pytest.mark.asyncio
 async def test_tampered_fingerprint_is_refused():
-    peer = await SwiftPeer.start()
+    peer = InteropPeer.in_running_loop()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
         pc.createDataChannel("mesh")

@@ -5,77 +5,24 @@ it (through selenium) and rtc-interop-peer (through its JSON lines on stdin/stdo
 """
 
 import base64
-import json
-import os
-import queue
-import shutil
-import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
-PEER = Path(os.environ["CHATIXIA_BIN_DIR"]) / "rtc-interop-peer"
+from pysupport.chromium import WEBRTC_ON_LOOPBACK, headless_chromium
+from pysupport.rtc_peer import TIMEOUT, InteropPeer
+
 PAGE = Path(__file__).with_name("chromium_peer.html").resolve().as_uri()
-TIMEOUT = 20
 # Up to Chromium's own a=max-message-size (256 KiB): our echo back to it must fit.
 SIZES = [0, 1, 1024, 64 * 1024, 256 * 1024]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    # --no-sandbox as in Tests/hub: Chromium will not sandbox itself as root, and run.sh runs as root
-    # to create the network namespace. Chromium gathers no host candidate on a loopback-only machine
-    # unless loopback is allowed and the page has media permission (the fake UI grants it without a
-    # prompt); with that permission it also writes plain IPs instead of mDNS names.
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-extensions", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--allow-loopback-in-peer-connection", "--use-fake-ui-for-media-stream"):
-        options.add_argument(flag)
-    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(service=service, options=options)
+    driver = headless_chromium(*WEBRTC_ON_LOOPBACK)
     yield driver
     driver.quit()
-
-
-class SwiftPeer:
-    """rtc-interop-peer as a subprocess speaking JSON lines; a thread queues what it prints."""
-
-    def __init__(self):
-        self.process = subprocess.Popen([str(PEER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.put(json.loads(line))
-
-    def send(self, **message):
-        self.process.stdin.write(json.dumps(message) + "\n")
-        self.process.stdin.flush()
-
-    def poll(self):
-        out = []
-        while not self.lines.empty():
-            out.append(self.lines.get_nowait())
-        return out
-
-    def close(self):
-        """Sends `close` and returns the exit code; kills the process if it does not exit."""
-        if self.process.poll() is not None:
-            return self.process.returncode
-        try:
-            self.send(type="close")
-            return self.process.wait(timeout=5)
-        except Exception:
-            self.process.kill()
-            self.process.wait()
-            return None
 
 
 class ChromiumPeer:
@@ -220,7 +167,7 @@ def tampered(sdp):
 
 @pytest.fixture
 def link(browser):
-    swift = SwiftPeer()
+    swift = InteropPeer()
     chromium = ChromiumPeer(browser)
     yield Link(chromium, swift)
     chromium.close()

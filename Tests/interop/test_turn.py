@@ -5,18 +5,15 @@ import asyncio
 import base64
 import json
 import re
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
-from test_aiortc import TIMEOUT, SwiftPeer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
-from coturn import RELAY_PORTS, Coturn, free_udp_port  # noqa: E402
+from pysupport.coturn import RELAY_PORTS, Coturn
+from pysupport.ports import free_udp_port
+from pysupport.rtc_peer import TIMEOUT, InteropPeer
 
 SECRET = "interop-static-auth-secret"
 SIZES = [0, 1, 1200, 16_000, 65_536, 256 * 1024]
@@ -83,8 +80,8 @@ async def final_state(peer, timeout=TIMEOUT):
 
 @pytest.mark.asyncio
 async def test_two_relay_only_peers_talk_through_coturn(coturn):
-    a = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-a"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
-    b = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-b"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
+    a = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-a"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
+    b = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-b"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
     link = Link(a, b)
     try:
         a.send(type="make_offer")
@@ -126,7 +123,7 @@ async def test_two_relay_only_peers_talk_through_coturn(coturn):
 
 @pytest.mark.asyncio
 async def test_relay_only_swift_offers_aiortc_answers(coturn):
-    peer = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-swift"), "ICE_TRANSPORT_POLICY": "relay"})
+    peer = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-swift"), "ICE_TRANSPORT_POLICY": "relay"})
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     channels: asyncio.Queue = asyncio.Queue()
     pc.on("datachannel", lambda channel: channels.put_nowait(channel))
@@ -163,7 +160,7 @@ async def test_relay_only_swift_offers_aiortc_answers(coturn):
 
 @pytest.mark.asyncio
 async def test_wrong_turn_credentials_fail_the_connection(coturn):
-    peer = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-x", secret="not-the-secret"), "ICE_TRANSPORT_POLICY": "relay"})
+    peer = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-x", secret="not-the-secret"), "ICE_TRANSPORT_POLICY": "relay"})
     try:
         peer.send(type="make_offer")
         assert await final_state(peer) == "failed"
@@ -174,7 +171,7 @@ async def test_wrong_turn_credentials_fail_the_connection(coturn):
 @pytest.mark.asyncio
 async def test_an_unreachable_turn_server_fails_within_seconds(coturn):
     silent = free_udp_port()
-    peer = await SwiftPeer.start({"ICE_SERVERS": ice_servers(coturn, "peer-y", port=silent), "ICE_TRANSPORT_POLICY": "relay"})
+    peer = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-y", port=silent), "ICE_TRANSPORT_POLICY": "relay"})
     try:
         started = time.monotonic()
         peer.send(type="make_offer")

@@ -7,18 +7,13 @@ import base64
 import hashlib
 import hmac
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
+from pysupport.ports import free_udp_port
+
 RELAY_PORTS = range(50000, 50200)
-
-
-def free_udp_port(address: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((address, 0))
-        return probe.getsockname()[1]
 
 
 class Coturn:

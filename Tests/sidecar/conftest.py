@@ -4,43 +4,24 @@ from pathlib import Path
 
 import pytest
 
-from processes import Registry, Sidecar
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    # Unix socket paths are limited to 108 bytes; pytest's tmp_path can be long.
-    return tmp_path
+from harness import new_registry
+from pysupport.pytest_plugin import factory, failed, running
+from pysupport.registry import Registry
+from pysupport.sidecar import Sidecar
 
 
 @pytest.fixture
 def registry(workdir: Path):
-    registry = Registry(workdir)
-    registry.start()
-    yield registry
-    registry.stop()
+    yield from running(new_registry(workdir))
 
 
 @pytest.fixture
 def sidecars(registry: Registry, workdir: Path, request):
     """A factory: `sidecars("sc-1")` starts a sidecar; all are stopped after the test (logs shown on failure)."""
-    started: list[Sidecar] = []
-
-    def start(peer_id: str, **options) -> Sidecar:
-        sidecar = Sidecar(registry, workdir, peer_id, **options).start()
-        started.append(sidecar)
-        return sidecar
-
+    start, started = factory(lambda peer_id, **options: Sidecar(registry, workdir, peer_id, **options))
     yield start
     for sidecar in started:
         sidecar.stop()
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+    if failed(request):
         for sidecar in started:
             print(f"--- {sidecar.peer_id} log ---\n{sidecar.log()[-4000:]}")
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report

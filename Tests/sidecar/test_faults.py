@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from processes import wait_until
+from pysupport.waits import wait_until
 
 
 def message(text: str) -> dict:
@@ -27,7 +27,7 @@ def roundtrip(sender, receiver, target: str, text: str, timeout: float = 10) -> 
 
 def test_datachannels_keep_flowing_while_signaling_is_down_and_sidecars_reregister(sidecars, registry):
     a, b, agent_a, agent_b = connected_pair(sidecars)
-    wait_until(lambda: ("sc-1", "sc-2") in registry.topology_edges(), "the edge before the outage")
+    wait_until(lambda: ("sc-1", "sc-2") in registry.edges(), "the edge before the outage")
     registry.kill()
     for i in range(5):
         roundtrip(agent_a, agent_b, "sc-2", f"during-outage-{i}")
@@ -35,7 +35,7 @@ def test_datachannels_keep_flowing_while_signaling_is_down_and_sidecars_reregist
         time.sleep(0.3)
     registry.start()
     # Both sidecars reconnect on their own and report their open channel again.
-    wait_until(lambda: ("sc-1", "sc-2") in registry.topology_edges(), "the edge after the registry returned", timeout=40)
+    wait_until(lambda: ("sc-1", "sc-2") in registry.edges(), "the edge after the registry returned", timeout=40)
     roundtrip(agent_a, agent_b, "sc-2", "after-outage")
     assert not [l for l in agent_a.drain() + agent_b.drain() if l["type"] == "peer_disconnected"]
 

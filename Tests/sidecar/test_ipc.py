@@ -7,7 +7,9 @@ import stat
 import subprocess
 import time
 
-from processes import BIN_DIR, IPCClient, Sidecar, wait_until
+from pysupport.ipc import IPCClient
+from pysupport.sidecar import Sidecar
+from pysupport.waits import wait_until
 
 
 def test_bad_lines_get_errors_and_the_connection_survives(sidecars):
@@ -115,18 +117,18 @@ def test_configuration_errors_exit_2_with_a_message(registry, workdir):
     sidecar = Sidecar(registry, workdir, "sc-1", extra_env={"ICE_HOST_ADDRESSES": "not-an-ip"})
     log = open(sidecar.log_path, "ab")
     env = dict(sidecar.env)
-    assert subprocess.run([BIN_DIR / "chatixia-sidecar"], env=env, stdout=log, stderr=log, timeout=30).returncode == 2
+    assert subprocess.run([sidecar.binary], env=env, stdout=log, stderr=log, timeout=30).returncode == 2
     assert "ICE_HOST_ADDRESSES=not-an-ip is invalid" in sidecar.log()
     env.pop("API_KEY")
     env["ICE_HOST_ADDRESSES"] = "127.0.0.1"
-    assert subprocess.run([BIN_DIR / "chatixia-sidecar"], env=env, stdout=log, stderr=log, timeout=30).returncode == 2
+    assert subprocess.run([sidecar.binary], env=env, stdout=log, stderr=log, timeout=30).returncode == 2
     assert "set API_KEY or DEVICE_TOKEN" in sidecar.log()
 
 
 def test_a_refused_credential_exits_1_before_the_socket_exists(registry, workdir):
     sidecar = Sidecar(registry, workdir, "sc-1", extra_env={"API_KEY": "sidecar-test-key-nobody"})
     started = time.monotonic()
-    result = subprocess.run([BIN_DIR / "chatixia-sidecar"], env=sidecar.env, capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sidecar.binary], env=sidecar.env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "refused our credential" in result.stderr
     assert not sidecar.socket_path.exists()

@@ -7,7 +7,8 @@ import queue
 import threading
 import time
 
-from processes import Sidecar, wait_until
+from pysupport.sidecar import Sidecar
+from pysupport.waits import wait_until
 
 
 def mesh_message(text: str, **extra) -> dict:
@@ -36,7 +37,7 @@ def test_two_sidecars_connect_and_exchange_messages(sidecars, registry):
     agent_a.send("list_peers", {})
     assert agent_a.next("peer_list")["payload"] == {"peers": ["sc-2"]}
     # The registry's topology shows the link both sidecars reported.
-    wait_until(lambda: ("sc-1", "sc-2") in registry.topology_edges(), "the observed edge")
+    wait_until(lambda: ("sc-1", "sc-2") in registry.edges(), "the observed edge")
 
 
 def test_three_sidecars_form_a_full_mesh_and_broadcast(sidecars, registry):
@@ -52,7 +53,7 @@ def test_three_sidecars_form_a_full_mesh_and_broadcast(sidecars, registry):
     for agent in agents[1:]:
         message = agent.next("message")["payload"]
         assert message["from_peer"] == "sc-1" and message["message"]["payload"]["message"] == "to everyone"
-    wait_until(lambda: registry.topology_edges() == {("sc-1", "sc-2"), ("sc-1", "sc-3"), ("sc-2", "sc-3")}, "three observed edges")
+    wait_until(lambda: registry.edges() == {("sc-1", "sc-2"), ("sc-1", "sc-3"), ("sc-2", "sc-3")}, "three observed edges")
 
 
 def test_mesh_level_ping_is_answered_by_the_remote_sidecar(sidecars):
@@ -110,7 +111,7 @@ def test_sidecars_started_at_once_still_form_a_full_mesh(registry, workdir):
         thread.join()
     try:
         expected = {tuple(sorted((a.peer_id, b.peer_id))) for a in nodes for b in nodes if a.peer_id < b.peer_id}
-        wait_until(lambda: registry.topology_edges() == expected, "all ten edges of a five-node mesh", timeout=30)
+        wait_until(lambda: registry.edges() == expected, "all ten edges of a five-node mesh", timeout=30)
         agents = [node.connect() for node in nodes]
         for agent, node in zip(agents, nodes):
             seen = {agent.next("peer_connected")["payload"]["peer_id"] for _ in range(4)}

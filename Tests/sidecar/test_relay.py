@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from processes import Registry, Sidecar
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pysupport"))
-from coturn import Coturn  # noqa: E402
+from harness import new_registry
+from pysupport.coturn import Coturn
+from pysupport.sidecar import Sidecar
 
 SECRET = "sidecar-test-turn-secret"
 
@@ -34,7 +31,7 @@ def exchange(a: Sidecar, b: Sidecar) -> None:
 
 
 def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(workdir, coturn):
-    registry = Registry(workdir, extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET})
+    registry = new_registry(workdir, extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET})
     registry.start()
     relay = {"ICE_TRANSPORT_POLICY": "relay"}
     a = Sidecar(registry, workdir, "sc-1", extra_env=relay).start()
@@ -50,7 +47,7 @@ def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(wo
 
 
 def test_turn_from_the_sidecar_environment(workdir, coturn):
-    registry = Registry(workdir)  # no TURN in /api/config
+    registry = new_registry(workdir)  # no TURN in /api/config
     registry.start()
     env = {"ICE_TRANSPORT_POLICY": "relay", "TURN_URL": coturn.url, "TURN_SECRET": SECRET}
     a = Sidecar(registry, workdir, "sc-1", extra_env=env).start()
@@ -63,7 +60,7 @@ def test_turn_from_the_sidecar_environment(workdir, coturn):
 
 
 def test_relay_only_without_a_turn_server_fails_cleanly(workdir):
-    registry = Registry(workdir)
+    registry = new_registry(workdir)
     registry.start()
     a = Sidecar(registry, workdir, "sc-1", extra_env={"ICE_TRANSPORT_POLICY": "relay"}).start()
     b = Sidecar(registry, workdir, "sc-2", extra_env={"ICE_TRANSPORT_POLICY": "relay"}).start()

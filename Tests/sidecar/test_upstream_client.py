@@ -9,7 +9,8 @@ import threading
 
 from chatixia.core.mesh_client import MeshClient, MeshMessage
 
-from processes import BIN_DIR, api_key
+from harness import KEYS
+from pysupport.processes import bin_dir
 
 
 def answer_requests(agent, stop: threading.Event) -> None:
@@ -32,13 +33,13 @@ def test_chatixia_0_4_3_mesh_client_drives_our_sidecar(sidecars, registry, workd
 
     # The environment `chatixia run` gives its sidecar: parent env plus IPC_SOCKET (set by MeshClient).
     monkeypatch.setenv("SIGNALING_URL", f"ws://127.0.0.1:{registry.port}/ws")
-    monkeypatch.setenv("API_KEY", api_key("sc-1"))
+    monkeypatch.setenv("API_KEY", KEYS.for_peer("sc-1"))
     monkeypatch.setenv("ICE_HOST_ADDRESSES", "127.0.0.1")
     monkeypatch.setenv("LOG_LEVEL", "info")
     socket_path = str(workdir / "chatixia-alpha.sock")
 
     async def scenario() -> None:
-        client = MeshClient(socket_path=socket_path, sidecar_binary=str(BIN_DIR / "chatixia-sidecar"))
+        client = MeshClient(socket_path=socket_path, sidecar_binary=str(bin_dir() / "chatixia-sidecar"))
         await client.start()
         try:
             for _ in range(200):
