@@ -41,7 +41,9 @@ public struct RegistryServer: Sendable {
 
         var application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(http1: .init(additionalChannelHandlers: [RefusedUpgradeStatusHandler()]), ws: .init(maxFrameSize: 1 << 20))),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatixia-registry"),
             logger: logger)
         application.addServices(journal, SweepService(state: state, logger: logger))

@@ -97,6 +97,42 @@ import Testing
         }
     }
 
+    /// The status line a raw WebSocket upgrade request gets (the HTTP stack answers refused upgrades itself).
+    static func upgradeStatus(port: Int, path: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect") }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        _ = request.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+        return String(text.split(separator: "\r\n").first ?? "")
+    }
+
+    @Test func refusedUpgradesAnswer401Or403() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client in
+            let port = client.port!
+            let hubToken = try await client.token(key: TestKeys.hub)
+            let agentToken = try await client.token(key: TestKeys.agentA)
+            #expect(try Self.upgradeStatus(port: port, path: "/ws") == "HTTP/1.1 401 Unauthorized")
+            #expect(try Self.upgradeStatus(port: port, path: "/ws?token=forged") == "HTTP/1.1 401 Unauthorized")
+            #expect(try Self.upgradeStatus(port: port, path: "/api/hub/events?token=forged") == "HTTP/1.1 401 Unauthorized")
+            #expect(try Self.upgradeStatus(port: port, path: "/ws?token=\(hubToken)") == "HTTP/1.1 403 Forbidden")
+            #expect(try Self.upgradeStatus(port: port, path: "/ws?token=\(agentToken)") == "HTTP/1.1 101 Switching Protocols")
+            #expect(try Self.upgradeStatus(port: port, path: "/api/hub/events?token=\(hubToken)") == "HTTP/1.1 101 Switching Protocols")
+        }
+    }
+
     @Test func meshStatusReportsBecomeObservedTopologyEdges() async throws {
         let server = try await RegistryServer.test()
         try await server.application.test(.live) { client in

@@ -14,8 +14,10 @@ extension RegistryServices {
     /// `GET /api/hub/events?token=<jwt>`: a snapshot, then every change as it happens.
     func addHubEventsRoute(to router: Router<RegistryContext>) {
         router.ws("api/hub/events") { request, context in
-            _ = try await webSocketIdentity(request, clientIP: context.clientIP)
-            return .upgrade([:])
+            try await context.refusingUpgrade {
+                _ = try await webSocketIdentity(request, clientIP: context.clientIP)
+                return .upgrade([:])
+            }
         } onUpgrade: { inbound, outbound, context in
             let identity = try await webSocketIdentity(context.request, clientIP: context.requestContext.clientIP)
             let queue = OutboundQueue()

@@ -12,11 +12,14 @@ public struct RegistryContext: RequestContext, WebSocketRequestContext, RemoteAd
     /// The client's IP address, the key for per-address rate limits: the peer of the connection, or the
     /// address a trusted proxy forwarded (`ClientAddressMiddleware`).
     var clientIP: String
+    /// The connection, for `WebSocketRefusals`.
+    let connectionID: ObjectIdentifier
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         remoteAddress = source.channel.remoteAddress
+        connectionID = ObjectIdentifier(source.channel)
         clientIP = remoteAddress?.ipAddress ?? "unknown"
     }
 

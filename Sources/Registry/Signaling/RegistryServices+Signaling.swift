@@ -13,9 +13,11 @@ extension RegistryServices {
     /// `GET /ws?token=<jwt>`: signaling for sidecars (agents and admins; not the read-only hub role).
     func addSignalingRoute(to router: Router<RegistryContext>) {
         router.ws("ws") { request, context in
-            let identity = try await webSocketIdentity(request, clientIP: context.clientIP)
-            guard identity.role != .hub else { throw APIError.forbidden("role 'hub' may not join signaling") }
-            return .upgrade([:])
+            try await context.refusingUpgrade {
+                let identity = try await webSocketIdentity(request, clientIP: context.clientIP)
+                guard identity.role != .hub else { throw APIError.forbidden("role 'hub' may not join signaling") }
+                return .upgrade([:])
+            }
         } onUpgrade: { inbound, outbound, context in
             let identity = try await webSocketIdentity(context.request, clientIP: context.requestContext.clientIP)
             let queue = OutboundQueue()
