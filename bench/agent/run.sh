@@ -15,5 +15,6 @@ for product in chatixia chatixia-sidecar chatixia-registry; do
     swift build -c release --product "$product"
 done
 BIN_DIR="$(swift build -c release --show-bin-path)"
+use_pysupport
 say "measuring delegation round trips on loopback in a private network namespace"
 exec unshare --net bash -c 'ip link set lo up && exec python3 bench/agent/bench.py --bin-dir "$0" "$@"' "$BIN_DIR" "$@"

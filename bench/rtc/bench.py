@@ -4,21 +4,16 @@ one run. Prints a table and writes it to docs/BENCHMARKS.md between the rtc-benc
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import json
 import os
-import platform
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from report import cell, write_section  # noqa: E402
+from pysupport.measure import cpu_seconds
+from pysupport.report import arguments, cell, machine, publish
 
-TICKS = os.sysconf("SC_CLK_TCK")
+HERE = Path(__file__).resolve().parent
 
 
 def run_json(command: list[str]) -> dict:
@@ -34,26 +29,17 @@ def chromium_cpu_seconds() -> float:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                 if b"chromium" not in cmdline.read():
                     continue
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICKS
         except OSError:
             continue
+        total += cpu_seconds(pid)
     return total
 
 
 def chromium(megabytes: int, round_trips: int, messages: int) -> dict:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from pysupport.chromium import WEBRTC_ON_LOOPBACK, headless_chromium
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     # As in Tests/interop: root in a network namespace (no sandbox), loopback ICE allowed.
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-extensions", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--allow-loopback-in-peer-connection", "--use-fake-ui-for-media-stream"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    driver = headless_chromium(*WEBRTC_ON_LOOPBACK)
     try:
         driver.set_script_timeout(900)
         driver.get((HERE / "chromium_bench.html").as_uri())
@@ -90,13 +76,7 @@ def table(results: list[dict], ratios: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin-dir", required=True)
-    parser.add_argument("--megabytes", type=int, default=200)
-    parser.add_argument("--round-trips", type=int, default=2000)
-    parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    args = arguments(megabytes=200, round_trips=2000, messages=100_000).parse_args()
     load = os.getloadavg()[0]  # other work on the machine skews every stack in the run
     sizes = [str(args.megabytes), str(args.round_trips), str(args.messages)]
     bench = str(Path(args.bin_dir) / "rtc-bench")
@@ -116,18 +96,12 @@ def main() -> None:
         "bulk (ours/Chromium)": (ours["bulk_mb_per_s"] / chrome["bulk_mb_per_s"], "≥ 3"),
         "messages/s (ours/Chromium)": (ours["messages_per_s"] / chrome["messages_per_s"], "≥ 2.5"),
     }
-    text = table([ours, chrome, aiortc, udp], ratios)
-    print(text)
-    if args.no_write:
-        return
-    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
-              f"(load average {load:.1f} when the run began), "
+    header = (f"{machine(load)}, "
               f"loopback inside a private network namespace; {args.megabytes} MB bulk in 64 KiB messages, {args.round_trips} round trips "
               f"of 1 KiB (after a tenth as warm-up), {args.messages:,} messages of 1000 B; setup is the median of 7 fresh connections "
               "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; "
               "aiortc runs one peer per process; CPU counts every process of the pair.")
-    path = write_section("rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header, text)
-    print(f"wrote {path}", file=sys.stderr)
+    publish(table([ours, chrome, aiortc, udp], ratios), "rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header, write=not args.no_write)
 
 
 if __name__ == "__main__":

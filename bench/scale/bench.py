@@ -5,13 +5,9 @@ scale-bench markers (never edited by hand)."""
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import errno
 import json
 import os
-import platform
-import secrets
 import selectors
 import shutil
 import socket
@@ -21,112 +17,42 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from processes import free_port, memory_mb, percentile, stop_all  # noqa: E402
-from report import cell, write_section  # noqa: E402
+from pysupport.agent import Agent, skill_json
+from pysupport.measure import children, cpu_seconds, memory_mb, percentile
+from pysupport.processes import stop_all
+from pysupport.registry import Keys, Registry
+from pysupport.report import arguments, cell, machine, publish
+from pysupport.sidecar import Sidecar
 
-ADMIN_KEY = "scale-bench-admin-key"
-TICKS = os.sysconf("SC_CLK_TCK")
+HERE = Path(__file__).resolve().parent
+KEYS = Keys(admin="scale-bench-admin-key", agent="scale-bench-key-{peer}")
 #: Cold-start targets from issue 7 (seconds until every sidecar has N-1 open channels), on 2 cores.
 MESH_TARGETS = {10: 2.0, 25: 8.0, 50: 30.0}
 #: Seconds over which the full mesh's idle CPU is measured.
 IDLE_WINDOW = float(os.environ.get("SCALE_IDLE_WINDOW", "5"))
+# The cheapest folder skill: an executable handler (no interpreter start-up beyond /bin/sh).
+ECHO_SKILL = {"skill.json": skill_json("echo", "Answers ok"), "handler": "#!/bin/sh\necho ok\n"}
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def new_registry(bin_dir: Path, workdir: Path, peers: list[str]) -> Registry:
+    """A started registry on 127.0.0.1 with its SQLite file in `workdir`, an admin key and one agent key per peer."""
+    return Registry(workdir, KEYS, peers, log_level="error", binaries=bin_dir).start()
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (its threads included), from /proc/<pid>/stat."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of stat(5), counted after the ")"
+def relayed(registry: Registry) -> int:
+    """Signaling messages the registry has relayed so far."""
+    return int(registry.metrics().get("chatixia_signaling_relayed_total", 0))
 
 
-
-
-def children(pid: int) -> list[int]:
-    """Processes whose parent is `pid` (any thread may have spawned them)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-
-
-class Registry:
-    """A chatixia-registry on 127.0.0.1 with its SQLite file in `workdir`, an admin key and one agent key per peer."""
-
-    def __init__(self, bin_dir: Path, workdir: Path, peers: list[str]):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        keys = {ADMIN_KEY: {"peer_id": "admin", "role": "admin"}}
-        keys.update({self.key(p): {"peer_id": p, "role": "agent"} for p in peers})
-        (workdir / "api_keys.json").write_text(json.dumps({"keys": keys}))
-        env = {**os.environ, "SIGNALING_SECRET": secrets.token_hex(32), "STUN_URLS": "", "LOG_LEVEL": "error"}
-        self.log_file = open(workdir / "registry.log", "ab")
-        self.process = subprocess.Popen(
-            [bin_dir / "chatixia-registry", "--host", "127.0.0.1", "--port", str(self.port), "--db", str(workdir / "registry.db"),
-             "--api-keys", str(workdir / "api_keys.json")], env=env, stdout=self.log_file, stderr=self.log_file)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.relayed()
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("the registry did not come up")
-                time.sleep(0.05)
-
-    @staticmethod
-    def key(peer: str) -> str:
-        return f"scale-bench-key-{peer}"
-
-    def metrics(self) -> dict[str, float]:
-        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as response:
-            text = response.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                values[name] = float(value)
-        return values
-
-    def relayed(self) -> int:
-        return int(self.metrics().get("chatixia_signaling_relayed_total", 0))
-
-    def get(self, path: str):
-        request = urllib.request.Request(self.url + path, headers={"x-api-key": ADMIN_KEY})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def stop(self) -> None:
-        stop_all([self.process])
-
-
-
-
-def sidecar_env(registry: Registry, peer: str, socket_path: Path) -> dict:
-    return {**os.environ, "SIGNALING_URL": f"ws://127.0.0.1:{registry.port}/ws", "TOKEN_URL": f"{registry.url}/api/token",
-            "API_KEY": Registry.key(peer), "IPC_SOCKET": str(socket_path), "ICE_HOST_ADDRESSES": "127.0.0.1",
-            "LOG_LEVEL": os.environ.get("SCALE_SIDECAR_LOG_LEVEL", "warning")}
+def new_sidecar(bin_dir: Path, registry: Registry, workdir: Path, peer: str, socket_path: Path | None = None) -> Sidecar:
+    return Sidecar(registry, workdir, peer, socket_path=socket_path, log_level=os.environ.get("SCALE_SIDECAR_LOG_LEVEL", "warning"),
+                   extra_env={"TOKEN_URL": f"{registry.url}/api/token"}, binaries=bin_dir)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -214,40 +140,38 @@ def cold_start(bin_dir: Path, root: Path, n: int, timeout: float) -> dict:
     workdir = root / f"mesh-{n}"
     workdir.mkdir()
     peers = [f"sc-{i:03d}" for i in range(n)]
-    registry = Registry(bin_dir, workdir, peers)
-    sidecars: list[subprocess.Popen] = []
-    logs = []
+    registry = new_registry(bin_dir, workdir, peers)
+    sidecars = [new_sidecar(bin_dir, registry, workdir, peer) for peer in peers]
     try:
-        relayed_before = registry.relayed()
+        relayed_before = relayed(registry)
         cpu_before = cpu_seconds(registry.process.pid)
-        sockets = {peer: workdir / f"{peer}.sock" for peer in peers}
+        sockets = {sidecar.peer_id: sidecar.socket_path for sidecar in sidecars}
         started = time.perf_counter()
-        for peer in peers:
-            logs.append(open(workdir / f"{peer}.log", "ab"))
-            sidecars.append(subprocess.Popen([bin_dir / "chatixia-sidecar"], env=sidecar_env(registry, peer, sockets[peer]),
-                                             stdout=logs[-1], stderr=logs[-1]))
+        for sidecar in sidecars:
+            sidecar.start(wait=False)
+        processes = [sidecar.process for sidecar in sidecars]
         watcher = MeshWatcher(sockets, started)
         deadline = started + timeout
         while watcher.full_at is None and time.perf_counter() < deadline:
-            if any(p.poll() is not None for p in sidecars):
+            if any(p.poll() is not None for p in processes):
                 break
             time.sleep(0.01)
         full_at = watcher.full_at
         registry_cpu = cpu_seconds(registry.process.pid) - cpu_before
-        relayed = registry.relayed() - relayed_before
-        rss = sorted(memory_mb(p.pid) for p in sidecars)
-        sidecar_cpu = sum(cpu_seconds(p.pid) for p in sidecars)
+        relayed_then = relayed(registry) - relayed_before
+        rss = sorted(memory_mb(p.pid) for p in processes)
+        sidecar_cpu = sum(cpu_seconds(p.pid) for p in processes)
         channels = watcher.channels()
         # What the registry's observed topology shows (from the sidecars' mesh_status reports).
         time.sleep(1)
         edges = len(registry.get("/api/hub/network/topology").get("mesh_edges", []))
-        relayed_settled = registry.relayed() - relayed_before
+        relayed_settled = relayed(registry) - relayed_before
         # The full mesh at rest: every sidecar's CPU over a few seconds with nothing to do but keep its channels.
-        idle_before = sum(cpu_seconds(p.pid) for p in sidecars)
+        idle_before = sum(cpu_seconds(p.pid) for p in processes)
         time.sleep(IDLE_WINDOW)
-        idle_cpu = (sum(cpu_seconds(p.pid) for p in sidecars) - idle_before) / IDLE_WINDOW
+        idle_cpu = (sum(cpu_seconds(p.pid) for p in processes) - idle_before) / IDLE_WINDOW
         watcher.stop()
-        exited = [peers[i] for i, p in enumerate(sidecars) if p.poll() is not None]
+        exited = [peers[i] for i, p in enumerate(processes) if p.poll() is not None]
         if watcher.errors or exited:
             log(f"  N={n}: IPC errors {watcher.errors[:5]}, exited sidecars {exited[:5]}")
         first_full = sorted(watcher.first_full.values())
@@ -261,7 +185,7 @@ def cold_start(bin_dir: Path, root: Path, n: int, timeout: float) -> dict:
             "first_sidecar_full_s": first_full[0] if first_full else None,
             "channels": channels,
             "channels_wanted": n * (n - 1),
-            "relayed": relayed,
+            "relayed": relayed_then,
             "relayed_settled": relayed_settled,
             "registry_cpu_s": registry_cpu,
             "sidecar_cpu_s": sidecar_cpu,
@@ -274,8 +198,6 @@ def cold_start(bin_dir: Path, root: Path, n: int, timeout: float) -> dict:
     finally:
         stop_all(sidecars)
         registry.stop()
-        for f in logs:
-            f.close()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -371,45 +293,20 @@ class LoadGenerator:
         return sent, time.perf_counter() - started
 
 
-def write_agent(workdir: Path, registry: Registry, name: str, peer: str, skill: str) -> Path:
-    directory = workdir / name
-    (directory / "skills").mkdir(parents=True)
-    lines = [f"name: {name}", f"registry: {registry.url}", "provider: openai", "skills:", "  builtin: []", "  dirs: [./skills]",
-             "data_dir: .chatixia", "sidecar:", f"  api_key: {Registry.key(peer)}"]
-    (directory / "agent.yaml").write_text("\n".join(lines) + "\n")
-    if skill == "echo":
-        # The cheapest folder skill: an executable handler (no interpreter start-up beyond /bin/sh).
-        folder = directory / "skills" / "echo"
-        folder.mkdir()
-        (folder / "skill.json").write_text(json.dumps({"name": "echo", "description": "Answers ok",
-                                                       "parameters": {"message": {"type": "string", "required": True}}}))
-        handler = folder / "handler"
-        handler.write_text("#!/bin/sh\necho ok\n")
-        handler.chmod(0o755)
-    return directory / "agent.yaml"
-
-
 def sustained(bin_dir: Path, root: Path, agents: int, rate: float, duration: float, grace: float, skill: str, agent_log_level: str) -> dict:
     workdir = root / f"load-{skill}"
     workdir.mkdir()
     names = [f"scale-agent-{i:02d}" for i in range(agents)]
     peers = [f"scale-peer-{i:02d}" for i in range(agents)]
-    registry = Registry(bin_dir, workdir, peers + ["scale-loadgen"])
-    processes: list[subprocess.Popen] = []
-    logs = []
+    registry = new_registry(bin_dir, workdir, peers + ["scale-loadgen"])
+    managed = [Agent.create(registry, workdir, name, peer=peer, builtin=[], manifest_extra="data_dir: .chatixia\n",
+                            skills={"echo": ECHO_SKILL} if skill == "echo" else {}, log_level=agent_log_level, binaries=bin_dir)
+               for name, peer in zip(names, peers)]
+    generator_socket = workdir / "loadgen.sock"
+    managed.append(new_sidecar(bin_dir, registry, workdir, "scale-loadgen", socket_path=generator_socket))
     try:
-        for name, peer in zip(names, peers):
-            manifest = write_agent(workdir, registry, name, peer, skill)
-            env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DEVICE_TOKEN", "OPENAI_API_KEY", "LLM_PROVIDER")}
-            env.update({"ICE_HOST_ADDRESSES": "127.0.0.1", "XDG_RUNTIME_DIR": str(workdir), "LOG_LEVEL": agent_log_level})
-            logs.append(open(workdir / f"{name}.log", "ab"))
-            processes.append(subprocess.Popen([bin_dir / "chatixia", "run", str(manifest)], cwd=manifest.parent, env=env,
-                                              stdout=logs[-1], stderr=logs[-1]))
-        generator_socket = workdir / "loadgen.sock"
-        logs.append(open(workdir / "loadgen-sidecar.log", "ab"))
-        generator_sidecar = subprocess.Popen([bin_dir / "chatixia-sidecar"], env=sidecar_env(registry, "scale-loadgen", generator_socket),
-                                             stdout=logs[-1], stderr=logs[-1])
-        processes.append(generator_sidecar)
+        processes = [process.start(wait=False).process for process in managed]
+        generator_sidecar = processes[-1]
         generator = LoadGenerator(generator_socket)
         deadline = time.monotonic() + 60
         while set(peers) - generator.peers:
@@ -474,10 +371,8 @@ def sustained(bin_dir: Path, root: Path, agents: int, rate: float, duration: flo
             "grace": grace,
         }
     finally:
-        stop_all(processes, timeout=20)
+        stop_all(managed, timeout=20)
         registry.stop()
-        for f in logs:
-            f.close()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -541,10 +436,8 @@ def load_table(loads: list[dict]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bin-dir", required=True)
+    parser = arguments(__doc__, agents=10)
     parser.add_argument("--sizes", default="10,25,50", help="cold-start mesh sizes (comma list)")
-    parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--rate", type=float, default=1000, help="task_requests per second")
     parser.add_argument("--duration", type=float, default=60, help="seconds of sustained load")
     parser.add_argument("--grace", type=float, default=10, help="seconds after the last request before a missing response counts as lost")
@@ -558,7 +451,6 @@ def main() -> None:
     parser.add_argument("--no-mesh", action="store_true", help="skip the cold-start meshes")
     parser.add_argument("--no-load", action="store_true", help="skip the sustained load")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, databases)")
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     bin_dir = Path(args.bin_dir).resolve()
     load_average = os.getloadavg()[0]
@@ -600,12 +492,7 @@ def main() -> None:
     if loads:
         lines += ([""] if lines else []) + ["Sustained P2P delegation (issue 7 target: 1,000 task_requests/s for 60 s to 10 agents, none lost):", ""]
         lines += load_table(loads)
-    text = "\n".join(lines)
-    print(text)
-    if args.no_write:
-        return
-    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
-              f"(load average {load_average:.1f} when the run began), loopback in a private network namespace, release builds of "
+    header = (f"{machine(load_average)}, loopback in a private network namespace, release builds of "
               f"{revision()}. "
               f"Cold start: a fresh registry (SQLite file) per size and all sidecars launched at once, each with a minimal IPC client; "
               f"the mesh is full when every sidecar has reported `peer_connected` (its DataChannel open) for every other one. "
@@ -617,8 +504,8 @@ def main() -> None:
               f"completed per second counts from the first request to the last response; lost = no response {args.grace:.0f} s after "
               f"the last request. The direct message (`payload: {{message, direct: true}}`, "
               f"no skill) is the runtime's cheapest task; folder skills start a process per task.")
-    path = write_section("scale-bench", "Scale: cold-start meshes and sustained P2P delegation (bench/scale)", header, text)
-    print(f"wrote {path}", file=sys.stderr)
+    publish("\n".join(lines), "scale-bench", "Scale: cold-start meshes and sustained P2P delegation (bench/scale)", header,
+            write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -16,5 +16,6 @@ for product in chatixia-registry chatixia-sidecar chatixia; do
     swift build -c release --product "$product"
 done
 BIN_DIR="$(swift build -c release --show-bin-path)"
+use_pysupport
 say "measuring on loopback in a private network namespace"
 exec unshare --net bash -c 'ip link set lo up && exec python3 bench/scale/bench.py --bin-dir "$0" "$@"' "$BIN_DIR" "$@"

@@ -4,70 +4,28 @@ to docs/BENCHMARKS.md between the sidecar-bench markers."""
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import json
 import os
-import platform
-import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from processes import free_port, memory_mb, stop_all  # noqa: E402
-from report import cell, write_section  # noqa: E402
+from pysupport.measure import memory_mb
+from pysupport.processes import stop_all
+from pysupport.registry import Keys, Registry
+from pysupport.report import arguments, cell, machine, publish
+from pysupport.sidecar import Sidecar
 
-REPO = HERE.parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PEERS = 21  # sidecar A plus 20 others for the RSS figure
+KEYS = Keys(admin="bench-sidecar-admin-key", agent="bench-sidecar-key-{peer}")
 
 
-def key(index: int) -> str:
-    return f"bench-sidecar-key-{index:03d}"
-
-
-
-
-
-
-class Agent:
-    """A minimal agent: raw IPC lines over the sidecar's socket, a reader thread handing lines to a callback."""
-
-    def __init__(self, path: Path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(str(path))
-        self.file = self.sock.makefile("rb", buffering=1 << 20)
-        self.on_line = None
-        self.lines: list = []
-        self.ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.file:
-            if self.on_line:
-                self.on_line(line)
-            else:
-                self.lines.append(json.loads(line))
-                self.ready.set()
-
-    def wait_for(self, kind: str, timeout: float = 30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.lines:
-                if line["type"] == kind:
-                    return line
-            self.ready.wait(0.01)
-            self.ready.clear()
-        raise TimeoutError(kind)
-
-    def send_raw(self, data: bytes):
-        self.sock.sendall(data)
+def peer(index: int) -> str:
+    return f"bench-{index:03d}"
 
 
 def send_line(target: str, text: str) -> bytes:
@@ -76,60 +34,41 @@ def send_line(target: str, text: str) -> bytes:
 
 
 def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int, messages: int) -> dict:
-    port = free_port()
-    keys = {key(i): {"peer_id": f"bench-{i:03d}", "role": "agent"} for i in range(PEERS)}
-    (workdir / "keys.json").write_text(json.dumps({"keys": keys}))
-    env = {**os.environ, "SIGNALING_SECRET": secrets.token_hex(32), "STUN_URLS": "", "LOG_LEVEL": "error"}
-    registry = subprocess.Popen([bin_dir / "chatixia-registry", "--host", "127.0.0.1", "--port", str(port), "--db", ":memory:",
-                                 "--api-keys", str(workdir / "keys.json")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sidecars = []
+    """Agents A and B are minimal: raw IPC lines over their sidecars' sockets, a reader thread handing each
+    line to a callback on the hot paths."""
+    registry = Registry(workdir, KEYS, [peer(i) for i in range(PEERS)], db=":memory:", log_level="error", binaries=bin_dir)
+    sidecars: list[Sidecar] = []
 
-    def start_sidecar(index: int) -> Path:
-        path = workdir / f"s{index}.sock"
-        sidecar_env = {**os.environ, "SIGNALING_URL": f"ws://127.0.0.1:{port}/ws", "API_KEY": key(index), "IPC_SOCKET": str(path),
-                       "ICE_HOST_ADDRESSES": "127.0.0.1", "LOG_LEVEL": "error"}
-        sidecars.append(subprocess.Popen([bin_dir / "chatixia-sidecar"], env=sidecar_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        deadline = time.monotonic() + 30
-        while not path.exists():
-            if time.monotonic() > deadline:
-                raise TimeoutError("sidecar socket")
-            time.sleep(0.005)
-        return path
+    def start_sidecar(index: int) -> Sidecar:
+        sidecar = Sidecar(registry, workdir, peer(index), socket_path=workdir / f"s{index}.sock", log_level="error", binaries=bin_dir)
+        sidecars.append(sidecar)
+        return sidecar.start(interval=0.005)
 
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        a = Agent(start_sidecar(0))
+        registry.start()
+        a = start_sidecar(0).connect()
         started = time.perf_counter()
-        b = Agent(start_sidecar(1))
-        a.wait_for("peer_connected")
-        b.wait_for("peer_connected")
+        b = start_sidecar(1).connect()
+        first = a.next("peer_connected", timeout=30)
+        b.next("peer_connected", timeout=30)
         setup_ms = (time.perf_counter() - started) * 1000
-        target = "bench-001"
+        target = peer(1)
 
         # Idle memory with one peer, then with twenty (the mesh the traffic below runs beside).
-        rss_one, anon_one = memory_mb(sidecars[0].pid), memory_mb(sidecars[0].pid, "RssAnon")
+        pid = sidecars[0].process.pid
+        rss_one, anon_one = memory_mb(pid), memory_mb(pid, "RssAnon")
         for index in range(2, PEERS):
             start_sidecar(index)
-        connected = set()
+        connected = {first["payload"]["peer_id"]}
         deadline = time.monotonic() + 120
         while len(connected) < PEERS - 1 and time.monotonic() < deadline:
-            for line in list(a.lines):
-                if line["type"] == "peer_connected":
-                    connected.add(line["payload"]["peer_id"])
+            connected.update(line["payload"]["peer_id"] for line in a.drain() if line["type"] == "peer_connected")
             time.sleep(0.05)
         time.sleep(1)
-        rss_twenty, anon_twenty = memory_mb(sidecars[0].pid), memory_mb(sidecars[0].pid, "RssAnon")
+        rss_twenty, anon_twenty = memory_mb(pid), memory_mb(pid, "RssAnon")
 
         # Round trips: agent B echoes every message back to A.
-        echo_back = send_line("bench-000", "x" * 1024)
+        echo_back = send_line(peer(0), "x" * 1024)
         b.on_line = lambda line: b.send_raw(echo_back)
         arrived = threading.Semaphore(0)
         a.on_line = lambda line: arrived.release()
@@ -175,23 +114,17 @@ def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int,
             "messages_per_s": messages / small_seconds,
             "rss_1_peer_mb": rss_one,
             "rss_20_peers_mb": rss_twenty if len(connected) == PEERS - 1 else None,
-            "rss_after_traffic_mb": memory_mb(sidecars[0].pid),
+            "rss_after_traffic_mb": memory_mb(pid),
             "anon_1_peer_mb": anon_one,
             "anon_20_peers_mb": anon_twenty if len(connected) == PEERS - 1 else None,
             "peers_connected": len(connected),
         }
     finally:
-        stop_all(sidecars + [registry], timeout=10)
+        stop_all([*sidecars, registry], timeout=10)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin-dir", required=True)
-    parser.add_argument("--megabytes", type=int, default=200)
-    parser.add_argument("--round-trips", type=int, default=2000)
-    parser.add_argument("--messages", type=int, default=50_000)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
+    args = arguments(megabytes=200, round_trips=2000, messages=50_000).parse_args()
     load = os.getloadavg()[0]  # other work on the machine skews every stack in the run
     with tempfile.TemporaryDirectory(prefix="sc-bench-") as workdir:
         print("measuring: the agent-to-agent path through our sidecars", file=sys.stderr)
@@ -216,18 +149,12 @@ def main() -> None:
                  f"bulk ours/aiortc {ours['bulk_mb_per_s'] / aiortc['bulk_mb_per_s']:.2f}× [≥ 3], sidecar RSS with 20 peers "
                  f"{cell(ours['rss_20_peers_mb'])} MB [< 40 MB] ({ours['peers_connected']} of {PEERS - 1} peers connected; "
                  f"{cell(ours['rss_after_traffic_mb'])} MB after the traffic).")
-    text = "\n".join(lines)
-    print(text)
-    if args.no_write:
-        return
-    header = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} cores "
-              f"(load average {load:.1f} when the run began), loopback in a "
+    header = (f"{machine(load)}, loopback in a "
               f"private network namespace, release builds. Our path includes both agents' IPC (Python agents writing and reading JSON lines); "
               f"aiortc is a bare DataChannel between two processes. RSS is sidecar A's, idle, with 1 and then 20 peers (in brackets its anonymous memory: RSS less the shared libraries' pages); the traffic then runs between A and B while all 20 channels stay open. Setup for ours is from starting the second sidecar process to both agents "
               f"seeing `peer_connected` (process start, token, signaling, ICE, DTLS, SCTP); for aiortc from createOffer to open. "
               f"{args.megabytes} MB in 64 KiB messages, {args.round_trips} round trips of 1 KiB, {args.messages:,} messages of 1000 B.")
-    path = write_section("sidecar-bench", "Agent-to-agent through the sidecars (bench/sidecar)", header, text)
-    print(f"wrote {path}", file=sys.stderr)
+    publish("\n".join(lines), "sidecar-bench", "Agent-to-agent through the sidecars (bench/sidecar)", header, write=not args.no_write)
 
 
 if __name__ == "__main__":
