@@ -1,6 +1,10 @@
 """The hub suite's registry (pysupport's, serving the hub from the source folder) with its keys, and simulated
 mesh participants (sidecars that report their DataChannels, a task worker) that talk to it only through its
-public API, for the hub's browser tests."""
+public API, for the hub's browser tests.
+
+As in a real deployment, an agent and its sidecar share one credential: an agent whose `sidecar_peer_id` is
+`sc-NN` registers, heartbeats, claims and reports with `sidecar_key("sc-NN")` (the registry refuses a
+`sidecar_peer_id` that is another credential's subject). `AGENT_KEY` serves agents without a sidecar."""
 
 from __future__ import annotations
 
@@ -28,7 +32,13 @@ KEYS = Keys(admin=ADMIN_KEY, agent="hub-test-sidecar-key-{peer}", others={
     AGENT_KEY: {"peer_id": "agent-runner", "role": "agent"},
 })
 
-__all__ = ["ADMIN_KEY", "AGENT_KEY", "ApiError", "ARTIFACTS", "HUB_DIR", "HUB_KEY", "REPO", "Sidecar", "TaskWorker", "new_registry"]
+__all__ = ["ADMIN_KEY", "AGENT_KEY", "ApiError", "ARTIFACTS", "HUB_DIR", "HUB_KEY", "REPO", "Sidecar", "TaskWorker", "new_registry",
+           "sidecar_key"]
+
+
+def sidecar_key(peer_id: str) -> str:
+    """The credential of sidecar `peer_id` (its subject), which the agent behind that sidecar uses too."""
+    return KEYS.for_peer(peer_id)
 
 
 def new_registry(binary: Path, workdir: Path, db: str = ":memory:") -> Registry:
@@ -42,7 +52,7 @@ class Sidecar:
 
     def __init__(self, registry: Registry, peer_id: str):
         self.peer_id = peer_id
-        jwt = registry.token(KEYS.for_peer(peer_id))
+        jwt = registry.token(sidecar_key(peer_id))
         self.ws = websocket.create_connection(f"ws://127.0.0.1:{registry.port}/ws?token={jwt}", timeout=10)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -66,11 +76,13 @@ class Sidecar:
 
 @dataclass
 class TaskWorker:
-    """An agent's work loop: long-polls its tasks and completes them with `answer(task)`."""
+    """An agent's work loop: long-polls its tasks and completes them with `answer(task)`, with the agent's
+    credential `key`."""
 
     registry: Registry
     agent_id: str
     answer: callable = lambda task: f"echo: {task['payload'].get('message', '')}"
+    key: str = AGENT_KEY
     handled: list = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -81,12 +93,12 @@ class TaskWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                claimed = self.registry.call("POST", "/api/hub/tasks/claim", {"agent_id": self.agent_id, "wait_ms": 1000}, key=AGENT_KEY)
+                claimed = self.registry.call("POST", "/api/hub/tasks/claim", {"agent_id": self.agent_id, "wait_ms": 1000}, key=self.key)
             except (ApiError, OSError):
                 time.sleep(0.2)
                 continue
             for task in claimed["tasks"]:
-                self.registry.call("POST", f"/api/hub/tasks/{task['id']}", {"state": "completed", "result": self.answer(task)}, key=AGENT_KEY)
+                self.registry.call("POST", f"/api/hub/tasks/{task['id']}", {"state": "completed", "result": self.answer(task)}, key=self.key)
                 self.handled.append(task["id"])
 
     def stop(self) -> None:

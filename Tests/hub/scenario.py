@@ -1,11 +1,12 @@
 """A small but realistic mesh, built through the registry's API: agents with sidecars that report
-their DataChannels, tasks in every state, and pairing entries in every status."""
+their DataChannels, tasks in every state, and pairing entries in every status. Each agent uses its
+sidecar's credential (the agent at index N is behind sidecar sc-0N)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mesh import AGENT_KEY, Sidecar, TaskWorker
+from mesh import Sidecar, TaskWorker, sidecar_key
 from pysupport.registry import Registry
 
 AGENTS = [
@@ -53,14 +54,26 @@ class Mesh:
             sidecar.close()
 
 
+def sidecar_of(agent_id: str) -> str:
+    """The peer id of the sidecar behind a scenario agent."""
+    return next(f"sc-{index:02d}" for index, (name, *_) in enumerate(AGENTS, start=1) if name == agent_id)
+
+
+def key_of(agent_id: str) -> str:
+    """The credential a scenario agent uses: its sidecar's."""
+    return sidecar_key(sidecar_of(agent_id))
+
+
 def build(registry: Registry, *, pairing: bool = True) -> Mesh:
     mesh = Mesh(registry)
     for index, (agent_id, skills, hostname, ip) in enumerate(AGENTS, start=1):
-        registry.register_agent(agent_id, skills=skills, hostname=hostname, ip=ip, port=8000 + index, sidecar_peer_id=f"sc-{index:02d}")
+        registry.register_agent(agent_id, skills=skills, hostname=hostname, ip=ip, port=8000 + index, sidecar_peer_id=sidecar_of(agent_id),
+                                key=key_of(agent_id))
     mesh.connect_sidecars()
 
     # Completed work: a worker answers research-assistant's tasks.
-    worker = TaskWorker(registry, "research-assistant", answer=lambda t: f"Summary ready: {t['payload'].get('message', '')[:60]}")
+    worker = TaskWorker(registry, "research-assistant", answer=lambda t: f"Summary ready: {t['payload'].get('message', '')[:60]}",
+                        key=key_of("research-assistant"))
     mesh.workers.append(worker)
     registry.submit(skill="summarize", target_agent_id="research-assistant", source_agent_id="data-analyst",
                     payload={"message": "Summarize the Q3 incident reports", "max_words": 150}, ttl=300)
@@ -69,12 +82,12 @@ def build(registry: Registry, *, pairing: bool = True) -> Mesh:
     # A failure reported by an agent, a task that is being worked on, and one nobody can take yet.
     failing = registry.submit(skill="lint", target_agent_id="code-reviewer", source_agent_id="ops-sentinel",
                               payload={"repo": "chatixia/mesh", "ref": "main"}, ttl=120)
-    claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "code-reviewer", "wait_ms": 0}, key=AGENT_KEY)["tasks"]
+    claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "code-reviewer", "wait_ms": 0}, key=key_of("code-reviewer"))["tasks"]
     assert [t["id"] for t in claimed] == [failing]
-    registry.call("POST", f"/api/hub/tasks/{failing}", {"state": "failed", "error": "linter crashed: exit status 2"}, key=AGENT_KEY)
+    registry.call("POST", f"/api/hub/tasks/{failing}", {"state": "failed", "error": "linter crashed: exit status 2"}, key=key_of("code-reviewer"))
     registry.submit(skill="forecast", target_agent_id="data-analyst", source_agent_id="scheduler",
                     payload={"series": "signups", "horizon_days": 30}, ttl=600)
-    registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "data-analyst", "wait_ms": 0}, key=AGENT_KEY)
+    registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "data-analyst", "wait_ms": 0}, key=key_of("data-analyst"))
     registry.submit(skill="transcribe_audio", source_agent_id="support-triage", payload={"url": "s3://calls/8812.wav"}, ttl=900)
 
     if pairing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from selenium.webdriver.common.by import By
 
-from mesh import AGENT_KEY, Sidecar
+from mesh import AGENT_KEY, Sidecar, sidecar_key
 
 
 def mark_page(hub):
@@ -20,15 +20,17 @@ def test_agents_appear_change_and_disappear_live(hub, registry):
     hub.login()
     hub.goto("agents")
     mark_page(hub)
-    registry.register_agent("late-joiner", skills=["weather"], hostname="first-host", sidecar_peer_id="sc-30")
+    # The agent and its sidecar sc-30 share a credential, as in a real deployment.
+    key = sidecar_key("sc-30")
+    registry.register_agent("late-joiner", skills=["weather"], hostname="first-host", sidecar_peer_id="sc-30", key=key)
     card = hub.agent_card("late-joiner")
     assert "first-host" in card.text and "weather" in card.text
     hub.wait_text('[data-count="agents"]', r"^1/1$")
 
-    registry.call("POST", "/api/hub/heartbeat", {"agent_id": "late-joiner", "hostname": "moved-host", "skill_names": ["weather", "tides"]}, key=AGENT_KEY)
+    registry.call("POST", "/api/hub/heartbeat", {"agent_id": "late-joiner", "hostname": "moved-host", "skill_names": ["weather", "tides"]}, key=key)
     hub.wait(lambda d: "moved-host" in hub.agent_card("late-joiner").text and "tides" in hub.agent_card("late-joiner").text, "the heartbeat's changes")
 
-    registry.call("DELETE", "/api/registry/agents/late-joiner", key=AGENT_KEY)
+    registry.call("DELETE", "/api/registry/agents/late-joiner", key=key)
     hub.wait(lambda d: not [c for c in hub.all(".agent-card") if c.get_attribute("data-agent-id") == "late-joiner"], "the card to go")
     assert_not_reloaded(hub)
 
@@ -58,7 +60,7 @@ def test_task_states_follow_the_queue_live(hub, registry):
 
 def test_topology_follows_mesh_status_reports_live(hub, registry):
     for index in (41, 42, 43):
-        registry.register_agent(f"mesh-node-{index}", hostname="n", sidecar_peer_id=f"sc-{index}")
+        registry.register_agent(f"mesh-node-{index}", hostname="n", sidecar_peer_id=f"sc-{index}", key=sidecar_key(f"sc-{index}"))
     hub.login()
     hub.goto("topology")
     mark_page(hub)

@@ -9,7 +9,7 @@ import urllib.request
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
-from mesh import ADMIN_KEY, AGENT_KEY, Sidecar
+from mesh import ADMIN_KEY, AGENT_KEY, Sidecar, sidecar_key
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_HOST = "<script>window.__pwned = 'host'</script>"
@@ -36,15 +36,16 @@ def assert_nothing_injected(hub):
 
 
 def test_markup_from_agents_is_shown_as_text(hub, registry):
-    registry.register_agent(XSS_NAME, skills=[XSS_SKILL, "user_intervention"], hostname=XSS_HOST, sidecar_peer_id="sc-50")
-    registry.register_agent("honest-agent", hostname="h", sidecar_peer_id="sc-51")
+    xss_key = sidecar_key("sc-50")
+    registry.register_agent(XSS_NAME, skills=[XSS_SKILL, "user_intervention"], hostname=XSS_HOST, sidecar_peer_id="sc-50", key=xss_key)
+    registry.register_agent("honest-agent", hostname="h", sidecar_peer_id="sc-51", key=sidecar_key("sc-51"))
     sidecar = Sidecar(registry, "sc-50")
     sidecar.report(["sc-51"])
     task_id = registry.submit(skill="user_intervention", target_agent_id=XSS_NAME, source_agent_id="hub-user",
                               payload={"message": XSS_MESSAGE}, ttl=300)
-    claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": XSS_NAME, "wait_ms": 0}, key=AGENT_KEY)["tasks"]
+    claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": XSS_NAME, "wait_ms": 0}, key=xss_key)["tasks"]
     assert [t["id"] for t in claimed] == [task_id]
-    registry.call("POST", f"/api/hub/tasks/{task_id}", {"state": "completed", "result": XSS_RESULT}, key=AGENT_KEY)
+    registry.call("POST", f"/api/hub/tasks/{task_id}", {"state": "completed", "result": XSS_RESULT}, key=xss_key)
     try:
         hub.login()
         hub.goto("agents")

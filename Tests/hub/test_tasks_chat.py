@@ -10,13 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from mesh import AGENT_KEY, TaskWorker
+from mesh import AGENT_KEY, TaskWorker, sidecar_key
 
 
 @pytest.fixture(scope="module")
 def worker(registry):
-    registry.register_agent("helper-bot", skills=["user_intervention", "summarize"], hostname="bot-host", sidecar_peer_id="sc-20")
-    worker = TaskWorker(registry, "helper-bot", answer=lambda t: answer(t["payload"]))
+    registry.register_agent("helper-bot", skills=["user_intervention", "summarize"], hostname="bot-host", sidecar_peer_id="sc-20",
+                            key=sidecar_key("sc-20"))
+    worker = TaskWorker(registry, "helper-bot", answer=lambda t: answer(t["payload"]), key=sidecar_key("sc-20"))
     yield worker
     worker.stop()
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from mesh import Sidecar
+from mesh import Sidecar, sidecar_key
 
 AGENT_COUNT = 50
 
@@ -16,7 +16,7 @@ def mesh50(registry):
     for i in range(1, AGENT_COUNT + 1):
         skills = ["user_intervention"] + (["summarize"] if i % 3 == 0 else [])
         registry.register_agent(f"agent-{i:02d}-{['alpha', 'bravo', 'charlie', 'delta', 'echo'][i % 5]}", skills=skills,
-                                hostname=f"node-{i:02d}", sidecar_peer_id=f"sc-{i:02d}")
+                                hostname=f"node-{i:02d}", sidecar_peer_id=f"sc-{i:02d}", key=sidecar_key(f"sc-{i:02d}"))
     # Every other sidecar reports channels to its next four neighbours on the ring.
     sidecars = []
     for i in range(1, AGENT_COUNT + 1, 2):
