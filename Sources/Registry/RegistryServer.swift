@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
+import NIOSSL
 import Logging
 
 /// A ready-to-run registry: its HTTP/WebSocket application plus the shared services behind it.
@@ -13,6 +16,8 @@ public struct RegistryServer: Sendable {
         config: RegistryConfiguration, logger: Logger, store givenStore: (any RegistryStore)? = nil,
         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) async throws -> RegistryServer {
+        // Checked before the store opens, so a bad file is a clean configuration error.
+        let tls = try config.tls.map(Self.tlsConfiguration)
         let store: any RegistryStore
         if let givenStore {
             store = givenStore
@@ -39,14 +44,30 @@ public struct RegistryServer: Sendable {
         }
         services.addRoutes(to: router)
 
+        var server: HTTPServerBuilder = .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(http1: .init(additionalChannelHandlers: [RefusedUpgradeStatusHandler()]), ws: .init(maxFrameSize: 1 << 20)))
+        if let tls { server = try .tls(server, tlsConfiguration: tls) }
         var application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(http1: .init(additionalChannelHandlers: [RefusedUpgradeStatusHandler()]), ws: .init(maxFrameSize: 1 << 20))),
+            server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatixia-registry"),
             logger: logger)
         application.addServices(journal, SweepService(state: state, logger: logger))
         return RegistryServer(services: services, application: application)
+    }
+
+    /// The server side of HTTPS/WSS from PEM files; an unusable file is a configuration error.
+    static func tlsConfiguration(_ files: RegistryConfiguration.TLSFiles) throws(ConfigurationError) -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+            guard !chain.isEmpty else { throw ConfigurationError("'\(files.certificateChain)' holds no PEM certificate") }
+            let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+            return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError("cannot use TLS files '\(files.certificateChain)' and '\(files.privateKey)': \(error)")
+        }
     }
 }

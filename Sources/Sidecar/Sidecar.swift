@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DTLS
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -11,18 +12,35 @@ import Dispatch
 import Synchronization
 import ICE
 import Logging
+import MeshProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Wires one sidecar together: token, signaling, the mesh and the agent's IPC socket.
 public enum Sidecar {
+    private static let privateCA = Mutex<HTTPClient?>(nil)
+
+    static func privateCAClient(_ tls: TLSConfiguration) -> HTTPClient {
+        privateCA.withLock { client in
+            if let client { return client }
+            let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            client = created
+            return created
+        }
+    }
+
     /// Runs until SIGINT or SIGTERM, then closes every connection and removes the socket.
     /// Throws only for what retrying cannot fix: a refused credential or an unusable socket path.
     public static func run(configuration: SidecarConfiguration, environment: [String: String], logger: Logger) async throws {
-        let registry = RegistryClient(tokenURL: configuration.tokenURL, credential: configuration.credential)
+        let tls = ClientTLS.configuration(caFile: configuration.caFile)
+        // A client of our own only for a private CA; like `.shared`, it lives as long as the process.
+        let registry = RegistryClient(
+            tokenURL: configuration.tokenURL, credential: configuration.credential,
+            http: configuration.caFile == nil ? .shared : Self.privateCAClient(tls))
         let token = try await firstToken(from: registry, logger: logger)
         let hosts = configuration.hostAddresses.isEmpty ? localAddresses() : configuration.hostAddresses
-        let signaling = SignalingClient(signalingURL: configuration.signalingURL, registry: registry, initialToken: token, logger: logger)
+        let signaling = SignalingClient(signalingURL: configuration.signalingURL, tls: tls, registry: registry, initialToken: token, logger: logger)
         let environmentTURN = configuration.environmentTURNServer(peerId: token.peerId)
         // Fetched again whenever signaling (re)connects, so TURN credentials never go stale.
         let iceServers: @Sendable () async -> [ICEServer] = {

@@ -8,7 +8,7 @@ struct RegistryCommand: AsyncParsableCommand {
         commandName: "chatixia-registry",
         abstract: "The chatixia-mesh control plane: signaling, agent registry, task queue, pairing, hub API and dashboard.",
         discussion: """
-            Environment (a flag wins): HOST, PORT, CHATIXIA_DB, API_KEYS_FILE, SIGNALING_SECRET (>= 32 bytes, required
+            Environment (a flag wins): HOST, PORT, CHATIXIA_DB, TLS_CERT_FILE, TLS_KEY_FILE, SIGNALING_SECRET_FILE, API_KEYS_FILE, SIGNALING_SECRET (>= 32 bytes, required
             unless --dev), STUN_URLS, TURN_URL, TURN_SECRET, TURN_TTL, CHATIXIA_HUB_DIR, LOG_LEVEL, TRUSTED_PROXIES;
             limits: TASK_LEASE_SECONDS (60), TASK_MAX_ATTEMPTS (3), RETENTION_SECONDS (604800), MAX_FINISHED_TASKS (10000),
             MAX_OPEN_TASKS_PER_CREDENTIAL (1000), SUBMISSIONS_PER_MINUTE (6000), WEBSOCKETS_PER_CREDENTIAL (32),
@@ -29,6 +29,9 @@ struct RegistryCommand: AsyncParsableCommand {
         name: .customLong("trusted-proxy"),
         help: "A proxy (address or CIDR) whose X-Forwarded-For names the client; repeatable (env TRUSTED_PROXIES, comma list).")
     var trustedProxies: [String] = []
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS and WSS (env TLS_CERT_FILE; needs --tls-key).")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert (env TLS_KEY_FILE).") var tlsKey: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL, default info).") var logLevel: String?
 
     func run() async throws {
@@ -43,7 +46,8 @@ struct RegistryCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "chatixia-registry")
-        let flags = RegistryConfiguration.Flags(host: host, port: port, db: db, apiKeys: apiKeys, dev: dev, allowAnonymous: allowAnonymous, hubDirectory: hubDir, trustedProxies: trustedProxies)
+        let flags = RegistryConfiguration.Flags(host: host, port: port, db: db, apiKeys: apiKeys, dev: dev, allowAnonymous: allowAnonymous, hubDirectory: hubDir, trustedProxies: trustedProxies,
+            tlsCertificate: tlsCert, tlsKey: tlsKey)
         let (config, warnings) = try RegistryConfiguration.resolve(flags: flags, environment: environment)
         if config.dev {
             FileHandle.standardError.write(Data("""
@@ -57,7 +61,9 @@ struct RegistryCommand: AsyncParsableCommand {
         }
         for warning in warnings { logger.warning("\(warning)") }
         let server = try await RegistryServer.make(config: config, logger: logger)
-        logger.info("registry listening", metadata: ["host": "\(config.host)", "port": "\(config.port)", "db": "\(config.databasePath)"])
+        logger.info("registry listening", metadata: [
+            "host": "\(config.host)", "port": "\(config.port)", "db": "\(config.databasePath)", "tls": "\(config.tls != nil)",
+        ])
         try await server.application.runService()
     }
 }

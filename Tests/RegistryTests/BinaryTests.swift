@@ -105,4 +105,57 @@ import Testing
         // The claim asked to wait 30 s; a shutdown that waited it out would take that long.
         #expect(ContinuousClock.now - started < .seconds(20))
     }
+
+    /// Runs a command to completion; its exit status and standard output.
+    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func servesHTTPSItselfWithACertificateAndKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let made = try run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+        ])
+        try #require(made.status == 0)
+
+        // Half a pair, or a file that is not a certificate, is a configuration error.
+        let half = try RegistryProcess.run(["--api-keys", try keysFile(), "--tls-cert", certificate], environment: ["SIGNALING_SECRET": secret])
+        #expect(half.status == 2)
+        #expect(half.stderr.contains("--tls-cert and --tls-key"))
+        let swapped = try RegistryProcess.run(
+            ["--api-keys", try keysFile(), "--tls-cert", key, "--tls-key", key, "--port", "0"], environment: ["SIGNALING_SECRET": secret])
+        #expect(swapped.status == 2)
+        #expect(swapped.stderr.contains("cannot use TLS files"))
+
+        let registry = try RegistryProcess(
+            arguments: ["--db", temporaryDatabase(), "--api-keys", try keysFile(), "--tls-cert", certificate, "--tls-key", key],
+            environment: ["SIGNALING_SECRET": secret, "STUN_URLS": ""])
+        defer { registry.signal(SIGKILL) }
+        let url = "https://127.0.0.1:\(registry.port)"
+        // curl (OpenSSL) verifies the certificate against the CA file: the registry terminates TLS itself.
+        var answered = ""
+        for _ in 0..<200 {
+            let attempt = try run("/usr/bin/curl", ["-s", "--cacert", certificate, "-H", "x-api-key: bin_agent_key", "\(url)/api/registry/agents"])
+            if attempt.status == 0 { answered = attempt.output; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(answered == "[]")
+        // Without the CA the certificate is refused; plain HTTP on the TLS port gets no HTTP answer.
+        #expect(try run("/usr/bin/curl", ["-s", "\(url)/metrics"]).status == 60)
+        #expect(try run("/usr/bin/curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(registry.port)/metrics"]).output.isEmpty)
+    }
 }

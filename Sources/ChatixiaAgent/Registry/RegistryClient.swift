@@ -4,6 +4,7 @@ import MeshProtocol
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import Synchronization
 
 /// How an agent proves who it is to the registry: an API key, or a device token from `chatixia pair`.
 public enum RegistryCredential: Sendable, Equatable {
@@ -31,6 +32,23 @@ public struct RegistryClient: Sendable {
         self.credential = credential
         self.http = http
         self.timeout = timeout
+    }
+
+    /// A client that also trusts the PEM CA certificates in `caFile` (`CA_FILE`) for an `https://` registry.
+    public init(baseURL: String, credential: RegistryCredential?, caFile: String?) {
+        self.init(baseURL: baseURL, credential: credential, http: caFile.map(Self.httpClient(trusting:)) ?? .shared)
+    }
+
+    /// One HTTP client per CA file for the life of the process (like `.shared`, never shut down).
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    static func httpClient(trusting caFile: String) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[caFile] { return client }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: ClientTLS.configuration(caFile: caFile)))
+            clients[caFile] = client
+            return client
+        }
     }
 
     static let encoder = JSONEncoder()

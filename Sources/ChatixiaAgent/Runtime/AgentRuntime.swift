@@ -44,7 +44,7 @@ public struct AgentRuntime: Sendable {
         self.logger = logger
         slots = WorkSlots(capacity: manifest.maxConcurrentTasks, maxWaiting: manifest.maxConcurrentTasks * 4)
         credential = try CredentialResolution.resolve(manifest: manifest, environment: environment)
-        registry = RegistryClient(baseURL: manifest.registry, credential: credential)
+        registry = RegistryClient(baseURL: manifest.registry, credential: credential, caFile: environment["CA_FILE"])
         sidecarBinary = try SidecarBinary.locate(manifest: manifest, environment: environment)
         socketPath = try manifest.sidecar.socket ?? Self.defaultSocketPath(agentName: manifest.name, environment: environment)
         ipcToken = Self.randomHex(bytes: 24)

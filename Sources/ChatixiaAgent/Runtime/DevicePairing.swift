@@ -41,7 +41,7 @@ public struct DevicePairing: Sendable {
     public func run(code rawCode: String, progress: @Sendable (Progress) -> Void) async throws -> URL {
         let code = rawCode.trimmingCharacters(in: .whitespaces)
         guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { throw Failure.invalidCode(rawCode) }
-        let registry = RegistryClient(baseURL: manifest.registry, credential: nil)
+        let registry = RegistryClient(baseURL: manifest.registry, credential: nil, caFile: ProcessInfo.processInfo.environment["CA_FILE"])
         let store = CredentialStore(directory: manifest.dataDirectory)
         let ticket: PairingTicket
         if let pending = store.pendingPairing(), pending.code == code, pending.registry == manifest.registry {

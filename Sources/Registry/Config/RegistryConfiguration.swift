@@ -14,6 +14,13 @@ public struct RegistryConfiguration: Sendable {
     /// Serve the dashboard from this folder instead of the copy bundled with the binary (for hub development).
     public var hubDirectory: String?
     public var limits = RegistryLimits()
+    /// PEM certificate chain and private key: with both, the registry serves HTTPS and WSS itself.
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificateChain: String
+        public var privateKey: String
+    }
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and logs).
     public var trustedProxies: [AddressRange] = []
 
@@ -44,10 +51,12 @@ public struct RegistryConfiguration: Sendable {
         public var allowAnonymous = false
         public var hubDirectory: String?
         public var trustedProxies: [String] = []
+        public var tlsCertificate: String?
+        public var tlsKey: String?
 
         public init(
             host: String? = nil, port: Int? = nil, db: String? = nil, apiKeys: String? = nil, dev: Bool = false, allowAnonymous: Bool = false,
-            hubDirectory: String? = nil, trustedProxies: [String] = []
+            hubDirectory: String? = nil, trustedProxies: [String] = [], tlsCertificate: String? = nil, tlsKey: String? = nil
         ) {
             self.host = host
             self.port = port
@@ -57,6 +66,8 @@ public struct RegistryConfiguration: Sendable {
             self.allowAnonymous = allowAnonymous
             self.hubDirectory = hubDirectory
             self.trustedProxies = trustedProxies
+            self.tlsCertificate = tlsCertificate
+            self.tlsKey = tlsKey
         }
     }
 
@@ -131,6 +142,17 @@ public struct RegistryConfiguration: Sendable {
             return range
         }
         config.limits = try RegistryLimits.resolve(environment: env)
+        let certificate = flags.tlsCertificate ?? env["TLS_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = flags.tlsKey ?? env["TLS_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, key) {
+        case (let certificate?, let key?):
+            for path in [certificate, key] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ConfigurationError("cannot read TLS file '\(path)'")
+            }
+            config.tls = TLSFiles(certificateChain: certificate, privateKey: key)
+        case (nil, nil): break
+        default: throw ConfigurationError("--tls-cert and --tls-key (TLS_CERT_FILE, TLS_KEY_FILE) go together")
+        }
         return (config, warnings)
     }
 }

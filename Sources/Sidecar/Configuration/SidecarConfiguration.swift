@@ -34,12 +34,15 @@ public struct SidecarConfiguration: Sendable, Equatable {
     public var transportPolicy: ICETransportPolicy
     public var turnURL: String?
     public var turnCredentials: TURNCredentials?
+    /// Extra trusted CA certificates (PEM) for a `wss://` signaling URL and an `https://` token URL.
+    public var caFile: String?
 
     public init(
         signalingURL: String, tokenURL: String, credential: Credential, ipcSocket: String,
         ipcToken: String? = nil, hostAddresses: [String] = [], transportPolicy: ICETransportPolicy = .all,
-        turnURL: String? = nil, turnCredentials: TURNCredentials? = nil
+        turnURL: String? = nil, turnCredentials: TURNCredentials? = nil, caFile: String? = nil
     ) {
+        self.caFile = caFile
         self.signalingURL = signalingURL
         self.tokenURL = tokenURL
         self.credential = credential
@@ -96,6 +99,11 @@ public struct SidecarConfiguration: Sendable, Equatable {
             }
         }
 
+        let caFile = value("CA_FILE")
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw .invalid("CA_FILE", caFile, "a readable file of PEM CA certificates")
+        }
+
         let hosts = (value("ICE_HOST_ADDRESSES") ?? "").split(separator: ",").map(trimmed).filter { !$0.isEmpty }
         for host in hosts where !Self.isIPAddress(host) {
             throw .invalid("ICE_HOST_ADDRESSES", host, "a comma-separated list of IP addresses")
@@ -105,7 +113,7 @@ public struct SidecarConfiguration: Sendable, Equatable {
             signalingURL: signalingURL, tokenURL: tokenURL, credential: credential,
             ipcSocket: value("IPC_SOCKET") ?? defaultSocketPath(environment: environment, userID: userID),
             ipcToken: value("CHATIXIA_IPC_TOKEN"), hostAddresses: hosts, transportPolicy: policy,
-            turnURL: turnURL, turnCredentials: turnCredentials)
+            turnURL: turnURL, turnCredentials: turnCredentials, caFile: caFile)
     }
 
     /// The environment's TURN server for `peerId`; shared-secret credentials are minted as coturn expects:

@@ -7,6 +7,7 @@ import HummingbirdWSClient
 import Logging
 import MeshProtocol
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// What the signaling connection reports to the mesh.
@@ -25,6 +26,8 @@ final class SignalingClient: Sendable {
     let events: AsyncStream<SignalingEvent>
     private let eventSink: AsyncStream<SignalingEvent>.Continuation
     private let signalingURL: String
+    /// Used for a `wss://` URL: the system trust store plus `CA_FILE`.
+    private let tls: TLSConfiguration
     private let registry: RegistryClient
     private let logger: Logger
     /// The current connection's outgoing frames, nil while disconnected.
@@ -34,8 +37,9 @@ final class SignalingClient: Sendable {
     /// Largest frame the registry accepts (CONTRACT.md §2).
     static let maxFrameSize = 1 << 16
 
-    init(signalingURL: String, registry: RegistryClient, initialToken: SignalingToken, logger: Logger) {
+    init(signalingURL: String, tls: TLSConfiguration, registry: RegistryClient, initialToken: SignalingToken, logger: Logger) {
         self.signalingURL = signalingURL
+        self.tls = tls
         self.registry = registry
         self.logger = logger
         peerId = initialToken.peerId
@@ -96,7 +100,8 @@ final class SignalingClient: Sendable {
         let separator = signalingURL.contains("?") ? "&" : "?"
         let url = "\(signalingURL)\(separator)token=\(current.token)"
         let (frames, sink) = AsyncStream<String>.makeStream()
-        _ = try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: Self.maxFrameSize), logger: logger) { inbound, outbound, _ in
+        _ = try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: Self.maxFrameSize), tlsConfiguration: tls, logger: logger) {
+            inbound, outbound, _ in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await text in frames { try await outbound.write(.text(text)) }

@@ -1,5 +1,5 @@
 // Entry point: sign-in, the hash router, the live connection and its indicator, and rendering.
-import { Session, AuthError } from './session.js';
+import { Session, AuthError, RateLimitError } from './session.js';
 import { createApi } from './api.js';
 import { createStore, summarize } from './store.js';
 import { startLive } from './live.js';
@@ -37,7 +37,10 @@ function showLogin(message) {
       login.hidden = true;
       enterApp();
     } catch (failure) {
-      error.textContent = failure instanceof AuthError ? `Sign-in refused: ${failure.message}` : 'The registry could not be reached. Try again.';
+      // A 429 (too many failed attempts from this address) says how long to wait, from its Retry-After.
+      error.textContent = failure instanceof AuthError ? `Sign-in refused: ${failure.message}`
+        : failure instanceof RateLimitError ? failure.message
+          : 'The registry could not be reached. Try again.';
       error.hidden = false;
       keyInput.select();
     } finally {

@@ -8,6 +8,14 @@ const REFRESH_MARGIN_MS = 60_000;
 
 export class AuthError extends Error {}
 
+/** The registry refused to mint for now (429: too many attempts from this address); `retryAfter` in seconds, or null. */
+export class RateLimitError extends Error {
+  constructor(retryAfter) {
+    super(retryAfter ? `Too many attempts; retry in ${retryAfter} s.` : 'Too many attempts; retry later.');
+    this.retryAfter = retryAfter;
+  }
+}
+
 export class Session {
   #token = null;
   #expiresAt = 0;
@@ -63,14 +71,27 @@ export class Session {
   }
 }
 
-/** POST /api/token; an AuthError means the key itself was refused, anything else is transient. */
+/**
+ * POST /api/token; an AuthError means the key itself was refused, a RateLimitError that this address must
+ * wait (e.g. after many wrong keys), anything else is transient.
+ */
 async function mint(key) {
   const response = await fetch('/api/token', { method: 'POST', headers: { 'x-api-key': key }, cache: 'no-store' });
   if (response.status === 401 || response.status === 403) {
     throw new AuthError(await errorMessage(response, 'the registry refused this key'));
   }
+  if (response.status === 429) throw new RateLimitError(retryAfterSeconds(response.headers.get('retry-after')));
   if (!response.ok) throw new Error(await errorMessage(response, `token exchange failed (${response.status})`));
   return response.json();
+}
+
+/** A Retry-After header (delay in seconds, or an HTTP date) as whole seconds from now; null if absent or unreadable. */
+export function retryAfterSeconds(header, now = Date.now()) {
+  const text = header?.trim();
+  if (!text) return null;
+  if (/^\d+$/.test(text)) return Math.max(1, Number(text));
+  const at = Date.parse(text);
+  return Number.isFinite(at) ? Math.max(1, Math.ceil((at - now) / 1000)) : null;
 }
 
 export async function errorMessage(response, fallback) {
