@@ -41,9 +41,11 @@ def sidecar_key(peer_id: str) -> str:
     return KEYS.for_peer(peer_id)
 
 
-def new_registry(binary: Path, workdir: Path, db: str = ":memory:") -> Registry:
-    """A registry (not started) from `binary` on 127.0.0.1 serving the hub from the source folder."""
-    return Registry(workdir, KEYS, SIDECAR_PEERS, db=db, hub_dir=HUB_DIR, log_level="notice", binaries=binary.parent, agent_key=AGENT_KEY)
+def new_registry(binary: Path, workdir: Path, db: str = ":memory:", env: dict | None = None) -> Registry:
+    """A registry (not started) from `binary` on 127.0.0.1 serving the hub from the source folder; `env` adds to
+    its environment (e.g. limits such as FAILED_AUTH_PER_MINUTE)."""
+    return Registry(workdir, KEYS, SIDECAR_PEERS, db=db, hub_dir=HUB_DIR, log_level="notice", binaries=binary.parent, agent_key=AGENT_KEY,
+                    extra_env=env)
 
 
 class Sidecar:

@@ -1,7 +1,7 @@
 // The one live connection: a WebSocket to /api/hub/events. It starts with a snapshot and then carries
 // every change, so nothing polls. When it drops (e.g. the registry restarts) it reconnects with
 // jittered backoff and a freshly minted JWT, and resyncs from the new snapshot.
-import { AuthError } from './session.js';
+import { AuthError, RateLimitError } from './session.js';
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const CONNECT_TIMEOUT_MS = 10000;
@@ -26,7 +26,7 @@ export function startLive({ session, onSnapshot, onEvent, onStatus, onAuthReject
       token = await session.token({ fresh: failures > 0 });
     } catch (error) {
       if (error instanceof AuthError) return onAuthRejected(error);
-      return scheduleRetry('the registry is unreachable');
+      return scheduleRetry(error instanceof RateLimitError ? error.message : 'the registry is unreachable');
     }
     if (stopped) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
