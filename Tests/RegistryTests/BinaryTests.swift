@@ -106,8 +106,17 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(20))
     }
 
-    /// Runs a command to completion; its exit status and standard output.
-    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs a command to completion on a thread of its own (waiting for it must not hold one of the few
+    /// threads every other test's async work runs on); its exit status and standard output.
+    func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try Self.runBlocking(executable, arguments) })
+            }
+        }
+    }
+
+    static func runBlocking(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -126,7 +135,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let certificate = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let made = try run("/usr/bin/openssl", [
+        let made = try await run("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
         ])
@@ -149,13 +158,13 @@ import Testing
         // curl (OpenSSL) verifies the certificate against the CA file: the registry terminates TLS itself.
         var answered = ""
         for _ in 0..<200 {
-            let attempt = try run("/usr/bin/curl", ["-s", "--cacert", certificate, "-H", "x-api-key: bin_agent_key", "\(url)/api/registry/agents"])
+            let attempt = try await run("/usr/bin/curl", ["-s", "--cacert", certificate, "-H", "x-api-key: bin_agent_key", "\(url)/api/registry/agents"])
             if attempt.status == 0 { answered = attempt.output; break }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(answered == "[]")
         // Without the CA the certificate is refused; plain HTTP on the TLS port gets no HTTP answer.
-        #expect(try run("/usr/bin/curl", ["-s", "\(url)/metrics"]).status == 60)
-        #expect(try run("/usr/bin/curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(registry.port)/metrics"]).output.isEmpty)
+        #expect(try await run("/usr/bin/curl", ["-s", "\(url)/metrics"]).status == 60)
+        #expect(try await run("/usr/bin/curl", ["-s", "--max-time", "3", "http://127.0.0.1:\(registry.port)/metrics"]).output.isEmpty)
     }
 }

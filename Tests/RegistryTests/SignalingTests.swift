@@ -97,8 +97,15 @@ import Testing
         }
     }
 
-    /// The status line a raw WebSocket upgrade request gets (the HTTP stack answers refused upgrades itself).
-    static func upgradeStatus(port: Int, path: String) throws -> String {
+    /// The status line a raw WebSocket upgrade request gets (the HTTP stack answers refused upgrades itself),
+    /// read on a thread of its own so the blocking socket calls hold none of the tests' async threads.
+    static func upgradeStatus(port: Int, path: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try blockingUpgradeStatus(port: port, path: path) }) }
+        }
+    }
+
+    static func blockingUpgradeStatus(port: Int, path: String) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -124,12 +131,12 @@ import Testing
             let port = client.port!
             let hubToken = try await client.token(key: TestKeys.hub)
             let agentToken = try await client.token(key: TestKeys.agentA)
-            #expect(try Self.upgradeStatus(port: port, path: "/ws") == "HTTP/1.1 401 Unauthorized")
-            #expect(try Self.upgradeStatus(port: port, path: "/ws?token=forged") == "HTTP/1.1 401 Unauthorized")
-            #expect(try Self.upgradeStatus(port: port, path: "/api/hub/events?token=forged") == "HTTP/1.1 401 Unauthorized")
-            #expect(try Self.upgradeStatus(port: port, path: "/ws?token=\(hubToken)") == "HTTP/1.1 403 Forbidden")
-            #expect(try Self.upgradeStatus(port: port, path: "/ws?token=\(agentToken)") == "HTTP/1.1 101 Switching Protocols")
-            #expect(try Self.upgradeStatus(port: port, path: "/api/hub/events?token=\(hubToken)") == "HTTP/1.1 101 Switching Protocols")
+            #expect(try await Self.upgradeStatus(port: port, path: "/ws") == "HTTP/1.1 401 Unauthorized")
+            #expect(try await Self.upgradeStatus(port: port, path: "/ws?token=forged") == "HTTP/1.1 401 Unauthorized")
+            #expect(try await Self.upgradeStatus(port: port, path: "/api/hub/events?token=forged") == "HTTP/1.1 401 Unauthorized")
+            #expect(try await Self.upgradeStatus(port: port, path: "/ws?token=\(hubToken)") == "HTTP/1.1 403 Forbidden")
+            #expect(try await Self.upgradeStatus(port: port, path: "/ws?token=\(agentToken)") == "HTTP/1.1 101 Switching Protocols")
+            #expect(try await Self.upgradeStatus(port: port, path: "/api/hub/events?token=\(hubToken)") == "HTTP/1.1 101 Switching Protocols")
         }
     }
 

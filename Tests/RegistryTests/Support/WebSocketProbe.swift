@@ -71,7 +71,7 @@ final class WebSocketProbe: Sendable {
             if closed { return nil }
             try await Task.sleep(for: .milliseconds(5))
         }
-        throw TestFailure("no frame within \(timeout)")
+        throw TestFailure("no frame within \(timeout)\(inbox.withLock { $0.failure }.map { ": \($0)" } ?? "")")
     }
 
     /// Skips frames until one of `type` arrives.
