@@ -214,7 +214,7 @@ def test_approvals_view_lists_entries_by_status(hub, registry):
 PHONE_WIDTH = 390
 
 
-@pytest.mark.parametrize("view", ["overview", "agents", "tasks", "topology"])
+@pytest.mark.parametrize("view", ["overview", "agents", "tasks", "topology", "keys"])
 def test_phone_layout_fits_the_screen(hub, registry, view):
     hub.use_viewport(PHONE_WIDTH, 844, mobile=True, scale=2)
     try:

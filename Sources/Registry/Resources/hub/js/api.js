@@ -42,5 +42,10 @@ export function createApi(session) {
     approve: (entryId) => request('POST', `/api/pairing/${id(entryId)}/approve`),
     reject: (entryId) => request('POST', `/api/pairing/${id(entryId)}/reject`),
     revoke: (entryId) => request('POST', `/api/pairing/${id(entryId)}/revoke`),
+    /** Admin: API keys without their secrets. */
+    keys: () => request('GET', '/api/keys'),
+    /** Admin: {peer_id, role, label} → the new key's record with `key`, the secret, shown this once. */
+    createKey: (body) => request('POST', '/api/keys', body),
+    revokeKey: (keyId) => request('DELETE', `/api/keys/${id(keyId)}`),
   };
 }

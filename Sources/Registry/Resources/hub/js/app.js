@@ -12,8 +12,9 @@ import { createTasksView } from './views/tasks.js';
 import { createTaskPanel } from './views/task-panel.js';
 import { createTopologyView } from './views/topology.js';
 import { createApprovalsView } from './views/approvals.js';
+import { createKeysView } from './views/keys.js';
 
-const VIEWS = ['overview', 'agents', 'tasks', 'topology', 'approvals'];
+const VIEWS = ['overview', 'agents', 'tasks', 'topology', 'approvals', 'keys'];
 const session = new Session();
 
 function showLogin(message) {
@@ -67,8 +68,10 @@ function enterApp() {
     tasks: createTasksView(context('tasks')),
     topology: createTopologyView(context('topology')),
     approvals: createApprovalsView(context('approvals')),
+    keys: createKeysView(context('keys')),
   };
   let route = parseRoute();
+  let previousView = null;
 
   const drawer = createDrawer({
     onClose: (closedKey) => {
@@ -105,6 +108,9 @@ function enterApp() {
       tab.parentElement.scrollTo({ left: tab.offsetLeft - tab.parentElement.clientWidth / 2 + tab.offsetWidth / 2 });
     }
     document.title = `${route.view[0].toUpperCase()}${route.view.slice(1)} · chatixia mesh hub`;
+    // A view with data outside the event stream (keys) loads it whenever it is opened.
+    if (route.view !== previousView) views[route.view].shown?.();
+    previousView = route.view;
     views[route.view].update(store.state);
     if (route.id && route.view === 'agents') drawer.show(createAgentPanel({ agentId: route.id, api, store }), store.state);
     else if (route.id && route.view === 'tasks') drawer.show(createTaskPanel({ taskId: route.id, api, store }), store.state);

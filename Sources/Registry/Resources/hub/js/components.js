@@ -74,6 +74,31 @@ export function field(label, control, hint) {
     hint ? h('span', { class: 'field-hint muted', text: hint }) : null);
 }
 
+/** A second click within this time confirms a destructive action, so a slip cannot do it. */
+const CONFIRM_WINDOW_MS = 5000;
+
+/**
+ * A destructive button that acts only on a confirming second click: the first click turns it into
+ * `confirmLabel` for a few seconds. `accessibleName` says what it acts on; `action` goes to data-action.
+ */
+export function confirmButton({ label, confirmLabel, action, accessibleName, onConfirm }) {
+  const button = h('button', { class: 'button button--danger button--small', type: 'button', text: label, dataset: { action }, attrs: { 'aria-label': accessibleName } });
+  let armedUntil = 0;
+  button.addEventListener('click', async () => {
+    if (Date.now() > armedUntil) {
+      armedUntil = Date.now() + CONFIRM_WINDOW_MS;
+      button.textContent = confirmLabel;
+      button.classList.add('is-armed');
+      setTimeout(() => { if (Date.now() >= armedUntil) { button.textContent = label; button.classList.remove('is-armed'); } }, CONFIRM_WINDOW_MS);
+      return;
+    }
+    button.disabled = true;
+    await onConfirm();
+    button.disabled = false;
+  });
+  return button;
+}
+
 export function select(name, options, value) {
   const el = h('select', { name });
   for (const [optionValue, label] of options) el.append(h('option', { value: optionValue, text: label }));

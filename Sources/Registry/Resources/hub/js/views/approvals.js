@@ -1,11 +1,8 @@
 // Approvals (admin only): invite codes, pending pairing requests to approve or reject, approved
 // agents to revoke, and the history of decisions. The read-only hub role gets none of the controls.
 import { h, syncList } from '../dom.js';
-import { pairingPill, emptyState, viewHeader, mono, toast } from '../components.js';
+import { pairingPill, emptyState, viewHeader, mono, toast, confirmButton } from '../components.js';
 import { liveTime } from '../format.js';
-
-/** A revoke needs a second click within this time, so a slip cannot cut an agent off. */
-const CONFIRM_WINDOW_MS = 5000;
 
 export function createApprovalsView({ root, api, store, session }) {
   if (!session.isAdmin) {
@@ -87,22 +84,9 @@ function actionButton(label, style, onClick, entry) {
   return button;
 }
 
+/** A revoke needs a confirming second click, so a slip cannot cut an agent off. */
 function revokeButton(entry, onConfirm) {
-  const button = h('button', { class: 'button button--danger button--small', type: 'button', text: 'Revoke', dataset: { action: 'revoke' }, attrs: { 'aria-label': `Revoke ${entry.agent_name}` } });
-  let armedUntil = 0;
-  button.addEventListener('click', async () => {
-    if (Date.now() > armedUntil) {
-      armedUntil = Date.now() + CONFIRM_WINDOW_MS;
-      button.textContent = 'Confirm revoke';
-      button.classList.add('is-armed');
-      setTimeout(() => { if (Date.now() >= armedUntil) { button.textContent = 'Revoke'; button.classList.remove('is-armed'); } }, CONFIRM_WINDOW_MS);
-      return;
-    }
-    button.disabled = true;
-    await onConfirm();
-    button.disabled = false;
-  });
-  return button;
+  return confirmButton({ label: 'Revoke', confirmLabel: 'Confirm revoke', action: 'revoke', accessibleName: `Revoke ${entry.agent_name}`, onConfirm });
 }
 
 /** Generates a 6-digit, single-use invite code and counts down its validity. */
