@@ -71,7 +71,7 @@ import Testing
             try await server.services.state.sweep(now: clock.now)
             let failed = try await state(client, id)
             #expect(failed["state"] as? String == "failed")
-            #expect((failed["error"] as? String)?.hasPrefix("lease expired 2 times") == true)
+            #expect(failed["error"] as? String == "given up after 2 attempts: the lease of agent also-dies expired (it stopped heartbeating)")
             #expect(try await client.call(.get, "/metrics").text.contains("chatixia_task_lease_expiries_total 2"))
         }
     }
@@ -173,6 +173,55 @@ import Testing
             _ = try await submit(client, #"{"skill":"y"}"#)
             #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().count == 2)
             #expect(try await client.call(.get, "/metrics").text.contains("chatixia_store_failures_total 2"))
+        }
+    }
+}
+
+extension BoundsTests {
+    @Test func submissionsAndWaitingClaimsAreLimitedPerCredential() async throws {
+        let server = try await RegistryServer.test {
+            $0.limits.submissionsPerMinute = 3
+            $0.limits.waitingClaimsPerCredential = 2
+        }
+        try await server.application.test(.router) { client async throws in
+            for _ in 0..<3 { _ = try await submit(client, #"{"skill":"nobody"}"#, key: TestKeys.agentA) }
+            let fourth = try await client.call(.post, "/api/hub/tasks", key: TestKeys.agentA, json: #"{"skill":"nobody"}"#)
+            #expect(fourth.status == .tooManyRequests)
+            #expect(fourth.errorMessage == "too many task submissions from this credential, slow down")
+            _ = try await submit(client, #"{"skill":"nobody"}"#, key: TestKeys.agentB)
+
+            for id in ["w1", "w2", "w3"] { _ = try await heartbeat(client, #"{"agent_id":"\#(id)"}"#, key: TestKeys.agentB) }
+            async let first = client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentB, json: #"{"agent_id":"w1","wait_ms":1500}"#)
+            async let second = client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentB, json: #"{"agent_id":"w2","wait_ms":1500}"#)
+            try await Task.sleep(for: .milliseconds(300))
+            let third = try await client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentB, json: #"{"agent_id":"w3","wait_ms":1500}"#)
+            #expect(third.status == .tooManyRequests)
+            #expect(try await first.status == .ok)
+            #expect(try await second.status == .ok)
+        }
+    }
+
+    @Test func theHubSnapshotCarriesOnlyTheNewestTasks() async throws {
+        let server = try await RegistryServer.test { $0.limits.snapshotTasks = 2 }
+        try await server.application.test(.live) { client async throws in
+            var ids: [String] = []
+            for _ in 0..<3 { ids.append(try await submit(client, #"{"skill":"nobody"}"#)) }
+            let events = WebSocketProbe(port: client.port!, path: "/api/hub/events?token=\(try await client.token(key: TestKeys.hub))")
+            let snapshot = try #require(try await events.next(type: "snapshot")["data"] as? [String: Any])
+            #expect((snapshot["tasks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == Array(ids.suffix(2)))
+            await events.close()
+        }
+    }
+
+    @Test func deregisteringPastTheLastAttemptFailsTheTask() async throws {
+        let server = try await RegistryServer.test { $0.limits.taskMaxAttempts = 1 }
+        try await server.application.test(.router) { client async throws in
+            let id = try await submit(client, #"{"skill":"work"}"#)
+            #expect(try await heartbeat(client, #"{"agent_id":"quits","skill_names":["work"]}"#, key: TestKeys.agentA).count == 1)
+            #expect(try await client.call(.delete, "/api/registry/agents/quits", key: TestKeys.agentA).status == .ok)
+            let task = try await state(client, id)
+            #expect(task["state"] as? String == "failed")
+            #expect(task["error"] as? String == "given up after 1 attempts: its agent quits deregistered")
         }
     }
 }

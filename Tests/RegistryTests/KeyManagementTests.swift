@@ -95,4 +95,16 @@ import Testing
             #expect(try await client.call(.get, "/metrics").text.contains("chatixia_short_api_keys 4"))
         }
     }
+
+    @Test func revokingAKeyClosesTheHubStreamsOpenedWithIt() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.live) { client async throws in
+            let created = try await client.call(.post, "/api/keys", key: TestKeys.admin, json: #"{"peer_id":"wall-screen","role":"hub"}"#).object()
+            let key = try #require(created["key"] as? String)
+            let events = WebSocketProbe(port: client.port!, path: "/api/hub/events?token=\(try await client.token(key: key))")
+            _ = try await events.next(type: "snapshot")
+            #expect(try await client.call(.delete, "/api/keys/\(created["id"] as! String)", key: TestKeys.admin).status == .ok)
+            #expect(try await events.waitClosed() == 4003)
+        }
+    }
 }

@@ -156,4 +156,46 @@ import Testing
             #expect(try await client.call(.get, "/api/registry/agents/x", key: TestKeys.hub).status == .notFound)
         }
     }
+
+    @Test func behindATrustedProxyTheForwardedClientIsTheOneLimited() async throws {
+        let server = try await RegistryServer.test {
+            $0.limits.failedAuthPerMinute = 3
+            $0.trustedProxies = [AddressRange("127.0.0.0/8")!]
+        }
+        try await server.application.test(.live) { client async throws in
+            func agents(key: String, forwardedFor: String) async throws -> HTTPResponse.Status {
+                try await client.call(.get, "/api/registry/agents", key: key, headers: [HTTPField.Name("x-forwarded-for")!: forwardedFor]).status
+            }
+            for _ in 0..<3 { #expect(try await agents(key: "wrong-key-000", forwardedFor: "203.0.113.5") == .unauthorized) }
+            #expect(try await agents(key: TestKeys.hub, forwardedFor: "203.0.113.5") == .tooManyRequests)
+            // A client cannot escape by prepending an address of its own: the rightmost untrusted hop counts.
+            #expect(try await agents(key: TestKeys.hub, forwardedFor: "198.51.100.1, 203.0.113.5") == .tooManyRequests)
+            #expect(try await agents(key: TestKeys.hub, forwardedFor: "203.0.113.6") == .ok)
+        }
+    }
+
+    @Test func withoutATrustedProxyForwardedForIsIgnored() async throws {
+        let server = try await RegistryServer.test { $0.limits.failedAuthPerMinute = 3 }
+        try await server.application.test(.live) { client async throws in
+            for n in 0..<3 {
+                let forged: HTTPFields = [HTTPField.Name("x-forwarded-for")!: "203.0.113.\(n)"]
+                #expect(try await client.call(.get, "/api/registry/agents", key: "wrong-key-000", headers: forged).status == .unauthorized)
+            }
+            #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.hub).status == .tooManyRequests)
+        }
+    }
+
+    @Test func aCredentialOwnsABoundedNumberOfAgentIds() async throws {
+        let server = try await RegistryServer.test { $0.limits.agentIdsPerCredential = 2 }
+        try await server.application.test(.router) { client async throws in
+            #expect(try await register(client, id: "one", key: TestKeys.agentA).status == .ok)
+            #expect(try await register(client, id: "two", key: TestKeys.agentA).status == .ok)
+            let third = try await register(client, id: "three", key: TestKeys.agentA)
+            #expect(third.status == .tooManyRequests)
+            #expect(try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"four"}"#).status == .tooManyRequests)
+            // Re-registering an id it owns, and other credentials, are unaffected.
+            #expect(try await register(client, id: "one", key: TestKeys.agentA).status == .ok)
+            #expect(try await register(client, id: "three", key: TestKeys.agentB).status == .ok)
+        }
+    }
 }

@@ -16,12 +16,15 @@ public struct RegistryLimits: Sendable, Equatable {
     public var maxOpenTasksPerCredential = 1_000
     /// Task submissions per credential per minute.
     public var submissionsPerMinute = 6_000
-    /// Signaling and hub-event WebSockets open at once per credential.
+    /// Hub-event WebSockets open at once per credential (signaling allows one connection per subject anyway:
+    /// a newer one replaces the older).
     public var webSocketsPerCredential = 32
     /// Long-poll claims waiting at once per credential.
     public var waitingClaimsPerCredential = 64
     /// Failed authentications per client address per minute before every attempt from it gets 429.
     public var failedAuthPerMinute = 30
+    /// Agent ids one credential may own (ownership outlives deregistration, so this bounds its records).
+    public var agentIdsPerCredential = 1_000
 
     public init() {}
 }
@@ -29,7 +32,7 @@ public struct RegistryLimits: Sendable, Equatable {
 extension RegistryLimits {
     /// The limits with environment overrides: `TASK_LEASE_SECONDS`, `TASK_MAX_ATTEMPTS`, `RETENTION_SECONDS`,
     /// `MAX_FINISHED_TASKS`, `MAX_OPEN_TASKS_PER_CREDENTIAL`, `SUBMISSIONS_PER_MINUTE`,
-    /// `WEBSOCKETS_PER_CREDENTIAL`, `WAITING_CLAIMS_PER_CREDENTIAL`, `FAILED_AUTH_PER_MINUTE`.
+    /// `WEBSOCKETS_PER_CREDENTIAL`, `WAITING_CLAIMS_PER_CREDENTIAL`, `FAILED_AUTH_PER_MINUTE`, `AGENT_IDS_PER_CREDENTIAL`.
     static func resolve(environment env: [String: String]) throws(ConfigurationError) -> RegistryLimits {
         var limits = RegistryLimits()
         func number(_ name: String, _ target: inout Int) throws(ConfigurationError) {
@@ -50,6 +53,7 @@ extension RegistryLimits {
         try number("WEBSOCKETS_PER_CREDENTIAL", &limits.webSocketsPerCredential)
         try number("WAITING_CLAIMS_PER_CREDENTIAL", &limits.waitingClaimsPerCredential)
         try number("FAILED_AUTH_PER_MINUTE", &limits.failedAuthPerMinute)
+        try number("AGENT_IDS_PER_CREDENTIAL", &limits.agentIdsPerCredential)
         return limits
     }
 }

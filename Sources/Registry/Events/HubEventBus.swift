@@ -6,21 +6,26 @@ public final class HubEventBus: Sendable {
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
 
     struct Subscriber {
-        let isAdmin: Bool
-        let credential: String
+        let identity: Identity
         let queue: OutboundQueue
     }
 
     public init() {}
 
     /// Adds a subscriber unless its credential already has `limit` open; nil when refused.
-    func subscribe(isAdmin: Bool, credential: String, queue: OutboundQueue, limit: Int) -> UUID? {
+    func subscribe(_ identity: Identity, queue: OutboundQueue, limit: Int) -> UUID? {
         let id = UUID()
         return subscribers.withLock { subscribers in
-            guard subscribers.values.filter({ $0.credential == credential }).count < limit else { return nil }
-            subscribers[id] = Subscriber(isAdmin: isAdmin, credential: credential, queue: queue)
+            guard subscribers.values.filter({ $0.identity.peerId == identity.peerId }).count < limit else { return nil }
+            subscribers[id] = Subscriber(identity: identity, queue: queue)
             return id
         }
+    }
+
+    /// Closes the streams opened with a revoked API key.
+    func disconnect(keyId: String, reason: String) {
+        let queues = subscribers.withLock { $0.values.filter { $0.identity.keyId == keyId }.map(\.queue) }
+        for queue in queues { queue.close(code: 4003, reason: reason) }
     }
 
     func unsubscribe(_ id: UUID) {
@@ -31,7 +36,7 @@ public final class HubEventBus: Sendable {
 
     func publish(_ event: HubEvent) {
         let targets = subscribers.withLock { subscribers in
-            subscribers.values.filter { event.audience == .everyone || $0.isAdmin }.map(\.queue)
+            subscribers.values.filter { event.audience == .everyone || $0.identity.isAdmin }.map(\.queue)
         }
         for queue in targets { queue.send(event.frame) }
     }

@@ -22,8 +22,7 @@ extension RegistryServices {
             let identity = try await webSocketIdentity(context.request, clientIP: context.requestContext.clientIP)
             let queue = OutboundQueue()
             // Subscribe before the snapshot so no change falls between the two.
-            guard let subscription = events.subscribe(
-                isAdmin: identity.isAdmin, credential: identity.peerId, queue: queue, limit: config.limits.webSocketsPerCredential)
+            guard let subscription = events.subscribe(identity, queue: queue, limit: config.limits.webSocketsPerCredential)
             else {
                 metrics.rateLimited.increment()
                 try await outbound.close(.policyViolation, reason: "too many hub event connections for this credential")

@@ -24,7 +24,7 @@ public final class RegistryMetrics: Sendable {
         rateLimited = collector.makeCounter(name: "chatixia_rate_limited_total", help: "Requests answered 429")
         signalingRefused = collector.makeCounter(name: "chatixia_signaling_refused_total", help: "Signaling frames refused (malformed, spoofed, unknown target)")
         revokedCredentialUses = collector.makeCounter(
-            name: "chatixia_revoked_credential_uses_total", help: "Attempts with a revoked device token or a JWT minted from one")
+            name: "chatixia_revoked_credential_uses_total", help: "Attempts with a revoked API key or device token, or a JWT minted from one")
         leaseExpiries = collector.makeCounter(name: "chatixia_task_lease_expiries_total", help: "Assigned tasks taken back from an agent that stopped heartbeating")
         shortAPIKeys = collector.makeGauge(name: "chatixia_short_api_keys", help: "Keys-file API keys shorter than 32 characters")
         storeFailures = collector.makeCounter(name: "chatixia_store_failures_total", help: "Changes whose commit failed (answered 503 and undone)")

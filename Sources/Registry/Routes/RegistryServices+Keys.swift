@@ -41,6 +41,7 @@ extension RegistryServices {
             let id = try context.pathParameter("id")
             _ = try await state.revokeAPIKey(id, by: identity)
             await signaling.disconnect(keyId: id, reason: "API key revoked")
+            events.disconnect(keyId: id, reason: "API key revoked")
             return try jsonResponse(okBody)
         }
     }

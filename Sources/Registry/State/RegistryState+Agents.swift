@@ -55,7 +55,7 @@ extension RegistryState {
         try checkSidecarClaim(registration.sidecarPeerId, forAgent: registration.agentId, by: identity)
         let now = clock()
         var mutations: [StoreMutation] = []
-        let ownership = claimOwnership(of: registration.agentId, by: identity, now: now, into: &mutations)
+        let ownership = try claimOwnership(of: registration.agentId, by: identity, now: now, into: &mutations)
         let agent = StoredAgent(registration: registration, registeredAt: now, lastHeartbeat: now)
         agents[registration.agentId] = agent
         lastHealth[registration.agentId] = .active
@@ -93,7 +93,7 @@ extension RegistryState {
         }
         let now = clock()
         var mutations: [StoreMutation] = []
-        _ = claimOwnership(of: beat.agentId, by: identity, now: now, into: &mutations)
+        _ = try claimOwnership(of: beat.agentId, by: identity, now: now, into: &mutations)
         let existing = agents[beat.agentId]
         var agent = existing ?? StoredAgent(
             registration: AgentRegistration(agentId: beat.agentId, hostname: beat.hostname ?? ""), registeredAt: now, lastHeartbeat: now)

@@ -13,8 +13,14 @@ extension RegistryState {
     }
 
     /// Records the first owner of an agent id (the credential's subject) and when it was first registered.
-    func claimOwnership(of agentId: String, by identity: Identity, now: Double, into mutations: inout [StoreMutation]) -> StoredOwnership {
+    func claimOwnership(of agentId: String, by identity: Identity, now: Double, into mutations: inout [StoreMutation]) throws(APIError) -> StoredOwnership {
         if let ownership = owners[agentId] { return ownership }
+        if !identity.isAdmin {
+            let owned = owners.values.lazy.filter { $0.owner == identity.peerId }.count
+            guard owned < limits.agentIdsPerCredential else {
+                throw APIError(.tooManyRequests, "this credential already owns \(owned) agent ids, the limit; an admin can release some")
+            }
+        }
         let ownership = StoredOwnership(agentId: agentId, owner: identity.peerId, since: now)
         owners[agentId] = ownership
         mutations.append(.put(.owner, id: agentId, body: JSONEncoder.body(ownership)))

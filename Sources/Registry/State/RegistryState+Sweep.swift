@@ -16,16 +16,8 @@ extension RegistryState {
                 task.error = "TTL expired"
             } else if task.state == .assigned, leaseExpired(task, now: now) {
                 metrics.leaseExpiries.increment()
-                task.attempts += 1
-                logger.warning(
-                    "task lease expired", metadata: ["task_id": "\(task.id)", "agent_id": "\(task.assignedAgentId)", "attempts": "\(task.attempts)"])
-                if task.attempts >= limits.taskMaxAttempts {
-                    task.state = .failed
-                    task.error = "lease expired \(task.attempts) times: the assigned agents stopped heartbeating (last: \(task.assignedAgentId))"
-                } else {
-                    task.state = .pending
-                    task.assignedAgentId = ""
-                }
+                logger.warning("task lease expired", metadata: ["task_id": "\(task.id)", "agent_id": "\(task.assignedAgentId)", "attempts": "\(task.attempts + 1)"])
+                takeBack(&task, reason: "the lease of agent \(task.assignedAgentId) expired (it stopped heartbeating)", now: now)
             } else {
                 continue
             }
@@ -86,7 +78,8 @@ extension RegistryState {
             tasks[task.id] = nil
             mutations.append(.delete(.task, id: task.id))
         }
-        for pairing in pairings.values where [.rejected, .revoked].contains(pairing.entry.status) && pairing.entry.updatedAt < cutoff {
+        // Approved entries are live credentials; every other one is dropped once it is older than retention.
+        for pairing in pairings.values where pairing.entry.status != .approved && pairing.entry.updatedAt < cutoff {
             pairings[pairing.entry.id] = nil
             pairingByPeerId[pairing.entry.peerId] = nil
             mutations.append(.delete(.pairing, id: pairing.entry.id))

@@ -59,14 +59,25 @@ extension RegistryState {
         var requeued: [MeshTask] = []
         for id in openTaskIds {
             guard var task = tasks[id], task.state == .assigned, task.assignedAgentId == agentId else { continue }
-            task.state = .pending
-            task.assignedAgentId = ""
-            task.attempts += 1
-            task.updatedAt = now
+            takeBack(&task, reason: "its agent \(agentId) deregistered", now: now)
             store(task, into: &mutations)
             requeued.append(task)
         }
         return requeued
+    }
+
+    /// An assigned task its agent can no longer finish: back to pending with the attempt counted, or failed
+    /// once `taskMaxAttempts` is reached.
+    func takeBack(_ task: inout MeshTask, reason: String, now: Double) {
+        task.attempts += 1
+        if task.attempts >= limits.taskMaxAttempts {
+            task.state = .failed
+            task.error = "given up after \(task.attempts) attempts: \(reason)"
+        } else {
+            task.state = .pending
+            task.assignedAgentId = ""
+        }
+        task.updatedAt = now
     }
 
     /// The credential subject a task counts against: the owner of its source agent, else the source itself.
