@@ -37,10 +37,11 @@ def test_too_many_wrong_keys_say_how_long_to_wait(hub, registry):
     waited = re.fullmatch(r"Too many attempts; retry in (\d+) s\.", message)
     assert waited, message
     assert 1 <= int(waited.group(1)) <= 60
-    # The registry answered 429 (the browser saw the status), not a network failure.
-    statuses = hub.driver.execute_script(
-        "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/token')).map(e => e.responseStatus)")
-    assert statuses[-1] == 429, statuses
+    # The registry answered 429 (the browser saw the status), not a network failure. A resource timing entry is
+    # added once its response has ended, which may come after the page has shown the message.
+    token_statuses = "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/api/token')).map(e => e.responseStatus)"
+    statuses = hub.wait(lambda d: (found := d.execute_script(token_statuses)) and len(found) == LIMIT + 1 and found, "every attempt's timing entry")
+    assert statuses == [401] * LIMIT + [429], statuses
     assert "could not be reached" not in hub.driver.page_source
     assert hub.css("#app").is_displayed() is False
     hub.screenshot("login-rate-limited")
