@@ -56,9 +56,13 @@ import Testing
             clock.advance(20)
             try await server.services.state.sweep(now: clock.now)
             #expect(try await state(client, id)["state"] as? String == "assigned")
-            // The agent stops heartbeating: the task goes back, counted, and another agent finishes it.
+            // The agent stops heartbeating: the task goes back, counted, and another agent finishes it. A long-poll
+            // the dead agent left open on the registry's side does not take it back.
             clock.advance(11)
+            async let staleClaim = client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentA, json: #"{"agent_id":"dies","wait_ms":1000}"#)
+            try await Task.sleep(for: .milliseconds(200))
             try await server.services.state.sweep(now: clock.now)
+            #expect((try await staleClaim.object()["tasks"] as? [Any])?.isEmpty == true)
             let requeued = try await state(client, id)
             #expect(requeued["state"] as? String == "pending")
             #expect(requeued["attempts"] as? Int == 1)
@@ -198,6 +202,24 @@ extension BoundsTests {
             #expect(third.status == .tooManyRequests)
             #expect(try await first.status == .ok)
             #expect(try await second.status == .ok)
+        }
+    }
+
+    @Test func aWaitingClaimTakesTheNextTaskTheMomentASlotFrees() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            let first = try await submit(client, #"{"skill":"work"}"#)
+            let second = try await submit(client, #"{"skill":"work"}"#)
+            let beat = #"{"agent_id":"one-at-a-time","skill_names":["work"],"max_concurrent_tasks":1}"#
+            #expect(try await heartbeat(client, beat, key: TestKeys.agentA).map { $0["id"] as? String } == [first])
+            let started = ContinuousClock.now
+            async let claim = client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentA, json: #"{"agent_id":"one-at-a-time","wait_ms":20000}"#)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await client.call(.post, "/api/hub/tasks/\(first)", key: TestKeys.agentA, json: #"{"state":"completed"}"#).status == .ok)
+            let tasks = try #require(try await claim.object()["tasks"] as? [[String: Any]])
+            #expect(tasks.map { $0["id"] as? String } == [second])
+            // It was the completion that ended the wait, not the 20 s timeout.
+            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 

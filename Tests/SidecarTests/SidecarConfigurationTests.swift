@@ -34,6 +34,9 @@ import Testing
         (["API_KEY": "k", "TOKEN_URL": "ftp://x"], .invalid("TOKEN_URL", "ftp://x", "an http:// or https:// URL such as http://localhost:8080/api/token")),
         (["API_KEY": "k", "ICE_TRANSPORT_POLICY": "sometimes"], .invalid("ICE_TRANSPORT_POLICY", "sometimes", "all or relay")),
         (["API_KEY": "k", "ICE_HOST_ADDRESSES": "127.0.0.1,localhost"], .invalid("ICE_HOST_ADDRESSES", "localhost", "a comma-separated list of IP addresses")),
+        (["API_KEY": "k", "SIGNALING_URL": "wss://127.0.0.1:8443/ws"],
+         .invalid("SIGNALING_URL", "wss://127.0.0.1:8443/ws", "a wss:// URL with a host name, not an IP address (TLS server name indication)")),
+        (["API_KEY": "k", "CA_FILE": "/nonexistent/ca.pem"], .invalid("CA_FILE", "/nonexistent/ca.pem", "a readable file of PEM CA certificates")),
     ])
     func badEnvironmentIsAClearError(environment: [String: String], expected: SidecarConfigurationError) {
         #expect(throws: expected) { try SidecarConfiguration.resolve(environment: environment, userID: 1) }

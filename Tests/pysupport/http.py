@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -19,26 +20,31 @@ class ApiError(Exception):
 
 
 def request(base_url: str, method: str, path: str, body=None, key: str | None = None, headers: dict | None = None,
-            timeout: float = 10) -> tuple[int, bytes]:
-    """One call; returns (status, raw body). Error statuses are returned, not raised."""
+            timeout: float = 10, ca_file: str | None = None) -> tuple[int, bytes]:
+    """One call; returns (status, raw body). Error statuses are returned, not raised. `ca_file` is the PEM CA an
+    https:// registry's certificate is checked against."""
     data = None if body is None else json.dumps(body).encode()
     sent = {**({"content-type": "application/json"} if data is not None else {}), **({"x-api-key": key} if key else {}), **(headers or {})}
     try:
-        with urllib.request.urlopen(urllib.request.Request(base_url + path, data=data, method=method, headers=sent), timeout=timeout) as response:
+        context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        with urllib.request.urlopen(urllib.request.Request(base_url + path, data=data, method=method, headers=sent), timeout=timeout,
+                                    context=context) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
 
 
-def call_json(base_url: str, method: str, path: str, body=None, key: str | None = None, headers: dict | None = None, timeout: float = 10):
+def call_json(base_url: str, method: str, path: str, body=None, key: str | None = None, headers: dict | None = None, timeout: float = 10,
+              ca_file: str | None = None):
     """Returns (status, parsed JSON body); error statuses are returned, not raised."""
-    status, raw = request(base_url, method, path, body, key, headers, timeout)
+    status, raw = request(base_url, method, path, body, key, headers, timeout, ca_file)
     return status, json.loads(raw or b"null")
 
 
-def call(base_url: str, method: str, path: str, body=None, key: str | None = None, headers: dict | None = None, timeout: float = 40):
+def call(base_url: str, method: str, path: str, body=None, key: str | None = None, headers: dict | None = None, timeout: float = 40,
+         ca_file: str | None = None):
     """Returns the parsed JSON body; raises ApiError on an error status."""
-    status, raw = request(base_url, method, path, body, key, headers, timeout)
+    status, raw = request(base_url, method, path, body, key, headers, timeout, ca_file)
     if status >= 400:
         raise ApiError(status, raw.decode(errors="replace"))
     return json.loads(raw or b"null")

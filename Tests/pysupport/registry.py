@@ -48,14 +48,17 @@ class Registry(ManagedProcess):
 
     def __init__(self, workdir: Path, keys: Keys, peers=(), *, host: str = "127.0.0.1", public_host: str | None = None,
                  db: str | None = None, hub_dir: Path | None = None, args: list[str] | None = None, extra_env: dict | None = None,
-                 log_level: str = "info", binaries: Path | None = None, agent_key: str | None = None):
+                 log_level: str = "info", binaries: Path | None = None, agent_key: str | None = None, tls: tuple[Path, Path] | None = None):
         self.workdir = workdir
         self.keys = keys
         self.host = host
         self.public_host = public_host or host
         self.port = free_port()
         self.db = db or str(workdir / "registry.db")
-        self.args = [*(["--hub-dir", str(hub_dir)] if hub_dir else []), *(args or [])]
+        self.args = [*(["--hub-dir", str(hub_dir)] if hub_dir else []), *(["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []),
+                     *(args or [])]
+        # With `tls` (certificate, key) the registry serves HTTPS itself; calls check it against the certificate.
+        self.ca_file = str(tls[0]) if tls else None
         self.extra_env = extra_env or {}
         self.log_level = log_level
         self.binary = (binaries or bin_dir()) / "chatixia-registry"
@@ -68,7 +71,7 @@ class Registry(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"http://{self.public_host}:{self.port}"
+        return f"{'https' if self.ca_file else 'http'}://{self.public_host}:{self.port}"
 
     def start(self, timeout: float = 30) -> "Registry":
         env = {**os.environ, "SIGNALING_SECRET": self.secret, "STUN_URLS": "", "LOG_LEVEL": self.log_level, **self.extra_env}
@@ -103,11 +106,11 @@ class Registry(ManagedProcess):
 
     def api(self, method: str, path: str, body=None, key=ADMIN, headers: dict | None = None, timeout: float = 10):
         """One call (admin key unless `key` says otherwise, None for none); returns (status, parsed body)."""
-        return call_json(self.url, method, path, body, self._key(key), headers, timeout)
+        return call_json(self.url, method, path, body, self._key(key), headers, timeout, self.ca_file)
 
     def call(self, method: str, path: str, body=None, key=ADMIN, headers: dict | None = None):
         """One call; returns the parsed body and raises ApiError on an error status."""
-        return call(self.url, method, path, body, self._key(key), headers)
+        return call(self.url, method, path, body, self._key(key), headers, ca_file=self.ca_file)
 
     def get(self, path: str):
         return self.call("GET", path)

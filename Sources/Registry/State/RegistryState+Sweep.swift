@@ -22,6 +22,7 @@ extension RegistryState {
                 continue
             }
             task.updatedAt = now
+            if task.state == .pending { logger.info("task requeued", metadata: ["task_id": "\(task.id)", "attempts": "\(task.attempts)"]) }
             let waiter = task.state == .pending ? offerToWaiter(&task) : nil
             store(task, into: &mutations)
             changedTasks.append(task)
@@ -53,7 +54,7 @@ extension RegistryState {
         }
         try await persist(mutations)
         for task in changedTasks {
-            logger.info("task \(task.state == .pending ? "requeued" : "expired")", metadata: ["task_id": "\(task.id)"])
+            if task.state == .failed { logger.info("task failed in the sweep", metadata: ["task_id": "\(task.id)", "error": "\(task.error)"]) }
             events.publish(.task(task))
         }
         for agent in healthChanged { events.publish(.agent(agent)) }

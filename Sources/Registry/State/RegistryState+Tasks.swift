@@ -45,8 +45,15 @@ extension RegistryState {
 
     /// Hands a pending task to a waiting long-poll claimer that may take it and has a free slot; returns
     /// the waiter (already removed) to resume once the task is stored.
+    /// A waiter whose agent has not heartbeated within a lease is skipped: a killed agent's long-poll stays
+    /// open on our side until it times out, and must not take work.
     func offerToWaiter(_ task: inout MeshTask) -> ClaimWaiter? {
-        guard let (waiterId, waiter) = claimWaiters.first(where: { task.isClaimable(by: $0.value.agentId, skills: $0.value.skills) && hasFreeSlot($0.value.agentId) })
+        let now = clock()
+        guard
+            let (waiterId, waiter) = claimWaiters.first(where: { id, waiter in
+                task.isClaimable(by: waiter.agentId, skills: waiter.skills) && hasFreeSlot(waiter.agentId)
+                    && now - (agents[waiter.agentId]?.lastHeartbeat ?? 0) < limits.taskLeaseSeconds
+            })
         else { return nil }
         claimWaiters[waiterId] = nil
         task.state = .assigned
@@ -156,9 +163,30 @@ extension RegistryState {
         task.updatedAt = clock()
         var mutations: [StoreMutation] = []
         store(task, into: &mutations)
-        try await persist(mutations)
+        // The agent has a free slot again: a long-poll it has waiting takes the next pending task now.
+        let handedOut = fillWaitingClaim(of: task.assignedAgentId, now: task.updatedAt, into: &mutations)
+        do {
+            try await persist(mutations)
+        } catch {
+            handedOut?.waiter.continuation.resume(throwing: error)
+            throw error
+        }
         logger.debug("task finished", metadata: ["task_id": "\(id)", "state": "\(task.state.rawValue)"])
         events.publish(.task(task))
+        if let handedOut {
+            handedOut.waiter.continuation.resume(returning: handedOut.tasks)
+            for task in handedOut.tasks { events.publish(.task(task)) }
+        }
+    }
+
+    /// Assigns pending tasks to a long-poll `agentId` has waiting, if any fit its free slots; the waiter is
+    /// removed and returned with them, to be resumed once they are stored.
+    func fillWaitingClaim(of agentId: String, now: Double, into mutations: inout [StoreMutation]) -> (waiter: ClaimWaiter, tasks: [MeshTask])? {
+        guard let (waiterId, waiter) = claimWaiters.first(where: { $0.value.agentId == agentId }) else { return nil }
+        let tasks = assignPending(to: agentId, skills: waiter.skills, now: now, into: &mutations)
+        guard !tasks.isEmpty else { return nil }
+        claimWaiters[waiterId] = nil
+        return (waiter, tasks)
     }
 
     /// Long-poll claim: returns the tasks assignable now, or waits up to `waitMs` for the first one.

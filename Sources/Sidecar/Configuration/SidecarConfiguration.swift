@@ -64,6 +64,10 @@ public struct SidecarConfiguration: Sendable, Equatable {
         guard let signaling = URLComponents(string: signalingURL), ["ws", "wss"].contains(signaling.scheme ?? ""), signaling.host != nil else {
             throw .invalid("SIGNALING_URL", signalingURL, "a ws:// or wss:// URL such as ws://localhost:8080/ws")
         }
+        // The WebSocket client sends the host as the TLS server name, which an IP address cannot be.
+        if signaling.scheme == "wss", let host = signaling.host, Self.isIPAddress(String(host.filter { $0 != "[" && $0 != "]" })) {
+            throw .invalid("SIGNALING_URL", signalingURL, "a wss:// URL with a host name, not an IP address (TLS server name indication)")
+        }
         let httpBase = "\(signaling.scheme == "wss" ? "https" : "http")://\(signaling.host!)\(signaling.port.map { ":\($0)" } ?? "")"
         let tokenURL = value("TOKEN_URL") ?? "\(httpBase)/api/token"
         guard let token = URLComponents(string: tokenURL), ["http", "https"].contains(token.scheme ?? ""), token.host != nil else {
