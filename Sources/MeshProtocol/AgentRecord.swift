@@ -4,12 +4,15 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
     public var mcpServers: [String]
     public var goalsCount: Int
     public var mode: String
+    /// `SkillAccess` rules per skill, for the skills that have any (not upstream; absent when empty).
+    public var skillAccess: [String: [String]]
 
-    public init(skills: [String] = [], mcpServers: [String] = [], goalsCount: Int = 0, mode: String = "") {
+    public init(skills: [String] = [], mcpServers: [String] = [], goalsCount: Int = 0, mode: String = "", skillAccess: [String: [String]] = [:]) {
         self.skills = skills
         self.mcpServers = mcpServers
         self.goalsCount = goalsCount
         self.mode = mode
+        self.skillAccess = skillAccess
     }
 
     enum CodingKeys: String, CodingKey {
@@ -17,6 +20,16 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         case mcpServers = "mcp_servers"
         case goalsCount = "goals_count"
         case mode
+        case skillAccess = "skill_access"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(skills, forKey: .skills)
+        try container.encode(mcpServers, forKey: .mcpServers)
+        try container.encode(goalsCount, forKey: .goalsCount)
+        try container.encode(mode, forKey: .mode)
+        if !skillAccess.isEmpty { try container.encode(skillAccess, forKey: .skillAccess) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,6 +38,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         mcpServers = try container.decodeIfPresent([String].self, forKey: .mcpServers) ?? []
         goalsCount = try container.decodeIfPresent(Int.self, forKey: .goalsCount) ?? 0
         mode = try container.decodeIfPresent(String.self, forKey: .mode) ?? ""
+        skillAccess = try container.decodeIfPresent([String: [String]].self, forKey: .skillAccess) ?? [:]
     }
 }
 

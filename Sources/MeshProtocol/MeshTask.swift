@@ -30,6 +30,8 @@ public struct MeshTask: Sendable, Hashable, Codable {
     public var ttl: Int
     /// How many times the task was handed to an agent whose lease then ran out (not upstream; 0 when absent).
     public var attempts: Int
+    /// The credential that submitted it, as the registry authenticated it (not upstream; absent in old records).
+    public var submittedBy: TaskSubmitter?
 
     public init(
         id: String, skill: String, targetAgentId: String, sourceAgentId: String, payload: JSONValue, ttl: Int,
@@ -53,7 +55,7 @@ public struct MeshTask: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, skill, targetAgentId = "target_agent_id", sourceAgentId = "source_agent_id"
         case assignedAgentId = "assigned_agent_id", payload, state, result, error
-        case createdAt = "created_at", updatedAt = "updated_at", ttl, attempts
+        case createdAt = "created_at", updatedAt = "updated_at", ttl, attempts, submittedBy = "submitted_by"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -71,6 +73,8 @@ public struct MeshTask: Sendable, Hashable, Codable {
         updatedAt = try container.decode(Double.self, forKey: .updatedAt)
         ttl = try container.decode(Int.self, forKey: .ttl)
         attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
+        // Lenient: a role this build does not know leaves the submitter unknown rather than the task unreadable.
+        submittedBy = (try? container.decodeIfPresent(TaskSubmitter.self, forKey: .submittedBy)) ?? nil
     }
 
     /// Whether this pending task may go to an agent with this id and these skills:
@@ -80,6 +84,19 @@ public struct MeshTask: Sendable, Hashable, Codable {
         if !targetAgentId.isEmpty { return targetAgentId == agentId }
         return !skill.isEmpty && skills.contains(skill)
     }
+}
+
+/// Who submitted a task: the credential's subject and role.
+public struct TaskSubmitter: Sendable, Hashable, Codable {
+    public var peerId: String
+    public var role: Role
+
+    public init(peerId: String, role: Role) {
+        self.peerId = peerId
+        self.role = role
+    }
+
+    enum CodingKeys: String, CodingKey { case peerId = "peer_id", role }
 }
 
 /// `POST /api/hub/tasks` body.

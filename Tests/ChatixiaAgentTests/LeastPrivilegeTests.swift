@@ -134,4 +134,22 @@ import Testing
         #expect(zero.errors.map(\.field) == ["max_concurrent_tasks"])
         #expect(try Manifest.parse("name: unbounded\n", file: file).manifest.maxConcurrentTasks >= 4)
     }
+
+    @Test func accessRulesComeFromSkillJSONAndTheManifest() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("s/skill.json", #"{"name": "deploy", "allow": ["agent-3f2a1c", "role:hub"], "handler": {"command": ["true"]}}"#)
+        let skill = try FolderSkill(folder: directory.url.appendingPathComponent("s"), environment: [:])
+        #expect(skill.definition.access == ["agent-3f2a1c", "role:hub"])
+        try directory.write("s/skill.json", #"{"name": "deploy", "allow": "everyone", "handler": {"command": ["true"]}}"#)
+        #expect(throws: SkillError.self) { try FolderSkill(folder: directory.url.appendingPathComponent("s"), environment: [:]) }
+        let manifest = try Manifest.parse("name: a\naccess:\n  deploy: [role:admin]\n", file: directory.url.appendingPathComponent("agent.yaml"))
+        #expect(manifest.manifest.access == ["deploy": ["role:admin"]])
+        #expect(manifest.errors.isEmpty)
+        // Mesh peers carry no role the agent can see: they match role:agent and their own peer id only.
+        #expect(SkillAccess.permits([], peerId: "anyone", role: nil))
+        #expect(SkillAccess.permits(["agent-3f2a1c"], peerId: "agent-3f2a1c", role: nil))
+        #expect(!SkillAccess.permits(["role:hub"], peerId: "agent-3f2a1c", role: nil))
+        #expect(SkillAccess.permits(["role:agent"], peerId: "agent-3f2a1c", role: nil))
+        #expect(SkillAccess.permits(["role:hub"], peerId: "x", role: .admin))
+    }
 }

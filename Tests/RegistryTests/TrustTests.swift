@@ -198,4 +198,33 @@ import Testing
             #expect(try await register(client, id: "three", key: TestKeys.agentB).status == .ok)
         }
     }
+
+    @Test func skillAccessRulesDecideWhoMaySubmitAndWhichAgentsMayTakeIt() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            let guarded = #"{"agent_id":"guarded","hostname":"h","capabilities":{"skills":["deploy"],"skill_access":{"deploy":["peer-b","role:admin"]}}}"#
+            #expect(try await client.call(.post, "/api/registry/agents", key: TestKeys.agentA, json: guarded).status == .ok)
+            let record = try await client.call(.get, "/api/registry/agents/guarded", key: TestKeys.hub).object()
+            #expect((record["capabilities"] as? [String: Any])?["skill_access"] as? [String: [String]] == ["deploy": ["peer-b", "role:admin"]])
+
+            // Only guarded offers deploy, and its rules refuse the hub: targeted or not, a 403.
+            let targeted = try await client.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"deploy","target_agent_id":"guarded"}"#)
+            #expect(targeted.status == .forbidden)
+            #expect(targeted.errorMessage == "credential 'hub-viewer' may not run skill 'deploy' on agent 'guarded'")
+            #expect(try await client.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"deploy"}"#).status == .forbidden)
+            let allowed = try #require(try await client.call(.post, "/api/hub/tasks", key: TestKeys.agentB, json: #"{"skill":"deploy"}"#).object()["task_id"] as? String)
+            #expect(try await client.call(.post, "/api/hub/tasks", key: TestKeys.admin, json: #"{"skill":"deploy","target_agent_id":"guarded"}"#).status == .ok)
+
+            // Another agent offers deploy to anyone: the hub's task is accepted, and only that agent may take it.
+            #expect(try await register(client, id: "open", key: TestKeys.agentB, skills: ["deploy"]).status == .ok)
+            let hubs = try #require(try await client.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"deploy"}"#).object()["task_id"] as? String)
+            let taken = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"guarded"}"#).object()
+            let takenIds = (taken["pending_tasks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+            #expect(takenIds.contains(allowed) && !takenIds.contains(hubs))
+            let other = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentB, json: #"{"agent_id":"open"}"#).object()
+            #expect((other["pending_tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == [hubs])
+            let task = try await client.call(.get, "/api/hub/tasks/\(hubs)", key: TestKeys.hub).object()
+            #expect(task["submitted_by"] as? [String: String] == ["peer_id": "hub-viewer", "role": "hub"])
+        }
+    }
 }

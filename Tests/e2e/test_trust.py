@@ -188,3 +188,22 @@ def test_agents_mesh_and_delegate_through_a_registry_serving_tls(workdir, cleanu
     cleanup(stranger)
     wait_until(lambda: stranger.process.poll() is not None, "the agent without the CA to give up", timeout=60)
     assert stranger.process.returncode != 0
+
+
+def test_a_skills_access_rules_hold_over_the_queue_and_the_datachannel(workdir, cleanup):
+    registry = new_registry(workdir, ["keeper", "asker", "friend"]).start()
+    cleanup(registry)
+    guarded = {"vault": {"skill.json": skill_json("vault", "only for friends", allow=["friend"]), "handler": "#!/bin/sh\necho opened\n"}}
+    keeper = Agent.create(registry, workdir, "keeper", peer="keeper", builtin=[], skills=guarded).start()
+    asker = Agent.create(registry, workdir, "asker", peer="asker", builtin=["delegate"]).start()
+    for agent in (keeper, asker):
+        cleanup(agent)
+    wait_until(lambda: asker.sees("keeper"), "the agents to mesh", timeout=60)
+    # Over the DataChannel the keeper checks the asker's authenticated peer id itself.
+    refused = registry.run_task(skill="delegate", target_agent_id="asker", payload={"message": "open", "target_agent_id": "keeper", "skill": "vault"})
+    assert refused["state"] == "failed" and "peer asker may not run it on agent keeper" in refused["error"], refused
+    # Through the registry, the asker's credential is refused at submission; the friend's is served.
+    status, body = registry.api("POST", "/api/hub/tasks", {"skill": "vault", "payload": {"message": "open"}}, key=KEYS.for_peer("asker"))
+    assert (status, body["error"]) == (403, "credential 'asker' may not run skill 'vault' on any agent that offers it"), body
+    task_id = registry.call("POST", "/api/hub/tasks", {"skill": "vault", "payload": {"message": "open"}}, key=KEYS.for_peer("friend"))["task_id"]
+    assert registry.outcome(task_id)["result"] == "opened"

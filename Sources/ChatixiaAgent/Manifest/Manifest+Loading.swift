@@ -3,7 +3,7 @@ import Yams
 
 extension Manifest {
     static let knownFields = [
-        "name", "description", "registry", "provider", "model", "prompt", "sidecar", "skills", "data_dir", "max_turns", "max_concurrent_tasks",
+        "name", "description", "registry", "provider", "model", "prompt", "sidecar", "skills", "data_dir", "max_turns", "max_concurrent_tasks", "access",
         "context_window", "mcp_servers",
     ]
     /// `chatixia-agent` fields this CLI reads past without using.
@@ -120,6 +120,15 @@ struct ManifestReader {
             case "max_concurrent_tasks": manifest.maxConcurrentTasks = integer(value, key, in: 1...1_000) ?? manifest.maxConcurrentTasks
             case "context_window": manifest.contextWindow = integer(value, key, in: 1_000...10_000_000) ?? manifest.contextWindow
             case "mcp_servers": manifest.mcpServers = readMCPServers(value)
+            case "access":
+                guard let mapping = value.mapping else {
+                    if value.null == nil { issue(.error, value, key, "must be a mapping of skill name to a list of peer ids or role: entries") }
+                    break
+                }
+                for (skillNode, rules) in mapping {
+                    let skill = skillNode.string ?? "?"
+                    manifest.access[skill] = strings(rules, "access.\(skill)")
+                }
             default:
                 if Manifest.foreignFields.contains(key) {
                     issue(.warning, keyNode, key, "a chatixia-agent field that this CLI does not use; ignored")

@@ -62,6 +62,8 @@ public struct Manifest: Sendable, Equatable {
     public var skills = Skills()
     public var dataDir = ".chatixia"
     public var maxTurns = 10
+    /// `access: {skill: [rules]}`: who may run each skill (`SkillAccess`), over what its skill.json says.
+    public var access: [String: [String]] = [:]
     /// Tasks and mesh requests (skill calls, prompts) this agent runs at once; the registry assigns no more
     /// and mesh requests beyond it wait in a bounded line or are answered "busy".
     public var maxConcurrentTasks = max(4, ProcessInfo.processInfo.activeProcessorCount * 2)

@@ -40,8 +40,12 @@ extension AgentRuntime {
                 fields["skill"] = nil
                 arguments = .object(fields)
             }
+            let rules = skillAccess[skill] ?? []
             let reply = await outcome(of: { [arguments] in
-                try await slots.run(agentId: agentId, mayRefuse: true) { try await perform(skill: skill, payload: arguments, from: peer) }
+                guard SkillAccess.permits(rules, peerId: peer, role: nil) else {
+                    throw SkillError.failed(skill: skill, reason: "peer \(peer) may not run it on agent \(agentId)")
+                }
+                return try await slots.run(agentId: agentId, mayRefuse: true) { try await perform(skill: skill, payload: arguments, from: peer) }
             })
             logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(peer)", "skill": "\(skill)"])
             if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply), to: peer) }

@@ -121,6 +121,16 @@ public struct AgentRuntime: Sendable {
 
     var skillNames: [String] { skills.names }
 
+    /// Each skill's access rules: the manifest's `access` entry, else its definition's; only skills that have any.
+    var skillAccess: [String: [String]] {
+        var rules: [String: [String]] = [:]
+        for definition in skills.definitions {
+            let access = manifest.access[definition.name] ?? definition.access
+            if !access.isEmpty { rules[definition.name] = access }
+        }
+        return rules
+    }
+
     /// Runs until `shutdown` returns (a signal), then deregisters and stops the sidecar and the MCP servers.
     /// Throws when the agent cannot start (registry refused, sidecar never came up) or its sidecar keeps dying.
     public func run(until shutdown: @escaping @Sendable () async -> Void) async throws {
@@ -142,7 +152,7 @@ public struct AgentRuntime: Sendable {
         let grant = try await registry.token()
         let registration = AgentRegistration(
             agentId: agentId, hostname: ProcessInfo.processInfo.hostName, sidecarPeerId: grant.peerId,
-            capabilities: AgentCapabilities(skills: skillNames, mcpServers: mcpServers, mode: "interactive"),
+            capabilities: AgentCapabilities(skills: skillNames, mcpServers: mcpServers, mode: "interactive", skillAccess: skillAccess),
             status: "ready", mode: "interactive", maxConcurrentTasks: manifest.maxConcurrentTasks)
         try await registry.register(registration)
         logger.notice("registered with the registry", metadata: ["agent_id": "\(agentId)", "peer_id": "\(grant.peerId)", "registry": "\(manifest.registry)"])

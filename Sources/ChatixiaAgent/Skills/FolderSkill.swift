@@ -48,20 +48,23 @@ public struct FolderSkill: Skill {
             throw .invalidDefinition(path: file.path, problem: "\"name\" may only hold letters, digits, '_' and '-' (it becomes an LLM tool name)")
         }
         let parameters = try Self.parameters(object["parameters"], file: file)
-        definition = SkillDefinition(name: name, description: object["description"]?.stringValue ?? "", parameters: parameters)
+        var definition = SkillDefinition(name: name, description: object["description"]?.stringValue ?? "", parameters: parameters)
+        definition.access = try Self.names(object["allow"], field: "allow", what: "peer ids or role:<admin|hub|agent> entries", file: file)
+        self.definition = definition
         self.folder = folder
         self.environment = environment
-        declaredEnvironment = try Self.environmentNames(object["env"], file: file)
+        declaredEnvironment = try Self.names(object["env"], field: "env", what: "environment variable names", file: file)
         handler = try Self.handler(in: folder, declared: object["handler"]?["command"], file: file)
         if case .python(let file) = handler { pythonWorkers = PythonWorkerPool(handler: file, folder: folder) } else { pythonWorkers = nil }
     }
 
-    static func environmentNames(_ raw: JSONValue?, file: URL) throws(SkillError) -> [String] {
+    /// A `skill.json` list of names (`env`, `allow`).
+    static func names(_ raw: JSONValue?, field: String, what: String, file: URL) throws(SkillError) -> [String] {
         guard let raw, raw != .null else { return [] }
         guard let names = raw.arrayValue?.compactMap(\.stringValue), names.count == raw.arrayValue?.count,
             names.allSatisfy({ !$0.isEmpty && !$0.contains("=") })
         else {
-            throw .invalidDefinition(path: file.path, problem: "\"env\" must be a list of environment variable names")
+            throw .invalidDefinition(path: file.path, problem: "\"\(field)\" must be a list of \(what)")
         }
         return names
     }

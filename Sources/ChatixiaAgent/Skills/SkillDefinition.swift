@@ -8,6 +8,8 @@ public struct SkillDefinition: Sendable, Equatable {
     /// The skill's own JSON Schema for its arguments, when it comes with one (an MCP tool's `inputSchema`):
     /// the LLM sees it as is, and arguments it declares that `parameters` cannot express pass through unchecked.
     public var inputSchema: JSONValue?
+    /// Who may run it (`SkillAccess` rules: peer ids and `role:` entries); empty = any authenticated member.
+    public var access: [String] = []
 
     public init(name: String, description: String, parameters: [SkillParameter] = []) {
         self.name = name

@@ -1,7 +1,4 @@
-/// What a credential may do. `admin` everything; `hub` reads and submits tasks; `agent` acts for its own agents.
-public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
-    case admin, hub, agent
-}
+import MeshProtocol
 
 /// Who is calling, as established from an API key, a device token or a JWT.
 public struct Identity: Sendable, Hashable {

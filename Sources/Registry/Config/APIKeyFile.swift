@@ -1,3 +1,4 @@
+import MeshProtocol
 import Foundation
 
 /// One entry of api_keys.json: the peer id and role a key stands for.

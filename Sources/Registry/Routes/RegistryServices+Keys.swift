@@ -1,3 +1,4 @@
+import MeshProtocol
 import Hummingbird
 
 extension RegistryServices {

@@ -22,7 +22,7 @@ extension RegistryState {
         for id in openTaskIds {
             guard let task = tasks[id] else { continue }
             if task.state == .assigned, task.assignedAgentId == agentId { held += 1 }
-            if task.isClaimable(by: agentId, skills: skills) { claimable.append(task) }
+            if task.isClaimable(by: agentId, skills: skills), mayRun(task, on: agentId) { claimable.append(task) }
         }
         let capacity = agents[agentId]?.registration.maxConcurrentTasks ?? Int.max
         guard held < capacity, !claimable.isEmpty else { return [] }
@@ -51,7 +51,7 @@ extension RegistryState {
         let now = clock()
         guard
             let (waiterId, waiter) = claimWaiters.first(where: { id, waiter in
-                task.isClaimable(by: waiter.agentId, skills: waiter.skills) && hasFreeSlot(waiter.agentId)
+                task.isClaimable(by: waiter.agentId, skills: waiter.skills) && mayRun(task, on: waiter.agentId) && hasFreeSlot(waiter.agentId)
                     && now - (agents[waiter.agentId]?.lastHeartbeat ?? 0) < limits.taskLeaseSeconds
             })
         else { return nil }
@@ -87,9 +87,33 @@ extension RegistryState {
         task.updatedAt = now
     }
 
-    /// The credential subject a task counts against: the owner of its source agent, else the source itself.
+    /// The credential subject a task counts against: its submitter (older records: the owner of its source
+    /// agent, else the source itself).
     func submitter(of task: MeshTask) -> String {
-        owners[task.sourceAgentId]?.owner ?? task.sourceAgentId
+        task.submittedBy?.peerId ?? owners[task.sourceAgentId]?.owner ?? task.sourceAgentId
+    }
+
+    /// Whether `agentId`'s access rules let the task's submitter run its skill there. Tasks from before
+    /// submitters were recorded, and admins' tasks, pass.
+    func mayRun(_ task: MeshTask, on agentId: String) -> Bool {
+        guard let submitter = task.submittedBy, let rules = agents[agentId]?.registration.capabilities.skillAccess[task.skill] else { return true }
+        return SkillAccess.permits(rules, peerId: submitter.peerId, role: submitter.role)
+    }
+
+    /// Refuses a submission no agent could take: its target's rules, or those of every agent advertising its
+    /// skill, deny the submitter.
+    func checkAccess(_ task: MeshTask, by identity: Identity) throws(APIError) {
+        guard !identity.isAdmin, !task.skill.isEmpty else { return }
+        if !task.targetAgentId.isEmpty {
+            guard agents[task.targetAgentId] == nil || mayRun(task, on: task.targetAgentId) else {
+                throw APIError.forbidden("credential '\(identity.peerId)' may not run skill '\(task.skill)' on agent '\(task.targetAgentId)'")
+            }
+            return
+        }
+        let offering = agents.values.filter { $0.registration.capabilities.skills.contains(task.skill) }.map(\.registration.agentId)
+        guard offering.isEmpty || offering.contains(where: { mayRun(task, on: $0) }) else {
+            throw APIError.forbidden("credential '\(identity.peerId)' may not run skill '\(task.skill)' on any agent that offers it")
+        }
     }
 
     public func submit(_ submission: TaskSubmission, by identity: Identity) async throws -> String {
@@ -115,6 +139,8 @@ extension RegistryState {
         var task = MeshTask(
             id: Self.newTaskId(), skill: submission.skill, targetAgentId: submission.targetAgentId,
             sourceAgentId: source, payload: submission.payload, ttl: submission.ttl, now: now)
+        task.submittedBy = TaskSubmitter(peerId: identity.peerId, role: identity.role)
+        try checkAccess(task, by: identity)
         // A waiting long-poll claimer gets the task at once.
         let waiter = offerToWaiter(&task)
         var mutations: [StoreMutation] = []
