@@ -267,8 +267,12 @@ public final class ICEAgent {
 
     /// Adds a trickled remote candidate (IPv4/IPv6 UDP only; the caller resolves nothing). Each
     /// allocation gets a permission for its address, so the peer's checks can reach our relay.
+    /// Remote candidates beyond this many (trickled and peer-reflexive together) are ignored: a peer cannot
+    /// make us check, permit and remember without bound.
+    public static let maxRemoteCandidates = 64
+
     public func addRemoteCandidate(_ candidate: ICECandidateAddress, now: Duration) {
-        guard !remoteCandidates.contains(where: { $0.address == candidate.address }) else { return }
+        guard !remoteCandidates.contains(where: { $0.address == candidate.address }), remoteCandidates.count < Self.maxRemoteCandidates else { return }
         remoteCandidates.append(candidate)
         for relay in relays where relay.client.server.ip.isIPv4 == candidate.address.ip.isIPv4 {
             relay.client.createPermission(for: candidate.address, now: now)
@@ -462,8 +466,12 @@ public final class ICEAgent {
 
     private func receive(_ datagram: [UInt8], from source: TransportAddress, at local: ICELocalCandidate, now: Duration) -> [UInt8]? {
         guard STUNMessage.looksLikeSTUN(datagram) else {
-            // Under the relay policy our host candidates carry nothing but server traffic.
-            return state == .closed || !isPaired(local.candidate.kind) ? nil : datagram
+            // Under the relay policy our host candidates carry nothing but server traffic. Anything else reaches
+            // DTLS only from a validated pair: datagrams from other addresses are dropped here.
+            guard state != .closed, isPaired(local.candidate.kind),
+                pairs[ICECandidatePair.Key(local: local.candidate.address, remote: source)]?.isValidated == true
+            else { return nil }
+            return datagram
         }
         guard let message = try? STUNMessage(parsing: datagram), message.method == .binding else { return nil }
         switch message.messageClass {
@@ -476,7 +484,7 @@ public final class ICEAgent {
                 if let discovered { addServerReflexive(discovered.mapped, socket: discovered.socket, now: now) }
                 if consumed { return nil }
             }
-            handleResponse(message, bytes: datagram, from: source, now: now)
+            handleResponse(message, bytes: datagram, from: source, at: local, now: now)
         case .indication:
             break
         }
@@ -496,6 +504,7 @@ public final class ICEAgent {
         respond(request.successResponse(attributes: [.xorMappedAddress(source)]), from: localCandidate, to: source, now: now)
 
         if !remoteCandidates.contains(where: { $0.address == source }) {
+            guard remoteCandidates.count < Self.maxRemoteCandidates else { return }
             // A peer-reflexive candidate: the peer reached us from an address it never signaled.
             let candidate = ICECandidateAddress(
                 kind: .peerReflexive, address: source, priority: request.priority ?? ICECandidateAddress.priority(kind: .peerReflexive),
@@ -505,6 +514,7 @@ public final class ICEAgent {
         let remoteCandidate = remoteCandidates.first { $0.address == source }!
         let key = ICECandidatePair.Key(local: localCandidate.candidate.address, remote: source)
         if pairs[key] == nil { pairs[key] = ICECandidatePair(local: localCandidate, remote: remoteCandidate) }
+        pairs[key]?.checkedByPeer = true
         if request.useCandidate, role == .controlled { pairs[key]?.nominated = true }
         if pairs[key]?.state == .succeeded {
             if role == .controlled, pairs[key]?.nominated == true { select(key, now: now) }
@@ -533,8 +543,11 @@ public final class ICEAgent {
         transmit(bytes, from: candidate, to: destination, now: now)
     }
 
-    private func handleResponse(_ response: STUNMessage, bytes: [UInt8], from source: TransportAddress, now: Duration) {
+    /// A response counts only for the pair its request went out on: from the address we sent it to, received
+    /// on the candidate we sent it from (RFC 8445 §7.2.5.2.1), and signed with the peer's password.
+    private func handleResponse(_ response: STUNMessage, bytes: [UInt8], from source: TransportAddress, at local: ICELocalCandidate, now: Duration) {
         guard let transaction = transactions[response.transactionID], let remote,
+            transaction.pair.remote == source, transaction.pair.local == local.candidate.address,
             STUNMessage.verifyIntegrity(of: bytes, key: .shortTerm(password: remote.password)) == .valid
         else { return }
         transactions[response.transactionID] = nil

@@ -10,6 +10,11 @@ struct ICECandidatePair: Sendable, Hashable {
     let remote: ICECandidateAddress
     var state = State.waiting
     var nominated = false
+    /// The peer sent an authenticated check on this pair (it knows our password at that address).
+    var checkedByPeer = false
+
+    /// Whether application data (DTLS) may flow on this pair: our check succeeded, or the peer's did.
+    var isValidated: Bool { state == .succeeded || checkedByPeer }
 
     /// RFC 8445 §6.1.2.3: 2^32·min(G,D) + 2·max(G,D) + (G > D ? 1 : 0), G the controlling side's priority.
     func priority(controlling: Bool) -> UInt64 {
