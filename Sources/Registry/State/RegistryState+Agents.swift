@@ -73,12 +73,18 @@ extension RegistryState {
         agents[agentId] = nil
         lastHealth[agentId] = nil
         var mutations: [StoreMutation] = [.delete(.agent, id: agentId)]
-        let requeued = requeueTasks(of: agentId, now: clock(), into: &mutations)
-        try await persist(mutations)
+        let takenBack = takeBackTasks(of: agentId, now: clock(), into: &mutations)
+        do {
+            try await persist(mutations)
+        } catch {
+            for case (_, let waiter?) in takenBack { waiter.continuation.resume(throwing: error) }
+            throw error
+        }
+        for case (let task, let waiter?) in takenBack { waiter.continuation.resume(returning: [task]) }
         logger.info("agent deregistered", metadata: ["agent_id": "\(agentId)"])
         heartbeatsToStore.remove(agentId)
         events.publish(.agentRemoved(agentId))
-        for task in requeued { events.publish(.task(task)) }
+        for (task, _) in takenBack { events.publish(.task(task)) }
         topologyChanged()
     }
 

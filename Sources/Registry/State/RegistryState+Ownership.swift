@@ -18,7 +18,8 @@ extension RegistryState {
         if !identity.isAdmin {
             let owned = owners.values.lazy.filter { $0.owner == identity.peerId }.count
             guard owned < limits.agentIdsPerCredential else {
-                throw APIError(.tooManyRequests, "this credential already owns \(owned) agent ids, the limit; an admin can release some")
+                throw APIError(
+                    .tooManyRequests, "this credential already owns \(owned) agent ids, the limit; an admin can release some", retryAfterSeconds: 60)
             }
         }
         let ownership = StoredOwnership(agentId: agentId, owner: identity.peerId, since: now)

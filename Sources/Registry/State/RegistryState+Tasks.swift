@@ -61,16 +61,18 @@ extension RegistryState {
         return waiter
     }
 
-    /// Puts the tasks an agent holds back in the queue (it deregistered), counting the attempt.
-    func requeueTasks(of agentId: String, now: Double, into mutations: inout [StoreMutation]) -> [MeshTask] {
-        var requeued: [MeshTask] = []
+    /// Takes back the tasks an agent holds (it deregistered), counting the attempt; a task that goes back to
+    /// pending is offered to a waiting long-poll at once. Returns the tasks and the waiters to resume.
+    func takeBackTasks(of agentId: String, now: Double, into mutations: inout [StoreMutation]) -> [(MeshTask, ClaimWaiter?)] {
+        var changed: [(MeshTask, ClaimWaiter?)] = []
         for id in openTaskIds {
             guard var task = tasks[id], task.state == .assigned, task.assignedAgentId == agentId else { continue }
             takeBack(&task, reason: "its agent \(agentId) deregistered", now: now)
+            let waiter = task.state == .pending ? offerToWaiter(&task) : nil
             store(task, into: &mutations)
-            requeued.append(task)
+            changed.append((task, waiter))
         }
-        return requeued
+        return changed
     }
 
     /// An assigned task its agent can no longer finish: back to pending with the attempt counted, or failed
@@ -208,7 +210,9 @@ extension RegistryState {
     /// Assigns pending tasks to a long-poll `agentId` has waiting, if any fit its free slots; the waiter is
     /// removed and returned with them, to be resumed once they are stored.
     func fillWaitingClaim(of agentId: String, now: Double, into mutations: inout [StoreMutation]) -> (waiter: ClaimWaiter, tasks: [MeshTask])? {
-        guard let (waiterId, waiter) = claimWaiters.first(where: { $0.value.agentId == agentId }) else { return nil }
+        guard let (waiterId, waiter) = claimWaiters.first(where: { $0.value.agentId == agentId }),
+            now - (agents[agentId]?.lastHeartbeat ?? 0) < limits.taskLeaseSeconds
+        else { return nil }
         let tasks = assignPending(to: agentId, skills: waiter.skills, now: now, into: &mutations)
         guard !tasks.isEmpty else { return nil }
         claimWaiters[waiterId] = nil
