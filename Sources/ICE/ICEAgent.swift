@@ -265,12 +265,12 @@ public final class ICEAgent {
         startChecking(now: now)
     }
 
-    /// Adds a trickled remote candidate (IPv4/IPv6 UDP only; the caller resolves nothing). Each
-    /// allocation gets a permission for its address, so the peer's checks can reach our relay.
     /// Remote candidates beyond this many (trickled and peer-reflexive together) are ignored: a peer cannot
     /// make us check, permit and remember without bound.
     public static let maxRemoteCandidates = 64
 
+    /// Adds a trickled remote candidate (IPv4/IPv6 UDP only; the caller resolves nothing). Each
+    /// allocation gets a permission for its address, so the peer's checks can reach our relay.
     public func addRemoteCandidate(_ candidate: ICECandidateAddress, now: Duration) {
         guard !remoteCandidates.contains(where: { $0.address == candidate.address }), remoteCandidates.count < Self.maxRemoteCandidates else { return }
         remoteCandidates.append(candidate)

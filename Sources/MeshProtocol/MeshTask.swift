@@ -31,7 +31,7 @@ public struct MeshTask: Sendable, Hashable, Codable {
     /// How many times the task was handed to an agent whose lease then ran out (not upstream; 0 when absent).
     public var attempts: Int
     /// The credential that submitted it, as the registry authenticated it (not upstream; absent in old records).
-    public var submittedBy: TaskSubmitter?
+    public var submittedBy: Principal?
 
     public init(
         id: String, skill: String, targetAgentId: String, sourceAgentId: String, payload: JSONValue, ttl: Int,
@@ -74,7 +74,7 @@ public struct MeshTask: Sendable, Hashable, Codable {
         ttl = try container.decode(Int.self, forKey: .ttl)
         attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
         // Lenient: a role this build does not know leaves the submitter unknown rather than the task unreadable.
-        submittedBy = (try? container.decodeIfPresent(TaskSubmitter.self, forKey: .submittedBy)) ?? nil
+        submittedBy = (try? container.decodeIfPresent(Principal.self, forKey: .submittedBy)) ?? nil
     }
 
     /// Whether this pending task may go to an agent with this id and these skills:
@@ -86,18 +86,6 @@ public struct MeshTask: Sendable, Hashable, Codable {
     }
 }
 
-/// Who submitted a task: the credential's subject and role.
-public struct TaskSubmitter: Sendable, Hashable, Codable {
-    public var peerId: String
-    public var role: Role
-
-    public init(peerId: String, role: Role) {
-        self.peerId = peerId
-        self.role = role
-    }
-
-    enum CodingKeys: String, CodingKey { case peerId = "peer_id", role }
-}
 
 /// `POST /api/hub/tasks` body.
 public struct TaskSubmission: Sendable, Hashable, Codable {

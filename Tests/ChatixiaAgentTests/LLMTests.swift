@@ -43,6 +43,18 @@ struct EchoSkill: Skill {
         #expect(messages[3]["content"]?.stringValue == "echo:ab")
     }
 
+    @Test func toolsTheRequesterMayNotRunAreNeitherOfferedNorRun() async throws {
+        let server = ScriptedLLMServer([.toolCall(id: "call_1", name: "echo", arguments: #"{"text":"x"}"#), .text("done")])
+        try await server.serve { base in
+            _ = try await runner(base: base).answer("use echo", mayUse: { $0 != "echo" })
+        }
+        let requests = await server.requests
+        try #require(requests.count == 2)
+        #expect(requests[0].body["tools"] == nil)
+        // A model that names the tool anyway gets an error instead of a call.
+        #expect(requests[1].body["messages"]?.arrayValue?[3]["content"] == .string("Error: the requester may not run echo"))
+    }
+
     @Test func aToolCallRoundTripSendsTheRealBodies() async throws {
         let server = ScriptedLLMServer([.toolCall(id: "call_1", name: "echo", arguments: #"{"text":"ping"}"#), .text("done: echo:ping")])
         try await server.serve { base in

@@ -145,6 +145,11 @@ import Testing
         let manifest = try Manifest.parse("name: a\naccess:\n  deploy: [role:admin]\n", file: directory.url.appendingPathComponent("agent.yaml"))
         #expect(manifest.manifest.access == ["deploy": ["role:admin"]])
         #expect(manifest.errors.isEmpty)
+        // A role that does not exist is an error, not a rule that silently matches nobody.
+        let typo = try Manifest.parse("name: a\naccess:\n  deploy: [role:admni]\n", file: directory.url.appendingPathComponent("agent.yaml"))
+        #expect(typo.errors.map(\.field) == ["access.deploy"])
+        try directory.write("s/skill.json", #"{"name": "deploy", "allow": ["role:root"], "handler": {"command": ["true"]}}"#)
+        #expect(throws: SkillError.self) { try FolderSkill(folder: directory.url.appendingPathComponent("s"), environment: [:]) }
         // Mesh peers carry no role the agent can see: they match role:agent and their own peer id only.
         #expect(SkillAccess.permits([], peerId: "anyone", role: nil))
         #expect(SkillAccess.permits(["agent-3f2a1c"], peerId: "agent-3f2a1c", role: nil))

@@ -30,10 +30,14 @@ public struct PromptRunner: Sendable {
     }
 
     /// The final answer; with `onDelta`, every reply is streamed and its text handed over as it arrives.
-    public func answer(_ prompt: String, onDelta: ChatCompletionClient.DeltaHandler? = nil) async throws -> String {
+    /// `mayUse` narrows the tools to those the requester may run (a skill's access rules hold whether it is
+    /// asked for directly or through the model).
+    public func answer(
+        _ prompt: String, onDelta: ChatCompletionClient.DeltaHandler? = nil, mayUse: @escaping @Sendable (String) -> Bool = { _ in true }
+    ) async throws -> String {
         var messages: [ChatMessage] = [.system([systemPrompt, Self.untrustedNotice].filter { !$0.isEmpty }.joined(separator: "\n\n"))]
         messages.append(.user(UntrustedText.sanitized(prompt, limit: UntrustedText.promptLimit)))
-        let schemas = tools.definitions.map(\.toolSchema)
+        let schemas = tools.definitions.filter { mayUse($0.name) }.map(\.toolSchema)
         for _ in 0..<maxTurns {
             let reply = try await client.complete(messages, tools: schemas, onDelta: onDelta)
             messages.append(reply)
@@ -41,7 +45,7 @@ public struct PromptRunner: Sendable {
             // Independent calls run side by side; their results go back in the model's order.
             let results = await withTaskGroup(of: (Int, String).self) { group in
                 for (index, call) in calls.enumerated() {
-                    group.addTask { (index, await self.run(call)) }
+                    group.addTask { (index, mayUse(call.function.name) ? await self.run(call) : "Error: the requester may not run \(call.function.name)") }
                 }
                 var results = [String](repeating: "", count: calls.count)
                 for await (index, result) in group { results[index] = result }

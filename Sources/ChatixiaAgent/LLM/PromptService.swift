@@ -24,9 +24,12 @@ public struct PromptService: Sendable {
         try await runner.get().answer(prompt)
     }
 
-    /// Answers with streamed replies, handing over their text as it arrives.
-    public func answer(_ prompt: String, onDelta: @escaping ChatCompletionClient.DeltaHandler) async throws -> String {
-        try await runner.get().answer(prompt, onDelta: onDelta)
+    /// Answers with only the tools `mayUse` admits; with `onDelta`, replies are streamed and their text handed
+    /// over as it arrives.
+    public func answer(
+        _ prompt: String, onDelta: ChatCompletionClient.DeltaHandler? = nil, mayUse: @escaping @Sendable (String) -> Bool
+    ) async throws -> String {
+        try await runner.get().answer(prompt, onDelta: onDelta, mayUse: mayUse)
     }
 
     public var summary: String {

@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import Yams
 
 extension Manifest {
@@ -128,6 +129,9 @@ struct ManifestReader {
                 for (skillNode, rules) in mapping {
                     let skill = skillNode.string ?? "?"
                     manifest.access[skill] = strings(rules, "access.\(skill)")
+                    for bad in SkillAccess.invalidRules(manifest.access[skill] ?? []) {
+                        issue(.error, rules, "access.\(skill)", "'\(bad)' names no role", allowed: "peer ids, role:admin, role:hub, role:agent")
+                    }
                 }
             default:
                 if Manifest.foreignFields.contains(key) {

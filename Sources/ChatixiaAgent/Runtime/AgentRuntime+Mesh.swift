@@ -40,12 +40,10 @@ extension AgentRuntime {
                 fields["skill"] = nil
                 arguments = .object(fields)
             }
-            let rules = skillAccess[skill] ?? []
             let reply = await outcome(of: { [arguments] in
-                guard SkillAccess.permits(rules, peerId: peer, role: nil) else {
-                    throw SkillError.failed(skill: skill, reason: "peer \(peer) may not run it on agent \(agentId)")
+                try await slots.run(agentId: agentId, mayRefuse: true) {
+                    try await perform(skill: skill, payload: arguments, from: peer, requester: Requester(peerId: peer, role: nil))
                 }
-                return try await slots.run(agentId: agentId, mayRefuse: true) { try await perform(skill: skill, payload: arguments, from: peer) }
             })
             logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(peer)", "skill": "\(skill)"])
             if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply), to: peer) }
@@ -58,9 +56,9 @@ extension AgentRuntime {
             let chunks = StreamChunks(request: message, agentId: agentId)
             let reply = await outcome(of: {
                 try await slots.run(agentId: agentId, mayRefuse: true) {
-                    try await prompts.answer(message.payload["message"]?.stringValue ?? "") { delta in
-                        await send(chunks.next(delta), to: peer)
-                    }
+                    try await prompts.answer(
+                        message.payload["message"]?.stringValue ?? "", onDelta: { delta in await send(chunks.next(delta), to: peer) },
+                        mayUse: toolFilter(for: Requester(peerId: peer, role: nil)))
                 }
             })
             await send(message.reply(type: MeshMessageType.agentResponse, from: agentId, payload: reply), to: peer)

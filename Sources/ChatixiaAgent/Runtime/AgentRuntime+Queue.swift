@@ -59,7 +59,9 @@ extension AgentRuntime {
         do {
             // The registry hands out no more than our capacity, so queue tasks wait for a slot rather than being refused.
             let result = try await slots.run(agentId: agentId, mayRefuse: false) {
-                try await perform(skill: task.skill, payload: task.payload, from: task.sourceAgentId)
+                try await perform(
+                    skill: task.skill, payload: task.payload, from: task.sourceAgentId,
+                    requester: task.submittedBy.map { Requester(peerId: $0.peerId, role: $0.role) })
             }
             update = TaskUpdate(state: .completed, result: result)
         } catch {

@@ -3,12 +3,25 @@ import MeshProtocol
 extension AgentRuntime {
     /// What any request asks for, whether it came from the queue or over the mesh: a skill with arguments,
     /// a prompt for the LLM, or a message that only needs delivering.
-    func perform(skill: String, payload: JSONValue, from source: String) async throws -> String {
+    /// `requester` is who asks, as authenticated (a mesh peer, whose role the agent cannot see; a task's
+    /// submitter; nil for a task from before submitters were recorded): a skill's access rules hold for a direct
+    /// call and for every tool the model may use to answer a prompt.
+    func perform(skill: String, payload: JSONValue, from source: String, requester: Requester?) async throws -> String {
         var arguments: [String: JSONValue]
         switch payload {
         case .object(let object): arguments = object
         case .string(let text): arguments = ["message": .string(text)]
         default: arguments = [:]
+        }
+        let mayUse = toolFilter(for: requester)
+        if !skill.isEmpty, !mayUse(skill), let requester {
+            throw SkillError.failed(skill: skill, reason: "\(requester.role == nil ? "peer" : "credential") \(requester.peerId) may not run it on agent \(agentId)")
+        }
+        if skill == "user_intervention", skills.contains(skill) {
+            guard let message = arguments["message"]?.stringValue, !message.isEmpty else {
+                throw SkillError.failed(skill: skill, reason: "the request carries no message")
+            }
+            return try await prompts.answer(message, mayUse: mayUse)
         }
         guard skill.isEmpty else { return try await skills.invoke(skill, arguments: arguments) }
 
@@ -19,11 +32,23 @@ extension AgentRuntime {
             return "delivered to \(agentId)"
         }
         guard !message.isEmpty else { throw SkillError.failed(skill: "(none)", reason: "the request names no skill and carries no message") }
-        return try await prompts.answer(message)
+        return try await prompts.answer(message, mayUse: mayUse)
     }
 }
 
 extension AgentRuntime {
+    /// Who asks for work, as authenticated: a subject and, for queue tasks, its role.
+    struct Requester: Sendable {
+        let peerId: String
+        let role: Role?
+    }
+
+    /// Which skills `requester` may run here, by their access rules (all, for an unknown requester).
+    func toolFilter(for requester: Requester?) -> @Sendable (String) -> Bool {
+        let rules = skillAccess
+        return { name in requester.map { SkillAccess.permits(rules[name] ?? [], peerId: $0.peerId, role: $0.role) } ?? true }
+    }
+
     /// A message for this agent (mesh_send or mesh_broadcast from another agent): shown in the log.
     func receive(_ message: String, from source: String, broadcast: Bool) {
         logger.notice("message", metadata: ["from": "\(source)", "kind": "\(broadcast ? "broadcast" : "direct")", "text": "\(message.prefix(500))"])

@@ -50,6 +50,9 @@ public struct FolderSkill: Skill {
         let parameters = try Self.parameters(object["parameters"], file: file)
         var definition = SkillDefinition(name: name, description: object["description"]?.stringValue ?? "", parameters: parameters)
         definition.access = try Self.names(object["allow"], field: "allow", what: "peer ids or role:<admin|hub|agent> entries", file: file)
+        if let bad = SkillAccess.invalidRules(definition.access).first {
+            throw .invalidDefinition(path: file.path, problem: "\"allow\" entry '\(bad)' names no role (role:admin, role:hub or role:agent)")
+        }
         self.definition = definition
         self.folder = folder
         self.environment = environment

@@ -1,18 +1,8 @@
 import MeshProtocol
 import Foundation
 
-/// One entry of api_keys.json: the peer id and role a key stands for.
-public struct APIKeyEntry: Sendable, Hashable, Codable {
-    public var peerId: String
-    public var role: Role
-
-    public init(peerId: String, role: Role) {
-        self.peerId = peerId
-        self.role = role
-    }
-
-    enum CodingKeys: String, CodingKey { case peerId = "peer_id", role }
-}
+/// One entry of api_keys.json: the principal a key stands for.
+public typealias APIKeyEntry = Principal
 
 /// `{"keys": {"<key>": {"peer_id": "...", "role": "admin|agent|hub"}}}`
 struct APIKeyFile: Decodable {

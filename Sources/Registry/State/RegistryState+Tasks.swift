@@ -141,7 +141,7 @@ extension RegistryState {
         var task = MeshTask(
             id: Self.newTaskId(), skill: submission.skill, targetAgentId: submission.targetAgentId,
             sourceAgentId: source, payload: submission.payload, ttl: submission.ttl, now: now)
-        task.submittedBy = TaskSubmitter(peerId: identity.peerId, role: identity.role)
+        task.submittedBy = Principal(peerId: identity.peerId, role: identity.role)
         try checkAccess(task, by: identity)
         // A waiting long-poll claimer gets the task at once.
         let waiter = offerToWaiter(&task)
