@@ -26,11 +26,12 @@ public struct Authenticator: Sendable {
     /// The identity behind an API key or device token (the credentials `/api/token` exchanges).
     func identity(apiKey: String?, deviceToken: String?) async throws(APIError) -> Identity? {
         if let apiKey {
-            guard let identity = await state.identity(apiKey: apiKey) else {
-                if await state.isRevoked(apiKey: apiKey) { metrics.revokedCredentialUses.increment() }
+            let found = state.keyIndex.entry(apiKey: apiKey)
+            guard let key = found, !key.revoked else {
+                if found?.revoked == true { metrics.revokedCredentialUses.increment() }
                 throw APIError.unauthorized("invalid API key")
             }
-            return identity
+            return Identity(peerId: key.peerId, role: key.role, keyId: key.id)
         }
         if let deviceToken {
             guard let identity = await state.identity(deviceToken: deviceToken) else {
@@ -49,7 +50,7 @@ public struct Authenticator: Sendable {
             metrics.revokedCredentialUses.increment()
             throw APIError.unauthorized("device pairing has been revoked")
         }
-        if let keyId = identity.keyId, await !state.isKeyLive(keyId) {
+        if let keyId = identity.keyId, !state.keyIndex.isLive(keyId) {
             metrics.revokedCredentialUses.increment()
             throw APIError.unauthorized("API key has been revoked")
         }

@@ -65,22 +65,7 @@ extension RegistryState {
     func index(_ key: StoredAPIKey) {
         apiKeys[key.id] = key
         apiKeyByHash[key.hash] = key.id
-    }
-
-    /// The identity of a live API key.
-    func identity(apiKey: String) -> Identity? {
-        guard let id = apiKeyByHash[Self.sha256Hex(apiKey)], let key = apiKeys[id], key.revokedAt == nil else { return nil }
-        return Identity(peerId: key.peerId, role: key.role, keyId: key.id)
-    }
-
-    /// Whether an API key was revoked (its use is a sign of a leaked key).
-    func isRevoked(apiKey: String) -> Bool {
-        apiKeyByHash[Self.sha256Hex(apiKey)].flatMap { apiKeys[$0] }?.revokedAt != nil
-    }
-
-    /// Whether a JWT minted from key `id` may still be used.
-    func isKeyLive(_ id: String) -> Bool {
-        apiKeys[id].map { $0.revokedAt == nil } ?? false
+        keyIndex.put(hash: key.hash, KeyIndex.Entry(id: key.id, peerId: key.peerId, role: key.role, revoked: key.revokedAt != nil))
     }
 
     /// Whether some live key or approved pairing has `peerId` as its subject.

@@ -5,9 +5,7 @@ import MeshProtocol
 extension RegistryState {
     static let codeLifetime: Double = 300
 
-    static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func sha256Hex(_ text: String) -> String { KeyIndex.sha256Hex(text) }
 
     func index(_ pairing: StoredPairing) {
         pairings[pairing.entry.id] = pairing

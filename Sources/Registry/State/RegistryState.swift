@@ -29,6 +29,8 @@ public actor RegistryState {
     var codes: [String: StoredCode] = [:]
     var apiKeys: [String: StoredAPIKey] = [:]
     var apiKeyByHash: [String: String] = [:]
+    /// The same keys for authentication outside the actor.
+    nonisolated let keyIndex = KeyIndex()
     /// Observed open DataChannels, as each sidecar last reported them.
     var meshReports: [String: Set<String>] = [:]
     /// Agents whose last heartbeat only refreshed liveness; the sweep stores their timestamps every
@@ -124,7 +126,10 @@ public actor RegistryState {
             }
         case .code: codes[key.id] = nil
         case .apiKey:
-            if let apiKey = apiKeys.removeValue(forKey: key.id) { apiKeyByHash[apiKey.hash] = nil }
+            if let apiKey = apiKeys.removeValue(forKey: key.id) {
+                apiKeyByHash[apiKey.hash] = nil
+                keyIndex.remove(hash: apiKey.hash, id: apiKey.id)
+            }
         }
     }
 
