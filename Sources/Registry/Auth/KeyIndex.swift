@@ -35,6 +35,10 @@ final class KeyIndex: Sendable {
         return entries.withLock { $0.byHash[hash] }
     }
 
+    func contains(hash: String) -> Bool {
+        entries.withLock { $0.byHash[hash] != nil }
+    }
+
     /// Whether a JWT minted from key `id` may still be used.
     func isLive(_ id: String) -> Bool {
         entries.withLock { $0.liveIds.contains(id) }

@@ -41,7 +41,7 @@ extension RegistryState {
         var mutations: [StoreMutation] = []
         for (key, entry) in fileKeys.sorted(by: { $0.key < $1.key }) {
             let hash = Self.sha256Hex(key)
-            guard apiKeyByHash[hash] == nil else { continue }
+            guard !keyIndex.contains(hash: hash) else { continue }
             let stored = StoredAPIKey(
                 id: newKeyId(), hash: hash, peerId: entry.peerId, role: entry.role, label: "keys file", source: "file", createdAt: clock(),
                 revokedAt: nil)
@@ -64,7 +64,6 @@ extension RegistryState {
 
     func index(_ key: StoredAPIKey) {
         apiKeys[key.id] = key
-        apiKeyByHash[key.hash] = key.id
         keyIndex.put(hash: key.hash, KeyIndex.Entry(id: key.id, peerId: key.peerId, role: key.role, revoked: key.revokedAt != nil))
     }
 

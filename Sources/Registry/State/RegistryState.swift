@@ -28,8 +28,7 @@ public actor RegistryState {
     var pairingByPeerId: [String: String] = [:]
     var codes: [String: StoredCode] = [:]
     var apiKeys: [String: StoredAPIKey] = [:]
-    var apiKeyByHash: [String: String] = [:]
-    /// The same keys for authentication outside the actor.
+    /// The keys by hash, readable outside the actor: what every request authenticates against.
     nonisolated let keyIndex = KeyIndex()
     /// Observed open DataChannels, as each sidecar last reported them.
     var meshReports: [String: Set<String>] = [:]
@@ -127,7 +126,6 @@ public actor RegistryState {
         case .code: codes[key.id] = nil
         case .apiKey:
             if let apiKey = apiKeys.removeValue(forKey: key.id) {
-                apiKeyByHash[apiKey.hash] = nil
                 keyIndex.remove(hash: apiKey.hash, id: apiKey.id)
             }
         }
