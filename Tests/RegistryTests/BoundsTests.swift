@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import Synchronization
@@ -202,6 +203,53 @@ extension BoundsTests {
             #expect(third.status == .tooManyRequests)
             #expect(try await first.status == .ok)
             #expect(try await second.status == .ok)
+        }
+    }
+
+    @Test func requestsOfAnyKindAreLimitedPerCredential() async throws {
+        let server = try await RegistryServer.test { $0.limits.requestsPerMinute = 4 }
+        try await server.application.test(.router) { client async throws in
+            let calls: [(HTTPRequest.Method, String, String?)] = [
+                (.get, "/api/registry/agents", nil),
+                (.post, "/api/registry/agents", #"{"agent_id":"busy","hostname":"h"}"#),
+                (.post, "/api/hub/heartbeat", #"{"agent_id":"busy"}"#),
+                (.get, "/api/hub/tasks/all", nil),
+            ]
+            for (method, path, body) in calls {
+                #expect(try await client.call(method, path, key: TestKeys.agentA, json: body).status == .ok, "\(path)")
+            }
+            let fifth = try await client.call(.get, "/api/registry/agents/busy", key: TestKeys.agentA)
+            #expect(fifth.status == .tooManyRequests)
+            #expect(fifth.errorMessage == "too many requests from this credential, slow down")
+            #expect((1...60).contains(try #require(fifth.headers[.retryAfter].flatMap { Int($0) })))
+            // Other credentials are unaffected; admins are exempt.
+            #expect(try await client.call(.get, "/api/registry/agents/busy", key: TestKeys.agentB).status == .ok)
+            for _ in 0..<6 { #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.admin).status == .ok) }
+        }
+    }
+
+    @Test func hubEventStreamsAreLimitedPerCredential() async throws {
+        let server = try await RegistryServer.test { $0.limits.webSocketsPerCredential = 2 }
+        try await server.application.test(.live) { client async throws in
+            let path = "/api/hub/events?token=\(try await client.token(key: TestKeys.hub))"
+            let open = [WebSocketProbe(port: client.port!, path: path), WebSocketProbe(port: client.port!, path: path)]
+            for probe in open { _ = try await probe.next(type: "snapshot") }
+            #expect(try await SignalingTests.upgradeStatus(port: client.port!, path: path) == "HTTP/1.1 429 Too Many Requests")
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_rate_limited_total 1"))
+            // Another credential still gets its stream, and the first two stay live.
+            let admin = WebSocketProbe(port: client.port!, path: "/api/hub/events?token=\(try await client.token(key: TestKeys.admin))")
+            _ = try await admin.next(type: "snapshot")
+            _ = try await submit(client, #"{"skill":"nobody"}"#)
+            for probe in open { _ = try await probe.next(type: "task") }
+            // A closed stream frees its place.
+            await open[0].close()
+            var reopened: String?
+            for _ in 0..<100 where reopened != "HTTP/1.1 101 Switching Protocols" {
+                try await Task.sleep(for: .milliseconds(20))
+                reopened = try await SignalingTests.upgradeStatus(port: client.port!, path: path)
+            }
+            #expect(reopened == "HTTP/1.1 101 Switching Protocols")
+            for probe in open + [admin] { await probe.close() }
         }
     }
 

@@ -63,6 +63,31 @@ import Testing
         }
     }
 
+    @Test func aKeysFileCanHoldOnlyHashesOfItsKeys() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hashed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = "a-key-that-never-touches-the-registrys-disk"
+        let hash = KeyIndex.sha256Hex(key)
+        // From systemd's credentials directory when neither --api-keys nor API_KEYS_FILE names a file.
+        try #"{"keys": {"sha256:\#(hash.uppercased())": {"peer_id": "ops", "role": "admin"}}}"#
+            .write(to: directory.appendingPathComponent("api_keys.json"), atomically: true, encoding: .utf8)
+        let config = try RegistryConfiguration.resolve(
+            flags: .init(), environment: ["CREDENTIALS_DIRECTORY": directory.path, "SIGNALING_SECRET": TestKeys.secret]).0
+        let server = try await RegistryServer.test { $0.apiKeys = config.apiKeys }
+        try await server.application.test(.router) { client async throws in
+            #expect(try await client.call(.get, "/api/keys", key: key).status == .ok)
+            #expect(try await client.call(.get, "/api/keys", key: "sha256:" + hash).status == .unauthorized)
+            // A hashed key's length is unknown, so it is no short key.
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_short_api_keys 0"))
+        }
+        for bad in ["sha256:abc", "sha256:" + String(repeating: "g", count: 64)] {
+            let path = directory.appendingPathComponent("bad.json").path
+            try #"{"keys": {"\#(bad)": {"peer_id": "ops", "role": "admin"}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: ConfigurationError.self) { try RegistryConfiguration.resolve(flags: .init(apiKeys: path), environment: ["SIGNALING_SECRET": TestKeys.secret]) }
+        }
+    }
+
     @Test func secretsComeFromFilesAndSystemdCredentials() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -64,6 +64,8 @@ import Testing
             try a.send(json: ["type": "heartbeat", "peer_id": "peer-a"])
             try a.send(json: ["type": "register", "peer_id": "peer-a"])
             _ = try await a.next(type: "peer_list")
+            // Every refusal is counted, so abnormal signaling shows on the dashboard (docs/alerts.yml).
+            #expect(try await client.call(.get, "/metrics").text.contains("chatixia_signaling_refused_total \(cases.count)"))
             await a.close()
         }
     }
@@ -168,6 +170,23 @@ import Testing
                 edges = try await client.call(.get, "/api/hub/network/topology", key: TestKeys.hub).object()["mesh_edges"] as? [[String: Any]] ?? []
             }
             #expect(edges.isEmpty)
+        }
+    }
+
+    @Test func upgradesPastTheFailedAuthenticationLimitAnswer429AndAreCounted() async throws {
+        let server = try await RegistryServer.test { $0.limits.failedAuthPerMinute = 2 }
+        try await server.application.test(.live) { client in
+            let port = client.port!
+            let agentToken = try await client.token(key: TestKeys.agentA)
+            for path in ["/ws?token=forged", "/api/hub/events?token=forged"] {
+                #expect(try await Self.upgradeStatus(port: port, path: path) == "HTTP/1.1 401 Unauthorized")
+            }
+            // The guesser's address now waits, even with a good token, on both WebSockets.
+            #expect(try await Self.upgradeStatus(port: port, path: "/ws?token=\(agentToken)") == "HTTP/1.1 429 Too Many Requests")
+            #expect(try await Self.upgradeStatus(port: port, path: "/api/hub/events?token=\(agentToken)") == "HTTP/1.1 429 Too Many Requests")
+            let metrics = try await client.call(.get, "/metrics").text
+            #expect(metrics.contains("chatixia_auth_failures_total 2"))
+            #expect(metrics.contains("chatixia_rate_limited_total 2"))
         }
     }
 }

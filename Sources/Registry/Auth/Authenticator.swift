@@ -80,14 +80,19 @@ extension HTTPField.Name {
     static let claimSecret = Self("x-claim-secret")!
 }
 
-/// Requires a credential on every route it guards and puts the caller's identity in the context.
+/// Requires a credential on every route it guards, counts the request against the credential's limit
+/// (admins exempt; anonymous callers count per address) and puts the caller's identity in the context.
 struct AuthMiddleware: RouterMiddleware {
     let authenticator: Authenticator
+    let requests: RateLimiter
 
     func handle(_ request: Request, context: RegistryContext, next: (Request, RegistryContext) async throws -> Response) async throws -> Response {
         var context = context
         context.identity = try await authenticator.guarded(context.clientIP) { () async throws(APIError) in
             try await authenticator.authenticate(request)
+        }
+        if let identity = context.identity, !identity.isAdmin {
+            try requests.hit(identity.peerId.isEmpty ? "address \(context.clientIP)" : identity.peerId)
         }
         return try await next(request, context)
     }

@@ -87,7 +87,9 @@ public struct RegistryConfiguration: Sendable {
             throw ConfigurationError("SIGNALING_SECRET is not set; set it to at least 32 random bytes (openssl rand -hex 32), or pass --dev for a local trial")
         }
 
-        let keysPath = flags.apiKeys ?? env["API_KEYS_FILE"] ?? "api_keys.json"
+        let credentialKeys = env["CREDENTIALS_DIRECTORY"].flatMap { $0.isEmpty ? nil : $0 + "/api_keys.json" }
+        let keysPath = flags.apiKeys ?? env["API_KEYS_FILE"]
+            ?? credentialKeys.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "api_keys.json"
         let keys: [String: APIKeyEntry]
         if flags.dev && flags.apiKeys == nil && env["API_KEYS_FILE"] == nil && !FileManager.default.fileExists(atPath: keysPath) {
             keys = [

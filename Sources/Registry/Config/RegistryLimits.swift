@@ -16,6 +16,10 @@ public struct RegistryLimits: Sendable, Equatable {
     public var maxOpenTasksPerCredential = 1_000
     /// Task submissions per credential per minute.
     public var submissionsPerMinute = 6_000
+    /// Authenticated API requests of any kind per credential per minute (reads, registrations, heartbeats,
+    /// reports, submissions): far above what agents sharing a key need, low enough that one credential
+    /// cannot monopolise the registry.
+    public var requestsPerMinute = 12_000
     /// Hub-event WebSockets open at once per credential (signaling allows one connection per subject anyway:
     /// a newer one replaces the older).
     public var webSocketsPerCredential = 32
@@ -32,7 +36,7 @@ public struct RegistryLimits: Sendable, Equatable {
 extension RegistryLimits {
     /// The limits with environment overrides: `TASK_LEASE_SECONDS`, `TASK_MAX_ATTEMPTS`, `RETENTION_SECONDS`,
     /// `MAX_FINISHED_TASKS`, `MAX_OPEN_TASKS_PER_CREDENTIAL`, `SUBMISSIONS_PER_MINUTE`,
-    /// `WEBSOCKETS_PER_CREDENTIAL`, `WAITING_CLAIMS_PER_CREDENTIAL`, `FAILED_AUTH_PER_MINUTE`, `AGENT_IDS_PER_CREDENTIAL`.
+    /// `REQUESTS_PER_MINUTE_PER_CREDENTIAL`, `WEBSOCKETS_PER_CREDENTIAL`, `WAITING_CLAIMS_PER_CREDENTIAL`, `FAILED_AUTH_PER_MINUTE`, `AGENT_IDS_PER_CREDENTIAL`.
     static func resolve(environment env: [String: String]) throws(ConfigurationError) -> RegistryLimits {
         var limits = RegistryLimits()
         func number(_ name: String, _ target: inout Int) throws(ConfigurationError) {
@@ -50,6 +54,7 @@ extension RegistryLimits {
         try number("MAX_FINISHED_TASKS", &limits.maxFinishedTasks)
         try number("MAX_OPEN_TASKS_PER_CREDENTIAL", &limits.maxOpenTasksPerCredential)
         try number("SUBMISSIONS_PER_MINUTE", &limits.submissionsPerMinute)
+        try number("REQUESTS_PER_MINUTE_PER_CREDENTIAL", &limits.requestsPerMinute)
         try number("WEBSOCKETS_PER_CREDENTIAL", &limits.webSocketsPerCredential)
         try number("WAITING_CLAIMS_PER_CREDENTIAL", &limits.waitingClaimsPerCredential)
         try number("FAILED_AUTH_PER_MINUTE", &limits.failedAuthPerMinute)

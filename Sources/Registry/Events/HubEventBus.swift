@@ -22,6 +22,11 @@ public final class HubEventBus: Sendable {
         }
     }
 
+    /// Streams `peerId`'s credential has open now.
+    func streams(of peerId: String) -> Int {
+        subscribers.withLock { $0.values.filter { $0.identity.peerId == peerId }.count }
+    }
+
     /// Closes the streams opened with a revoked API key.
     func disconnect(keyId: String, reason: String) {
         let queues = subscribers.withLock { $0.values.filter { $0.identity.keyId == keyId }.map(\.queue) }

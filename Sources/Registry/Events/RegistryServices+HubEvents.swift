@@ -11,21 +11,27 @@ extension RegistryServices {
         let pairing: [PairingEntry]?
     }
 
+    var tooManyStreams: APIError {
+        APIError(.tooManyRequests, "too many hub event connections for this credential", retryAfterSeconds: 5)
+    }
+
     /// `GET /api/hub/events?token=<jwt>`: a snapshot, then every change as it happens.
     func addHubEventsRoute(to router: Router<RegistryContext>) {
         router.ws("api/hub/events") { request, context in
             try await context.refusingUpgrade {
-                _ = try await webSocketIdentity(request, clientIP: context.clientIP)
+                let identity = try await webSocketIdentity(request, clientIP: context.clientIP)
+                guard events.streams(of: identity.peerId) < config.limits.webSocketsPerCredential else { throw tooManyStreams }
                 return .upgrade([:])
             }
         } onUpgrade: { inbound, outbound, context in
             let identity = try await webSocketIdentity(context.request, clientIP: context.requestContext.clientIP)
             let queue = OutboundQueue()
-            // Subscribe before the snapshot so no change falls between the two.
+            // Subscribe before the snapshot so no change falls between the two. Past the limit the upgrade was
+            // refused already, unless two upgrades raced for the last stream.
             guard let subscription = events.subscribe(identity, queue: queue, limit: config.limits.webSocketsPerCredential)
             else {
                 metrics.rateLimited.increment()
-                try await outbound.close(.policyViolation, reason: "too many hub event connections for this credential")
+                try await outbound.close(.policyViolation, reason: tooManyStreams.message)
                 return
             }
             let snapshot = Snapshot(

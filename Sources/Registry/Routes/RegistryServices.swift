@@ -11,6 +11,7 @@ public struct RegistryServices: Sendable {
     let authenticator: Authenticator
     let metrics: RegistryMetrics
     let submissionLimiter: RateLimiter
+    let requestLimiter: RateLimiter
     let tokenLimiter = RateLimiter(limit: 120, window: 60)
     let pairingLimiter = RateLimiter(limit: 5, window: 60, message: "too many pairing attempts, try again later")
     /// Claimants poll their status while they wait; the 128-bit claim secret needs no tighter limit.
@@ -24,6 +25,8 @@ public struct RegistryServices: Sendable {
         self.metrics = metrics
         submissionLimiter = RateLimiter(
             limit: config.limits.submissionsPerMinute, window: 60, message: "too many task submissions from this credential, slow down")
+        requestLimiter = RateLimiter(
+            limit: config.limits.requestsPerMinute, window: 60, message: "too many requests from this credential, slow down")
         authenticator = Authenticator(
             tokens: tokens, state: state, allowAnonymous: config.allowAnonymous, metrics: metrics,
             failures: RateLimiter(limit: config.limits.failedAuthPerMinute, window: 60, message: "too many failed authentication attempts"))
@@ -38,7 +41,7 @@ public struct RegistryServices: Sendable {
         addSignalingRoute(to: router)
         addHubEventsRoute(to: router)
         addMetricsRoute(to: router)
-        let api = router.group("api").add(middleware: AuthMiddleware(authenticator: authenticator))
+        let api = router.group("api").add(middleware: AuthMiddleware(authenticator: authenticator, requests: requestLimiter))
         addAgentRoutes(to: api)
         addTaskRoutes(to: api)
         addAdminPairingRoutes(to: api)

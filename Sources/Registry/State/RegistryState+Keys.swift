@@ -40,7 +40,7 @@ extension RegistryState {
     func bootstrap(fileKeys: [String: APIKeyEntry], using store: any RegistryStore) async throws {
         var mutations: [StoreMutation] = []
         for (key, entry) in fileKeys.sorted(by: { $0.key < $1.key }) {
-            let hash = Self.sha256Hex(key)
+            let hash = APIKeyFile.hash(ofEntry: key)
             guard !keyIndex.contains(hash: hash) else { continue }
             let stored = StoredAPIKey(
                 id: newKeyId(), hash: hash, peerId: entry.peerId, role: entry.role, label: "keys file", source: "file", createdAt: clock(),
@@ -49,7 +49,7 @@ extension RegistryState {
             mutations.append(.put(.apiKey, id: stored.id, body: JSONEncoder.body(stored)))
         }
         try await store.apply(mutations)
-        let short = fileKeys.filter { $0.key.count < 32 }.map(\.value.peerId).sorted()
+        let short = fileKeys.filter { $0.key.count < 32 && !$0.key.hasPrefix(APIKeyFile.hashPrefix) }.map(\.value.peerId).sorted()
         metrics.shortAPIKeys.set(Double(short.count))
         for peerId in short {
             logger.warning("an API key in the keys file is shorter than 32 characters; replace it with one from POST /api/keys", metadata: ["peer_id": "\(peerId)"])

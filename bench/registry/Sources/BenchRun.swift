@@ -28,7 +28,8 @@ struct BenchRun: AsyncParsableCommand {
             ["--host", "127.0.0.1", "--port", "\(registryPort)", "--db", work.appendingPathComponent("bench.db").path,
              "--api-keys", work.appendingPathComponent("keys.json").path],
             // One credential stands in for the 10,000 agents' own, so it may own that many agent ids.
-            environment: ["SIGNALING_SECRET": randomSecret(), "STUN_URLS": "", "LOG_LEVEL": "warning", "AGENT_IDS_PER_CREDENTIAL": "20000"])
+            environment: ["SIGNALING_SECRET": randomSecret(), "STUN_URLS": "", "LOG_LEVEL": "warning", "AGENT_IDS_PER_CREDENTIAL": "20000",
+                "REQUESTS_PER_MINUTE_PER_CREDENTIAL": "100000000"])
         let bare = try ChildProcess(CommandLine.arguments[0], ["bare-server", "--port", "\(barePort)"], environment: [:])
         defer {
             registry.stop()
