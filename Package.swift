@@ -39,7 +39,7 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
-        .target(name: "MeshProtocol", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strict),
+        .target(name: "MeshProtocol", dependencies: ["ICE", .product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strict),
         // RTC stack, one module per layer, each knowing only the layer below.
         .target(name: "CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "DTLS", dependencies: ["CDTLS"], swiftSettings: strict),

@@ -166,3 +166,23 @@ public struct Heartbeat: Sendable, Hashable, Codable {
         case skillNames = "skill_names", sidecarPeerId = "sidecar_peer_id", maxConcurrentTasks = "max_concurrent_tasks"
     }
 }
+
+/// `POST /api/hub/heartbeat`'s answer: the pending tasks just assigned to the agent (none is `[]`; an
+/// answer without the field reads as none).
+public struct HeartbeatAnswer: Sendable, Codable {
+    public var status: String
+    public var pendingTasks: [MeshTask]
+
+    public init(status: String = "ok", pendingTasks: [MeshTask]) {
+        self.status = status
+        self.pendingTasks = pendingTasks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        status = try container.decodeIfPresent(String.self, forKey: .status) ?? "ok"
+        pendingTasks = try container.decodeIfPresent([MeshTask].self, forKey: .pendingTasks) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey { case status, pendingTasks = "pending_tasks" }
+}

@@ -1,14 +1,5 @@
 import MeshProtocol
 
-/// `POST /api/token`'s answer: who the registry says this credential is.
-public struct TokenGrant: Sendable, Decodable, Equatable {
-    public var token: String
-    public var peerId: String
-    public var role: String
-
-    enum CodingKeys: String, CodingKey { case token, peerId = "peer_id", role }
-}
-
 extension RegistryClient {
     /// Exchanges the credential for a JWT; its `peer_id` is the sidecar's peer id on the mesh.
     public func token() async throws -> TokenGrant {
@@ -16,20 +7,16 @@ extension RegistryClient {
     }
 
     public func register(_ registration: AgentRegistration) async throws {
-        _ = try await call(.POST, "/api/registry/agents", body: registration, as: StatusAnswer.self)
+        _ = try await call(.POST, "/api/registry/agents", body: registration, as: StatusReply.self)
     }
 
     /// Sends a heartbeat; the registry answers with the pending tasks it just assigned to this agent.
     public func heartbeat(_ beat: Heartbeat) async throws -> [MeshTask] {
-        struct Answer: Decodable {
-            var pendingTasks: [MeshTask]?
-            enum CodingKeys: String, CodingKey { case pendingTasks = "pending_tasks" }
-        }
-        return try await call(.POST, "/api/hub/heartbeat", body: beat, as: Answer.self).pendingTasks ?? []
+        try await call(.POST, "/api/hub/heartbeat", body: beat, as: HeartbeatAnswer.self).pendingTasks
     }
 
     public func deregister(agentId: String) async throws {
-        _ = try await call(.DELETE, "/api/registry/agents/\(Self.segment(agentId))", as: StatusAnswer.self)
+        _ = try await call(.DELETE, "/api/registry/agents/\(Self.segment(agentId))", as: StatusReply.self)
     }
 
     public func agents() async throws -> [AgentRecord] {

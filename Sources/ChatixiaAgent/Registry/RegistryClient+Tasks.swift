@@ -26,7 +26,7 @@ extension RegistryClient {
 
     /// Reports a task's outcome (`POST /api/hub/tasks/{id}`).
     public func report(taskId: String, _ update: TaskUpdate) async throws {
-        _ = try await call(.POST, "/api/hub/tasks/\(Self.segment(taskId))", body: update, as: StatusAnswer.self)
+        _ = try await call(.POST, "/api/hub/tasks/\(Self.segment(taskId))", body: update, as: StatusReply.self)
     }
 }
 

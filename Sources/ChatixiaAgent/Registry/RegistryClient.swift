@@ -112,8 +112,7 @@ public struct RegistryClient: Sendable {
     }
 
     static func error(status: Int, body: Data, retryAfter: Int?) -> RegistryError {
-        struct ErrorBody: Decodable { var error: String }
-        let message = (try? decoder.decode(ErrorBody.self, from: body).error) ?? String(decoding: body.prefix(300), as: UTF8.self)
+        let message = (try? decoder.decode(ErrorReply.self, from: body).error) ?? String(decoding: body.prefix(300), as: UTF8.self)
         switch status {
         case 401: return .unauthorized(message)
         case 403: return .forbidden(message)
@@ -124,5 +123,3 @@ public struct RegistryClient: Sendable {
     }
 }
 
-/// `{"status": "ok"}` and other answers whose content does not matter.
-struct StatusAnswer: Decodable {}

@@ -11,7 +11,7 @@ extension RegistryServices {
             let identity = try context.requireIdentity()
             let registration = try await request.decodeJSON(AgentRegistration.self, context: context)
             try await state.register(registration, by: identity)
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
         api.get("registry/agents/:id") { _, context in
             let id = try context.pathParameter("id")
@@ -21,19 +21,19 @@ extension RegistryServices {
         api.delete("registry/agents/:id") { _, context in
             let identity = try context.requireIdentity()
             try await state.deleteAgent(try context.pathParameter("id"), by: identity)
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
         // Admin: transfer an agent id to another credential subject, or release it.
         api.put("registry/agents/:id/owner") { request, context in
             let identity = try context.requireIdentity()
             let body = try await request.decodeJSON(OwnerChange.self, context: context)
             try await state.setOwner(of: try context.pathParameter("id"), to: body.owner, by: identity)
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
         api.delete("registry/agents/:id/owner") { _, context in
             let identity = try context.requireIdentity()
             try await state.setOwner(of: try context.pathParameter("id"), to: nil, by: identity)
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
         api.get("registry/route") { request, _ in
             guard let skill = request.uri.queryParameters.get("skill"), !skill.isEmpty else {
@@ -49,7 +49,7 @@ extension RegistryServices {
             let beat = try await request.decodeJSON(Heartbeat.self, context: context)
             let tasks = try await state.heartbeat(beat, by: identity)
             if tasks.isEmpty { return Self.idleHeartbeatResponse }
-            return try jsonResponse(HeartbeatResponse(status: "ok", pendingTasks: tasks))
+            return try jsonResponse(HeartbeatAnswer(pendingTasks: tasks))
         }
         api.get("hub/network/topology") { _, _ in
             try jsonResponse(await state.topology())
@@ -61,12 +61,6 @@ extension RegistryServices {
     }
 
     /// The answer to nearly every heartbeat, encoded once.
-    static let idleHeartbeatResponse = try! jsonResponse(HeartbeatResponse(status: "ok", pendingTasks: []))
+    static let idleHeartbeatResponse = try! jsonResponse(HeartbeatAnswer(pendingTasks: []))
 
-    struct HeartbeatResponse: Encodable {
-        let status: String
-        let pendingTasks: [MeshTask]
-
-        enum CodingKeys: String, CodingKey { case status, pendingTasks = "pending_tasks" }
-    }
 }

@@ -1,18 +1,10 @@
 import Crypto
 import Foundation
 import Hummingbird
+import ICE
+import MeshProtocol
 
 extension RegistryServices {
-    struct ICEServer: Encodable, Equatable {
-        let urls: [String]
-        var username: String?
-        var credential: String?
-    }
-
-    struct ICEConfig: Encodable {
-        let iceServers: [ICEServer]
-    }
-
     /// coturn `use-auth-secret` credentials: username `"<expiry>:<peer_id>"`, credential
     /// base64(HMAC-SHA1(secret, username)), so no long-lived TURN password is ever handed out.
     static func turnCredential(secret: String, username: String) -> String {
@@ -20,14 +12,14 @@ extension RegistryServices {
         return Data(mac).base64EncodedString()
     }
 
-    func iceConfig(for identity: Identity, now: Double = Date().timeIntervalSince1970) -> ICEConfig {
+    func iceConfig(for identity: Identity, now: Double = Date().timeIntervalSince1970) -> ICEConfiguration {
         var servers: [ICEServer] = []
         if !config.stunURLs.isEmpty { servers.append(ICEServer(urls: config.stunURLs)) }
         if let turn = config.turn {
             let username = "\(Int(now) + turn.ttl):\(identity.peerId.isEmpty ? "mesh" : identity.peerId)"
             servers.append(ICEServer(urls: [turn.url], username: username, credential: Self.turnCredential(secret: turn.secret, username: username)))
         }
-        return ICEConfig(iceServers: servers)
+        return ICEConfiguration(iceServers: servers)
     }
 
     func addConfigRoutes(to api: RouterGroup<RegistryContext>) {

@@ -43,7 +43,7 @@ extension RegistryServices {
             _ = try await state.revokeAPIKey(id, by: identity)
             await signaling.disconnect(keyId: id, reason: "API key revoked")
             events.disconnect(keyId: id, reason: "API key revoked")
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
     }
 }

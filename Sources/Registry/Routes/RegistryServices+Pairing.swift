@@ -2,52 +2,19 @@ import Hummingbird
 import MeshProtocol
 
 extension RegistryServices {
-    struct PairRequest: Decodable {
-        var code: String
-        var agentName: String?
-
-        enum CodingKeys: String, CodingKey { case code, agentName = "agent_name" }
-    }
-
-    struct PairResponse: Encodable {
-        let id: String
-        let status: PairingStatus
-        let peerId: String
-        let claimSecret: String
-
-        enum CodingKeys: String, CodingKey { case id, status, peerId = "peer_id", claimSecret = "claim_secret" }
-    }
-
-    struct ApproveResponse: Encodable {
-        let id: String
-        let status: PairingStatus
-        let peerId: String
-        let deviceToken: String
-
-        enum CodingKeys: String, CodingKey { case id, status, peerId = "peer_id", deviceToken = "device_token" }
-    }
-
-    struct ClaimStatusResponse: Encodable {
-        let status: PairingStatus
-        let peerId: String
-        let deviceToken: String?
-
-        enum CodingKeys: String, CodingKey { case status, peerId = "peer_id", deviceToken = "device_token" }
-    }
-
     /// Redemption and the claimant's status poll: no credentials, rate-limited, secret-bound.
     func addPublicPairingRoutes(to router: Router<RegistryContext>) {
         router.post("api/pairing/pair") { request, context in
             try pairingLimiter.hit(context.clientIP)
-            let body = try await request.decodeJSON(PairRequest.self, context: context)
+            let body = try await request.decodeJSON(PairingRequest.self, context: context)
             let (entry, secret) = try await state.pair(code: body.code, agentName: body.agentName ?? "")
-            return try jsonResponse(PairResponse(id: entry.id, status: entry.status, peerId: entry.peerId, claimSecret: secret))
+            return try jsonResponse(PairingTicket(id: entry.id, status: entry.status, peerId: entry.peerId, claimSecret: secret))
         }
         router.get("api/pairing/:id/status") { request, context in
             try claimStatusLimiter.hit(context.clientIP)
             guard let secret = request.headers[.claimSecret] else { throw APIError.unauthorized("missing x-claim-secret header") }
             let (status, token, peerId) = try await state.claimStatus(try context.pathParameter("id"), claimSecret: secret)
-            return try jsonResponse(ClaimStatusResponse(status: status, peerId: peerId, deviceToken: token))
+            return try jsonResponse(PairingProgress(status: status, peerId: peerId, deviceToken: token))
         }
     }
 
@@ -56,7 +23,7 @@ extension RegistryServices {
         api.post("pairing/generate-code") { _, context in
             try context.requireIdentity().requireAdmin()
             let code = try await state.generateCode()
-            return try jsonResponse(GeneratedCode(code: code, expiresIn: Int(RegistryState.codeLifetime)))
+            return try jsonResponse(InviteCode(code: code, expiresIn: Int(RegistryState.codeLifetime)))
         }
         api.get("pairing/pending") { _, context in
             try context.requireIdentity().requireAdmin()
@@ -69,25 +36,18 @@ extension RegistryServices {
         api.post("pairing/:id/approve") { _, context in
             try context.requireIdentity().requireAdmin()
             let (entry, token) = try await state.approve(try context.pathParameter("id"))
-            return try jsonResponse(ApproveResponse(id: entry.id, status: entry.status, peerId: entry.peerId, deviceToken: token))
+            return try jsonResponse(PairingApproval(id: entry.id, status: entry.status, peerId: entry.peerId, deviceToken: token))
         }
         api.post("pairing/:id/reject") { _, context in
             try context.requireIdentity().requireAdmin()
             try await state.reject(try context.pathParameter("id"))
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
         api.post("pairing/:id/revoke") { _, context in
             try context.requireIdentity().requireAdmin()
             let peerId = try await state.revoke(try context.pathParameter("id"))
             await signaling.disconnect(peerId: peerId, reason: "pairing revoked")
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
-    }
-
-    struct GeneratedCode: Encodable {
-        let code: String
-        let expiresIn: Int
-
-        enum CodingKeys: String, CodingKey { case code, expiresIn = "expires_in" }
     }
 }

@@ -32,7 +32,7 @@ extension RegistryServices {
             let id = try context.pathParameter("id")
             let update = try await request.decodeJSON(TaskUpdate.self, context: context)
             try await state.updateTask(id, update, by: identity)
-            return try jsonResponse(okBody)
+            return try jsonResponse(StatusReply.ok)
         }
         // chatixia-agent 0.1.2 reports results with PATCH; answer it clearly instead of a bare 404.
         api.patch("hub/tasks/:id") { _, _ -> Response in

@@ -1,16 +1,8 @@
 import Foundation
 import Hummingbird
+import MeshProtocol
 
 extension RegistryServices {
-    struct TokenResponse: Encodable {
-        let token: String
-        let peerId: String
-        let role: String
-        let expiresIn: Int
-
-        enum CodingKeys: String, CodingKey { case token, peerId = "peer_id", role, expiresIn = "expires_in" }
-    }
-
     /// `POST /api/token`: exchanges an API key or device token for a 5-minute JWT.
     func addTokenRoutes(to router: Router<RegistryContext>) {
         router.post("api/token") { request, context in
@@ -22,7 +14,7 @@ extension RegistryServices {
                 return identity
             }
             let token = try await tokens.issue(for: identity)
-            return try jsonResponse(TokenResponse(token: token, peerId: identity.peerId, role: identity.role.rawValue, expiresIn: Int(TokenService.lifetime)))
+            return try jsonResponse(TokenGrant(token: token, peerId: identity.peerId, role: identity.role, expiresIn: Int(TokenService.lifetime)))
         }
     }
 }

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ICE
+import MeshProtocol
 import NIOCore
 
 /// A signaling JWT from `POST /api/token`, with the peer id the registry assigned to our credential.
@@ -46,12 +47,6 @@ struct RegistryClient: Sendable {
         return components.string ?? tokenURL
     }
 
-    private struct Response: Decodable {
-        let token: String
-        let peer_id: String
-        let expires_in: Int?
-    }
-
     /// Exchanges the API key or device token for a short-lived signaling JWT.
     func fetchToken() async throws -> SignalingToken {
         var request = HTTPClientRequest(url: tokenURL)
@@ -77,10 +72,8 @@ struct RegistryClient: Sendable {
             throw TokenError.unreachable("HTTP \(response.status.code) \(message)")
         }
         do {
-            let decoded = try JSONDecoder().decode(Response.self, from: Data(body.readableBytesView))
-            // Upstream registries send no lifetime; their tokens last 300 s like ours.
-            let lifetime = decoded.expires_in ?? 300
-            return SignalingToken(token: decoded.token, peerId: decoded.peer_id, expiresAt: requested + .seconds(lifetime))
+            let grant = try JSONDecoder().decode(TokenGrant.self, from: Data(body.readableBytesView))
+            return SignalingToken(token: grant.token, peerId: grant.peerId, expiresAt: requested + .seconds(grant.lifetimeSeconds))
         } catch {
             throw TokenError.malformed("\(error)")
         }
@@ -88,10 +81,6 @@ struct RegistryClient: Sendable {
 }
 
 extension RegistryClient {
-    private struct ICEConfig: Decodable {
-        let iceServers: [ICEServer]
-    }
-
     /// The STUN and TURN servers the registry hands out (TURN with fresh ephemeral credentials).
     func fetchICEServers(token: SignalingToken) async throws -> [ICEServer] {
         var request = HTTPClientRequest(url: configURL)
@@ -99,6 +88,6 @@ extension RegistryClient {
         let response = try await http.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.status == .ok else { throw TokenError.unreachable("GET /api/config: HTTP \(response.status.code)") }
-        return try JSONDecoder().decode(ICEConfig.self, from: Data(body.readableBytesView)).iceServers
+        return try JSONDecoder().decode(ICEConfiguration.self, from: Data(body.readableBytesView)).iceServers
     }
 }
