@@ -39,7 +39,10 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
-        .target(name: "MeshProtocol", dependencies: ["ICE", .product(name: "NIOSSL", package: "swift-nio-ssl")], swiftSettings: strict),
+        .target(
+            name: "MeshProtocol",
+            dependencies: ["ICE", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: strict),
         // RTC stack, one module per layer, each knowing only the layer below.
         .target(name: "CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "DTLS", dependencies: ["CDTLS"], swiftSettings: strict),
@@ -152,7 +155,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "rtc-bench", dependencies: ["RTCTransport"], path: "bench/rtc/Sources", swiftSettings: strict),
-        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MeshProtocolTests",
+            dependencies: ["MeshProtocol", "RTCTestSupport", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strict),
         .target(name: "RTCTestSupport", dependencies: ["SCTP"], path: "Tests/RTCTestSupport", swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP", "RTCTestSupport"], swiftSettings: strict),

@@ -140,20 +140,20 @@ def hub_event_types(root: Path) -> set[str]:
 
 
 def ipc_commands(root: Path) -> set[str]:
-    text = strip_comments(read(root / "Sources/Sidecar/IPC/IPCCommand.swift"))
+    text = strip_comments(read(root / "Sources/MeshProtocol/IPC/IPCCommand.swift"))
     switch = re.search(r"switch\s+type\s*\{(.*?)\n        \}", text, re.S)
     return set(re.findall(r"case\s+\"([^\"]+)\"\s*:", switch.group(1) if switch else ""))
 
 
 def ipc_events(root: Path) -> set[str]:
-    text = read(root / "Sources/Sidecar/IPC/IPCEvent.swift")
+    text = read(root / "Sources/MeshProtocol/IPC/IPCEvent.swift")
     return set(re.findall(r"\{\"type\":\"(\w+)\"", text))
 
 
 def mesh_message_types(root: Path) -> set[str]:
-    text = read(root / "Sources/ChatixiaAgent/Mesh/MeshMessage.swift")
-    block = re.search(r"enum\s+MeshMessageType\s*\{(.*?)\n\}", text, re.S)
-    return set(re.findall(r"static\s+let\s+\w+\s*=\s*\"([^\"]+)\"", block.group(1) if block else ""))
+    text = read(root / "Sources/MeshProtocol/Mesh/MeshMessage.swift")
+    block = re.search(r"public\s+var\s+rawValue:\s*String\s*\{(.*?)\n    \}", text, re.S)
+    return set(re.findall(r"case\s+\.\w+:\s*\"([^\"]+)\"", block.group(1) if block else ""))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -272,9 +272,9 @@ def check(root: Path) -> Report:
     for what, extractor, origin, heading in [
         ("signaling message types", signaling_types, "Sources/MeshProtocol/SignalingMessage.swift", "### Signaling message types"),
         ("hub event types", hub_event_types, "Sources/Registry/Events", "### Hub event types"),
-        ("IPC commands", ipc_commands, "Sources/Sidecar/IPC/IPCCommand.swift", "### IPC commands"),
-        ("IPC events", ipc_events, "Sources/Sidecar/IPC/IPCEvent.swift", "### IPC events"),
-        ("mesh message types", mesh_message_types, "Sources/ChatixiaAgent/Mesh/MeshMessage.swift", "### Mesh message types"),
+        ("IPC commands", ipc_commands, "Sources/MeshProtocol/IPC/IPCCommand.swift", "### IPC commands"),
+        ("IPC events", ipc_events, "Sources/MeshProtocol/IPC/IPCEvent.swift", "### IPC events"),
+        ("mesh message types", mesh_message_types, "Sources/MeshProtocol/Mesh/MeshMessage.swift", "### Mesh message types"),
     ]:
         checks.append((what, extractor(root), doc_names(protocol, heading), origin, f"{doc} § '{heading}'"))
     for what, code, documented, code_origin, doc_origin in checks:

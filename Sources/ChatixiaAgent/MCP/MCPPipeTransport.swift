@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import MeshProtocol
 import NIOCore
 import NIOPosix
 
@@ -41,7 +42,7 @@ actor MCPPipeTransport: Transport {
         let pipe = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .takingOwnershipOfDescriptors(input: input, output: output) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NewlineFrameDecoder(maxLength: Self.maxLineBytes)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: Self.maxLineBytes)))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }

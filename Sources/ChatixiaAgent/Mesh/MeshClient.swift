@@ -81,7 +81,7 @@ public actor MeshClient {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(unixDomainSocketPath: socketPath) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NewlineFrameDecoder(maxLength: MeshClient.maxLineBytes)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: MeshClient.maxLineBytes)))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -90,7 +90,7 @@ public actor MeshClient {
     private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
         try await channel.executeThenClose { inbound, outbound in
             if let ipcToken {
-                try await outbound.write(Self.line(IPCLine(type: "hello", payload: ["token": ipcToken])))
+                try await outbound.write(ByteBuffer(string: IPCCommand(kind: .hello(token: ipcToken)).line))
             }
             writer = outbound
             logger.info("attached to the sidecar", metadata: ["socket": "\(socketPath)"])
@@ -125,63 +125,43 @@ public actor MeshClient {
 
     // MARK: incoming
 
-    private struct IncomingLine: Decodable {
-        struct Payload: Decodable {
-            var fromPeer: String?
-            var message: MeshMessage?
-            var peerId: String?
-            var peers: [String]?
-            var id: JSONValue?
-            var error: String?
-
-            enum CodingKeys: String, CodingKey { case fromPeer = "from_peer", message, peerId = "peer_id", peers, id, error }
-        }
-
-        var type: String
-        var payload: Payload?
-    }
-
     private func handle(line: ByteBuffer) {
-        let incoming: IncomingLine
+        let event: IPCEvent
         do {
-            incoming = try JSONDecoder().decode(IncomingLine.self, from: Data(buffer: line))
+            event = try IPCEvent(line: line.readableBytesView)
         } catch {
             logger.warning("dropping an IPC line that is not a valid event", metadata: ["error": "\(error)", "bytes": "\(line.readableBytes)"])
             return
         }
-        let payload = incoming.payload
-        switch incoming.type {
-        case "message":
-            guard let from = payload?.fromPeer, let message = payload?.message else {
-                logger.warning("dropping a mesh message without from_peer or a valid MeshMessage")
+        switch event {
+        case .message(let from, let text):
+            guard let message = try? JSONDecoder().decode(MeshMessage.self, from: Data(text.utf8)) else {
+                logger.warning("dropping a mesh message that is not a valid MeshMessage", metadata: ["from_peer": "\(from)"])
                 return
             }
-            if MeshMessageType.replies.contains(message.type), !message.requestId.isEmpty, let pending = pendingReplies.removeValue(forKey: message.requestId) {
+            if message.type.isReply, !message.requestId.isEmpty, let pending = pendingReplies.removeValue(forKey: message.requestId) {
                 pending.timer.cancel()
                 pending.continuation.resume(returning: message)
             } else {
                 eventSink.yield(.message(fromPeer: from, message))
             }
-        case "peer_connected":
-            if let peer = payload?.peerId, peers.insert(peer).inserted { eventSink.yield(.peerConnected(peer)) }
-        case "peer_disconnected":
-            if let peer = payload?.peerId, peers.remove(peer) != nil { eventSink.yield(.peerDisconnected(peer)) }
-        case "peer_list":
-            let listed = Set(payload?.peers ?? [])
+        case .peerConnected(let peer):
+            if peers.insert(peer).inserted { eventSink.yield(.peerConnected(peer)) }
+        case .peerDisconnected(let peer):
+            if peers.remove(peer) != nil { eventSink.yield(.peerDisconnected(peer)) }
+        case .peerList(let list):
+            let listed = Set(list)
             for peer in listed.subtracting(peers) { eventSink.yield(.peerConnected(peer)) }
             for peer in peers.subtracting(listed) { eventSink.yield(.peerDisconnected(peer)) }
             peers = listed
-        case "ack":
-            if case .string(let id)? = payload?.id { settleAck(id, with: .success(())) }
-        case "error":
-            let reason = payload?.error ?? "unknown error"
-            if case .string(let id)? = payload?.id {
-                settleAck(id, with: .failure(MeshClientError.refused(reason)))
-            } else {
-                logger.warning("the sidecar reported an error", metadata: ["error": "\(reason)"])
-            }
-        default:
-            logger.debug("ignoring an unknown IPC event", metadata: ["type": "\(incoming.type)"])
+        case .ack(let id):
+            settleAck(id, with: .success(()))
+        case .error(let id?, let reason):
+            settleAck(id, with: .failure(MeshClientError.refused(reason)))
+        case .error(nil, let reason):
+            logger.warning("the sidecar reported an error", metadata: ["error": "\(reason)"])
+        case .unknown(let type):
+            logger.debug("ignoring an unknown IPC event", metadata: ["type": "\(type)"])
         }
     }
 
@@ -199,36 +179,17 @@ public actor MeshClient {
 
     // MARK: outgoing
 
-    struct IPCLine<Payload: Encodable>: Encodable {
-        var type: String
-        var id: String?
-        var payload: Payload
-    }
-
-    struct SendPayload: Encodable {
-        var targetPeer: String
-        var message: MeshMessage
-        enum CodingKeys: String, CodingKey { case targetPeer = "target_peer", message }
-    }
-
-    struct BroadcastPayload: Encodable { var message: MeshMessage }
-
-    static func line(_ value: some Encodable) throws -> ByteBuffer {
-        var data = try JSONEncoder().encode(value)
-        data.append(UInt8(ascii: "\n"))
-        return ByteBuffer(data: data)
-    }
-
     /// Writes a command with an id and waits for the sidecar's `ack` (or its `error`, thrown).
-    private func command(_ type: String, payload: some Encodable, timeout: Duration = .seconds(10)) async throws {
+    private func command(_ kind: IPCCommand.Kind, timeout: Duration = .seconds(10)) async throws {
         guard let writer else { throw MeshClientError.notAttached }
         commandCounter += 1
-        let id = "c\(commandCounter)"
-        let bytes = try Self.line(IPCLine(type: type, id: id, payload: payload))
+        // A number, so the id's JSON text (what the sidecar echoes) is its plain digits.
+        let id = "\(commandCounter)"
+        let bytes = ByteBuffer(string: IPCCommand(kind: kind, id: id).line)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let timer = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
-                await self?.settleAck(id, with: .failure(MeshClientError.timedOut(what: "the sidecar's ack for \(type)", seconds: timeout.inSeconds)))
+                await self?.settleAck(id, with: .failure(MeshClientError.timedOut(what: "the sidecar's ack for \(kind.name)", seconds: timeout.inSeconds)))
             }
             pendingAcks[id] = Pending(continuation: continuation, timer: timer)
             Task {
@@ -243,12 +204,12 @@ public actor MeshClient {
 
     /// Sends a MeshMessage to one peer; throws if the sidecar cannot deliver it (unknown or unconnected peer).
     public func send(_ message: MeshMessage, to peer: String) async throws {
-        try await command("send", payload: SendPayload(targetPeer: peer, message: message))
+        try await command(.send(targetPeer: peer, message: try Self.json(message)))
     }
 
     /// Sends a MeshMessage to every connected peer.
     public func broadcast(_ message: MeshMessage) async throws {
-        try await command("broadcast", payload: BroadcastPayload(message: message))
+        try await command(.broadcast(message: try Self.json(message)))
     }
 
     /// Sends a request and waits for the reply with the same `request_id` (one is assigned if empty).
@@ -280,10 +241,11 @@ public actor MeshClient {
 
     /// Asks the sidecar to open a DataChannel to `peer` now rather than waiting for signaling to bring it.
     public func connect(to peer: String) async throws {
-        struct ConnectPayload: Encodable {
-            var targetPeerId: String
-            enum CodingKeys: String, CodingKey { case targetPeerId = "target_peer_id" }
-        }
-        try await command("connect", payload: ConnectPayload(targetPeerId: peer))
+        try await command(.connect(targetPeer: peer))
+    }
+
+    /// A MeshMessage as the compact, single-line JSON a command carries.
+    static func json(_ message: MeshMessage) throws -> String {
+        String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
     }
 }

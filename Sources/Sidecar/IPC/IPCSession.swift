@@ -1,4 +1,5 @@
 import Logging
+import MeshProtocol
 import Synchronization
 
 /// The one connected agent, as the mesh sees it: a place to deliver events.

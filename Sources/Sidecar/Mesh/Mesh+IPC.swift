@@ -104,18 +104,12 @@ extension Mesh: IPCCommandHandler {
         case .binary(let bytes): text = String(decoding: bytes, as: UTF8.self)
         }
         let utf8 = Array(text.utf8)
-        let type: String?? = utf8.withUnsafeBufferPointer { bytes in
-            guard let members = try? JSONScanner.members(of: bytes) else { return nil }
-            return .some(members["type"].flatMap { JSONScanner.string(in: bytes, range: $0) })
-        }
-        guard let type else {
+        guard let type = MeshMessage.peekType(utf8) else {
             logger.warning("dropping a DataChannel message that is not a JSON object", metadata: ["remote": "\(link.remote)", "bytes": "\(utf8.count)"])
             return
         }
-        if type == "ping", case .object(var pong) = try? JSONDecoder().decode(JSONValue.self, from: Data(utf8)) {
-            pong["type"] = .string("pong")
-            (pong["source_agent"], pong["target_agent"]) = (pong["target_agent"] ?? .string(""), pong["source_agent"] ?? .string(""))
-            if let reply = IPCCommand.compactJSON(JSONValue.object(pong)) { try? await transmit(reply, on: link) }
+        if type == .ping, let ping = try? JSONDecoder().decode(MeshMessage.self, from: Data(utf8)) {
+            if let reply = IPCCommand.compactJSON(ping.pong) { try? await transmit(reply, on: link) }
             return
         }
         // The IPC line must stay one line. The scanner accepted the message, and JSON strings cannot hold raw

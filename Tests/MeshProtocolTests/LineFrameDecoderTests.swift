@@ -2,7 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@testable import Sidecar
+@testable import MeshProtocol
 
 @Suite struct LineFrameDecoderTests {
     private func channel(maxLength: Int = 16) throws -> EmbeddedChannel {

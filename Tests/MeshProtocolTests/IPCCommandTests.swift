@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Sidecar
+@testable import MeshProtocol
 
 @Suite struct IPCCommandTests {
     private func parse(_ line: String) throws -> IPCCommand { try IPCCommand(line: Array(line.utf8)) }
@@ -38,5 +38,19 @@ import Testing
     @Test func theIdOfAMalformedCommandIsRecoveredForItsError() {
         #expect(IPCCommand.id(inMalformed: Array(#"{"type":"fly","id":"x9"}"#.utf8)) == #""x9""#)
         #expect(IPCCommand.id(inMalformed: Array("garbage".utf8)) == nil)
+    }
+
+    @Test func theSidecarReadsBackEveryCommandTheAgentWrites() throws {
+        let message = String(decoding: try JSONEncoder().encode(MeshMessage(type: .taskRequest, requestId: "r1", payload: .object(["x": .string("a/b\n")]))), as: UTF8.self)
+        let commands: [IPCCommand] = [
+            IPCCommand(kind: .hello(token: "t\"k")), IPCCommand(kind: .send(targetPeer: "sc-2", message: message), id: "7"),
+            IPCCommand(kind: .broadcast(message: message), id: #""b1""#), IPCCommand(kind: .listPeers, id: "8"),
+            IPCCommand(kind: .connect(targetPeer: "sc-3"), id: "9"),
+        ]
+        for command in commands {
+            let line = command.line
+            #expect(line.hasSuffix("\n") && !line.dropLast().contains("\n"))
+            #expect(try IPCCommand(line: Array(line.utf8.dropLast())) == command)
+        }
     }
 }

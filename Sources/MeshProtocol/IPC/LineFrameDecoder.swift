@@ -1,19 +1,20 @@
 import NIOCore
 
-/// Splits the IPC byte stream into lines (without the `\n`, and without a `\r` before it).
+/// Splits the IPC byte stream into lines, at the sidecar's end and the agent's alike (without the `\n`, and without
+/// a `\r` before it).
 /// A line longer than `maxLength` is an error rather than an unbounded buffer.
-struct LineFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
 
     let maxLength: Int
     /// Bytes already searched for a newline, so a long line is scanned once, not once per read.
     private var scanned = 0
 
-    init(maxLength: Int) {
+    public init(maxLength: Int) {
         self.maxLength = maxLength
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let view = buffer.readableBytesView
         guard let newline = view[(view.startIndex + scanned)...].firstIndex(of: UInt8(ascii: "\n")) else {
             scanned = view.count
@@ -30,7 +31,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         // A last line without its newline is still a line.
         if buffer.readableBytes > 0 {
@@ -40,7 +41,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
     }
 }
 
-struct LineTooLongError: Error, CustomStringConvertible {
-    let maxLength: Int
-    var description: String { "line longer than \(maxLength) bytes" }
+public struct LineTooLongError: Error, CustomStringConvertible {
+    public let maxLength: Int
+    public var description: String { "line longer than \(maxLength) bytes" }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Sidecar
+@testable import MeshProtocol
 
 @Suite struct IPCEventTests {
     private func object(_ event: IPCEvent) throws -> [String: Any] {
@@ -28,5 +28,28 @@ import Testing
         #expect(withID == ["id": "c1", "error": "bad\nthing"])
         let without = try #require(try object(.error(id: nil, "oops"))["payload"] as? [String: String])
         #expect(without == ["error": "oops"])
+    }
+
+    @Test func theAgentReadsBackEveryEventTheSidecarWrites() throws {
+        let events: [IPCEvent] = [
+            .message(fromPeer: "sc-\"1\"", message: #"{"type":"ping","request_id":"r","payload":{"a":[1,2]}}"#),
+            .peerConnected("p"), .peerDisconnected("p"), .peerList(["a", "b\u{e9}"]), .peerList([]),
+            .ack(id: "12"), .ack(id: #""c1""#), .error(id: "3", "no such peer"), .error(id: nil, "oops"),
+        ]
+        for event in events { #expect(try IPCEvent(line: Array(event.line.utf8.dropLast())) == event) }
+    }
+
+    @Test func unknownEventsPassAndMalformedOnesAreNamed() throws {
+        #expect(try IPCEvent(line: Array(#"{"type":"peer_moved","payload":{"peer_id":"p"}}"#.utf8)) == .unknown("peer_moved"))
+        #expect(throws: IPCEventError.notAnObject) { try IPCEvent(line: Array("[1]".utf8)) }
+        #expect(throws: IPCEventError.badField("payload.peer_id", "a string")) {
+            try IPCEvent(line: Array(#"{"type":"peer_connected","payload":{}}"#.utf8))
+        }
+        #expect(throws: IPCEventError.badField("payload.message", "a JSON object (a MeshMessage)")) {
+            try IPCEvent(line: Array(#"{"type":"message","payload":{"from_peer":"p","message":"hi"}}"#.utf8))
+        }
+        #expect(throws: IPCEventError.badField("payload.peers", "an array of strings")) {
+            try IPCEvent(line: Array(#"{"type":"peer_list","payload":{"peers":[1]}}"#.utf8))
+        }
     }
 }

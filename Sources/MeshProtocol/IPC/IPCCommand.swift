@@ -3,26 +3,37 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import MeshProtocol
 
-/// One line from the agent (UPSTREAM.md §3 plus CONTRACT.md §3): `{"type", "payload", "id"?}`.
-struct IPCCommand {
-    enum Kind {
+/// One line from the agent to its sidecar (UPSTREAM.md §3 plus CONTRACT.md §3): `{"type", "payload", "id"?}`.
+/// The sidecar parses it (`init(line:)`), the agent writes it (`line`).
+public struct IPCCommand: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         case hello(token: String)
         /// `message` is the MeshMessage as compact JSON text, sent on the DataChannel as is.
         case send(targetPeer: String, message: String)
         case broadcast(message: String)
         case listPeers
         case connect(targetPeer: String)
+
+        /// The command's `type` on the wire.
+        public var name: String {
+            switch self {
+            case .hello: "hello"
+            case .send: "send"
+            case .broadcast: "broadcast"
+            case .listPeers: "list_peers"
+            case .connect: "connect"
+            }
+        }
     }
 
-    var kind: Kind
+    public var kind: Kind
     /// The caller's `id`, kept as JSON text so acks echo it exactly (string or number).
-    var id: String?
+    public var id: String?
 
     /// Parses a line; anything malformed is an `IPCCommandError` naming what is wrong. The MeshMessage
     /// of a `send` or `broadcast` is checked and kept as the line's own bytes, never re-encoded.
-    init(line: some Collection<UInt8>) throws(IPCCommandError) {
+    public init(line: some Collection<UInt8>) throws(IPCCommandError) {
         let bytes = Array(line)
         let parsed = bytes.withUnsafeBufferPointer { Self.parse($0) }
         switch parsed {
@@ -31,9 +42,23 @@ struct IPCCommand {
         }
     }
 
-    private init(kind: Kind, id: String?) {
+    public init(kind: Kind, id: String? = nil) {
         self.kind = kind
         self.id = id
+    }
+
+    /// The command as one newline-terminated line. A `send` or `broadcast` carries its MeshMessage text as is,
+    /// so it must be compact JSON without line breaks (as `JSONEncoder` writes it).
+    public var line: String {
+        let payload: String
+        switch kind {
+        case .hello(let token): payload = #"{"token":\#(Self.quoted(token))}"#
+        case .send(let target, let message): payload = #"{"target_peer":\#(Self.quoted(target)),"message":\#(message)}"#
+        case .broadcast(let message): payload = #"{"message":\#(message)}"#
+        case .listPeers: payload = "{}"
+        case .connect(let target): payload = #"{"target_peer_id":\#(Self.quoted(target))}"#
+        }
+        return #"{"type":"\#(kind.name)",\#(id.map { #""id":\#($0),"# } ?? "")"payload":\#(payload)}"# + "\n"
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<IPCCommand, IPCCommandError> {
@@ -94,27 +119,33 @@ struct IPCCommand {
         return kind.map { IPCCommand(kind: $0, id: id) }
     }
 
-    static func compactJSON(_ value: some Encodable) -> String? {
+    /// `value` as compact JSON text (slashes unescaped, as upstream writes them).
+    public static func compactJSON(_ value: some Encodable) -> String? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The `id` of a line that failed to parse as a command, if it has one, so its error can carry it.
-    static func id(inMalformed line: some Collection<UInt8>) -> String? {
+    public static func id(inMalformed line: some Collection<UInt8>) -> String? {
         guard let id = (try? JSONDecoder().decode(JSONValue.self, from: Data(line)))?["id"], id.stringValue != nil || id.numberValue != nil
         else { return nil }
         return compactJSON(id)
     }
+
+    /// A JSON string literal for `text`.
+    public static func quoted(_ text: String) -> String {
+        compactJSON(text) ?? "\"\""
+    }
 }
 
-enum IPCCommandError: Error, Equatable, CustomStringConvertible {
+public enum IPCCommandError: Error, Equatable, CustomStringConvertible {
     case badJSON
     case notAnObject
     case badField(String, String)
     case unknownCommand(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .badJSON: "the line is not valid JSON"
         case .notAnObject: "the line is not a JSON object"
