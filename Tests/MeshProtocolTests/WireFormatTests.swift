@@ -13,12 +13,35 @@ import Testing
 
     @Test func signalingMessageDefaultsAndShape() throws {
         let message = try decode(SignalingMessage.self, #"{"type":"register","peer_id":"p"}"#)
-        #expect(message.payload == .null)
+        #expect(message.body == .register)
         #expect(message.targetId == nil)
         let encoded = try object(message)
         #expect(Set(encoded.keys) == ["type", "peer_id", "payload"])
         #expect(encoded["payload"] is NSNull)
         #expect(throws: DecodingError.self) { try decode(SignalingMessage.self, #"{"peer_id":"p"}"#) }
+    }
+
+    @Test func signalingPayloadsAreTypedAndUnknownTypesPassThrough() throws {
+        let frames: [(String, SignalingBody)] = [
+            (#"{"type":"offer","peer_id":"a","target_id":"b","payload":{"sdp":"v=0"}}"#, .offer(sdp: "v=0")),
+            (#"{"type":"ice_candidate","peer_id":"a","payload":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}"#,
+             .iceCandidate(candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0", sdpMLineIndex: 0)),
+            (#"{"type":"peer_list","peer_id":"registry","payload":{"peers":["b",7,"c"]}}"#, .peerList(["b", "c"])),
+            (#"{"type":"peer_left","peer_id":"registry","payload":{"peer_id":"b"}}"#, .peerLeft("b")),
+            (#"{"type":"mesh_status","peer_id":"a","payload":{"connected_peers":[]}}"#, .meshStatus(connectedPeers: [])),
+            (#"{"type":"error","peer_id":"registry","payload":{"error":"nope"}}"#, .error("nope")),
+            (#"{"type":"renegotiate","peer_id":"a","payload":{"x":1}}"#, .unknown(.unknown("renegotiate"), .object(["x": .number(1)]))),
+        ]
+        for (text, body) in frames {
+            let message = try decode(SignalingMessage.self, text)
+            #expect(message.body == body)
+            // Written back, it reads the same.
+            #expect(try decode(SignalingMessage.self, String(decoding: try JSONEncoder().encode(message), as: UTF8.self)) == message)
+        }
+        // A payload without what its type needs is no frame.
+        for text in [#"{"type":"offer","peer_id":"a","payload":{}}"#, #"{"type":"peer_joined","peer_id":"r","payload":{"peer_id":3}}"#] {
+            #expect(throws: DecodingError.self) { try decode(SignalingMessage.self, text) }
+        }
     }
 
     @Test func taskSubmissionDefaultsMatchUpstream() throws {

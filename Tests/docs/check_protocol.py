@@ -128,10 +128,14 @@ def registry_routes(root: Path) -> set[str]:
     return routes
 
 
+def raw_values(path: Path) -> set[str]:
+    """The wire names of a typed enum: the cases of its `rawValue` switch (`case .offer: "offer"`)."""
+    block = re.search(r"public\s+var\s+rawValue:\s*String\s*\{(.*?)\n    \}", read(path), re.S)
+    return set(re.findall(r"case\s+\.\w+:\s*\"([^\"]+)\"", block.group(1) if block else ""))
+
+
 def signaling_types(root: Path) -> set[str]:
-    text = read(root / "Sources/MeshProtocol/SignalingMessage.swift")
-    block = re.search(r"enum\s+SignalingType\s*\{(.*?)\n\}", text, re.S)
-    return set(re.findall(r"static\s+let\s+\w+\s*=\s*\"([^\"]+)\"", block.group(1) if block else ""))
+    return raw_values(root / "Sources/MeshProtocol/Signaling/SignalingMessage.swift")
 
 
 def hub_event_types(root: Path) -> set[str]:
@@ -151,9 +155,7 @@ def ipc_events(root: Path) -> set[str]:
 
 
 def mesh_message_types(root: Path) -> set[str]:
-    text = read(root / "Sources/MeshProtocol/Mesh/MeshMessage.swift")
-    block = re.search(r"public\s+var\s+rawValue:\s*String\s*\{(.*?)\n    \}", text, re.S)
-    return set(re.findall(r"case\s+\.\w+:\s*\"([^\"]+)\"", block.group(1) if block else ""))
+    return raw_values(root / "Sources/MeshProtocol/Mesh/MeshMessage.swift")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -270,7 +272,7 @@ def check(root: Path) -> Report:
         ("registry routes", registry_routes(root), doc_endpoints(protocol), "Sources/Registry", f"{doc} § '## 1. Registry HTTP API'"),
     ]
     for what, extractor, origin, heading in [
-        ("signaling message types", signaling_types, "Sources/MeshProtocol/SignalingMessage.swift", "### Signaling message types"),
+        ("signaling message types", signaling_types, "Sources/MeshProtocol/Signaling/SignalingMessage.swift", "### Signaling message types"),
         ("hub event types", hub_event_types, "Sources/Registry/Events", "### Hub event types"),
         ("IPC commands", ipc_commands, "Sources/MeshProtocol/IPC/IPCCommand.swift", "### IPC commands"),
         ("IPC events", ipc_events, "Sources/MeshProtocol/IPC/IPCEvent.swift", "### IPC events"),

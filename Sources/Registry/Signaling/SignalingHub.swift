@@ -42,7 +42,7 @@ public actor SignalingHub {
         connections[peerId] = nil
         metrics.signalingConnections.set(Double(connections.count))
         if connection.registered {
-            broadcast(SignalingMessage(type: SignalingType.peerLeft, peerId: "registry", payload: .object(["peer_id": .string(peerId)])), except: peerId)
+            broadcast(SignalingMessage(peerId: "registry", .peerLeft(peerId)), except: peerId)
         }
         await state.dropMeshStatus(peerId: peerId)
         logger.info("signaling peer left", metadata: ["peer_id": "\(peerId)"])
@@ -77,30 +77,29 @@ public actor SignalingHub {
         guard frame.peerId == peerId else { return reply("peer_id '\(frame.peerId)' does not match the token's subject") }
 
         switch frame.type {
-        case SignalingType.register:
+        case .register:
             let isNew = !connection.registered
             connections[peerId]?.registered = true
             let others = connections.filter { $0.key != peerId && $0.value.registered }.keys.sorted()
-            connection.queue.send(Self.encode(SignalingMessage(
-                type: SignalingType.peerList, peerId: "registry", payload: .object(["peers": .array(others.map { .string($0) })]))))
+            connection.queue.send(Self.encode(SignalingMessage(peerId: "registry", .peerList(others))))
             if isNew {
-                broadcast(SignalingMessage(type: SignalingType.peerJoined, peerId: "registry", payload: .object(["peer_id": .string(peerId)])), except: peerId)
+                broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId)
                 logger.info("signaling peer registered", metadata: ["peer_id": "\(peerId)"])
             }
-        case let type where SignalingType.relayed.contains(type):
-            guard let target = frame.targetId, !target.isEmpty else { return reply("\(type) needs a target_id") }
+        case let type where type.isRelayed:
+            guard let target = frame.targetId, !target.isEmpty else { return reply("\(type.rawValue) needs a target_id") }
             guard let destination = connections[target] else { return reply("unknown target peer '\(target)'") }
             destination.queue.send(frame.relayed)
             metrics.relayedMessages.increment()
-        case SignalingType.heartbeat:
+        case .heartbeat:
             break
-        case SignalingType.meshStatus:
-            guard let peers = frame.connectedPeers else {
+        case .meshStatus:
+            guard case .meshStatus(let peers)? = frame.body else {
                 return reply("mesh_status needs payload.connected_peers (an array of peer ids)")
             }
             await state.reportMeshStatus(peerId: peerId, connectedPeers: peers)
         default:
-            reply("unknown message type '\(frame.type)'")
+            reply("unknown message type '\(frame.type.rawValue)'")
         }
     }
 
@@ -116,6 +115,6 @@ public actor SignalingHub {
     }
 
     static func errorFrame(_ error: String) -> String {
-        encode(SignalingMessage(type: SignalingType.error, peerId: "registry", payload: .object(["error": .string(error)])))
+        encode(SignalingMessage(peerId: "registry", .error(error)))
     }
 }

@@ -19,35 +19,32 @@ extension Mesh {
 
     private func handle(_ message: SignalingMessage) async {
         let from = message.peerId
-        switch message.type {
-        case SignalingType.peerList:
-            let peers = (message.payload["peers"]?.arrayValue ?? []).compactMap(\.stringValue).filter { $0 != selfId }
+        switch message.body {
+        case .peerList(let listed):
+            let peers = listed.filter { $0 != selfId }
             present = Set(peers)
             reportMeshStatus()
             for peer in peers.sorted() where links[peer] == nil {
                 await offer(to: peer)
             }
-        case SignalingType.peerJoined:
+        case .peerJoined(let peer):
             // The newcomer offers to us (it got a `peer_list` naming us).
-            if let peer = message.payload["peer_id"]?.stringValue, peer != selfId { present.insert(peer) }
-        case SignalingType.peerLeft:
-            guard let peer = message.payload["peer_id"]?.stringValue else { return }
+            if peer != selfId { present.insert(peer) }
+        case .peerLeft(let peer):
             present.remove(peer)
             cancelRetry(peer)
             earlyCandidates[peer] = nil
             // An open DataChannel outlives its peer's signaling; consent checks tell whether it is dead.
             if let link = links[peer], !link.isOpen { drop(link, reason: "the peer left signaling") }
-        case SignalingType.offer:
-            guard let sdp = message.payload["sdp"]?.stringValue else { return }
+        case .offer(let sdp):
             await answer(offer: sdp, from: from)
-        case SignalingType.answer:
-            guard let sdp = message.payload["sdp"]?.stringValue else { return }
+        case .answer(let sdp):
             await apply(answer: sdp, from: from)
-        case SignalingType.iceCandidate:
-            await addRemoteCandidate(message.payload["candidate"]?.stringValue ?? "", from: from)
-        case SignalingType.error:
-            logger.warning("the registry refused a signaling frame", metadata: ["error": "\(message.payload["error"]?.stringValue ?? "?")"])
-        default:
+        case .iceCandidate(let candidate, _, _):
+            await addRemoteCandidate(candidate, from: from)
+        case .error(let reason):
+            logger.warning("the registry refused a signaling frame", metadata: ["error": "\(reason)"])
+        case .register, .heartbeat, .meshStatus, .unknown:
             break
         }
     }
@@ -61,7 +58,7 @@ extension Mesh {
                 return connection.createOffer(now: now).serialized()
             }
             guard links[remote] === link else { return }
-            send(SignalingType.offer, to: remote, payload: ["sdp": .string(sdp)])
+            send(.offer(sdp: sdp), to: remote)
             descriptionSent(for: link)
         } catch {
             logger.error("cannot start a connection", metadata: ["remote": "\(remote)", "error": "\(error)"])
@@ -95,7 +92,7 @@ extension Mesh {
                 return try connection.createAnswer().serialized()
             }
             guard links[remote] === link else { return }
-            send(SignalingType.answer, to: remote, payload: ["sdp": .string(answer)])
+            send(.answer(sdp: answer), to: remote)
             descriptionSent(for: link)
         } catch {
             logger.warning("cannot answer an offer", metadata: ["remote": "\(remote)", "error": "\(error)"])
@@ -130,12 +127,10 @@ extension Mesh {
     }
 
     func sendCandidate(_ candidate: ICECandidate, to remote: String) {
-        send(SignalingType.iceCandidate, to: remote, payload: [
-            "candidate": .string(candidate.candidateAttribute), "sdpMid": .string("0"), "sdpMLineIndex": .number(0),
-        ])
+        send(.iceCandidate(candidate: candidate.candidateAttribute, sdpMid: "0", sdpMLineIndex: 0), to: remote)
     }
 
-    private func send(_ type: String, to remote: String, payload: [String: JSONValue]) {
-        signaling.send(SignalingMessage(type: type, peerId: selfId, targetId: remote, payload: .object(payload)))
+    private func send(_ body: SignalingBody, to remote: String) {
+        signaling.send(SignalingMessage(peerId: selfId, targetId: remote, body))
     }
 }

@@ -217,7 +217,6 @@ actor Mesh {
 
     func reportMeshStatus() {
         guard signalingUp else { return }
-        let peers = JSONValue.array(openPeers.map { .string($0) })
-        signaling.send(SignalingMessage(type: SignalingType.meshStatus, peerId: selfId, payload: .object(["connected_peers": peers])))
+        signaling.send(SignalingMessage(peerId: selfId, .meshStatus(connectedPeers: openPeers)))
     }
 }

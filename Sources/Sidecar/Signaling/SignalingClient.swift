@@ -108,7 +108,7 @@ final class SignalingClient: Sendable {
                 }
                 group.addTask { try await self.keepTokenFresh() }
                 self.outgoing.withLock { $0 = sink }
-                self.send(SignalingMessage(type: SignalingType.register, peerId: self.peerId))
+                self.send(SignalingMessage(peerId: self.peerId, .register))
                 self.logger.info("signaling connected", metadata: ["peer_id": "\(self.peerId)"])
                 self.eventSink.yield(.connected)
                 for try await message in inbound.messages(maxSize: Self.maxFrameSize) {

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 
-@testable import Registry
+@testable import MeshProtocol
 
 @Suite struct SignalingFrameTests {
     @Test func relaysThePayloadAsTheSenderWroteItWithExactlyTheUpstreamFields() throws {
         let text = #" {"payload": {"sdp":"v=0\r\na=x:\/y \u00e9","n":[1, 2.50]}, "extra": true, "target_id":"b", "peer_id":"a\u0062", "type":"offer"} "#
         let frame = try #require(SignalingFrame(text))
-        #expect(frame.type == "offer")
+        #expect(frame.type == .offer)
         #expect(frame.peerId == "ab")
         #expect(frame.targetId == "b")
         #expect(frame.relayed == #"{"type":"offer","peer_id":"a\u0062","target_id":"b","payload":{"sdp":"v=0\r\na=x:\/y \u00e9","n":[1, 2.50]}}"#)
@@ -35,7 +35,7 @@ import Testing
 
     @Test func meshStatusPeersComeFromThePayload() throws {
         let frame = try #require(SignalingFrame(#"{"type":"mesh_status","peer_id":"a","payload":{"connected_peers":["b",3,"c"]}}"#))
-        #expect(frame.connectedPeers == ["b", "c"])
-        #expect(SignalingFrame(#"{"type":"mesh_status","peer_id":"a","payload":{}}"#)?.connectedPeers == nil)
+        #expect(frame.body == .meshStatus(connectedPeers: ["b", "c"]))
+        #expect(try #require(SignalingFrame(#"{"type":"mesh_status","peer_id":"a","payload":{}}"#)).body == nil)
     }
 }
