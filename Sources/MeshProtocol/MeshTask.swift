@@ -1,14 +1,16 @@
 /// Lifecycle of a queued task: `pending → assigned → completed | failed` (and `pending → failed` on TTL expiry,
-/// `assigned → pending` when the assignee's lease runs out).
+/// `assigned → pending` when the assignee's lease runs out, `pending | assigned → canceled` when its submitter
+/// cancels it; `canceled` is ours, not upstream's).
 public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
-    case pending, assigned, completed, failed
+    case pending, assigned, completed, failed, canceled
 
-    public var isFinal: Bool { self == .completed || self == .failed }
+    public var isFinal: Bool { self == .completed || self == .failed || self == .canceled }
 
     /// Whether a task may move from this state to `next`.
     public func canMove(to next: TaskState) -> Bool {
         switch (self, next) {
-        case (.pending, .assigned), (.pending, .failed), (.assigned, .completed), (.assigned, .failed), (.assigned, .pending): true
+        case (.pending, .assigned), (.pending, .failed), (.assigned, .completed), (.assigned, .failed), (.assigned, .pending),
+            (.pending, .canceled), (.assigned, .canceled): true
         default: false
         }
     }
@@ -32,6 +34,8 @@ public struct MeshTask: Sendable, Hashable, Codable {
     public var attempts: Int
     /// The credential that submitted it, as the registry authenticated it (not upstream; absent in old records).
     public var submittedBy: Principal?
+    /// The A2A conversation the task belongs to (not upstream; only tasks that came in over A2A have one).
+    public var contextId: String?
 
     public init(
         id: String, skill: String, targetAgentId: String, sourceAgentId: String, payload: JSONValue, ttl: Int,
@@ -56,6 +60,7 @@ public struct MeshTask: Sendable, Hashable, Codable {
         case id, skill, targetAgentId = "target_agent_id", sourceAgentId = "source_agent_id"
         case assignedAgentId = "assigned_agent_id", payload, state, result, error
         case createdAt = "created_at", updatedAt = "updated_at", ttl, attempts, submittedBy = "submitted_by"
+        case contextId = "context_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -75,6 +80,7 @@ public struct MeshTask: Sendable, Hashable, Codable {
         attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
         // Lenient: a role this build does not know leaves the submitter unknown rather than the task unreadable.
         submittedBy = (try? container.decodeIfPresent(Principal.self, forKey: .submittedBy)) ?? nil
+        contextId = try container.decodeIfPresent(String.self, forKey: .contextId)
     }
 
     /// Whether this pending task may go to an agent with this id and these skills:

@@ -53,6 +53,7 @@ struct DelegateSkill: Skill {
         switch task.state {
         case .completed: return task.result
         case .failed: throw SkillError.failed(skill: "delegate", reason: "\(target) failed the task: \(task.error)")
+        case .canceled: throw SkillError.failed(skill: "delegate", reason: "task \(taskId) for \(target) was \(task.error)")
         case .pending, .assigned:
             throw SkillError.failed(skill: "delegate", reason: "task \(taskId) for \(target) is still \(task.state.rawValue) after \(context.delegationTimeout)")
         }

@@ -88,12 +88,16 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: RegistryContext, next: (Request, RegistryContext) async throws -> Response) async throws -> Response {
         var context = context
-        context.identity = try await authenticator.guarded(context.clientIP) { () async throws(APIError) in
+        context.identity = try await identity(of: request, clientIP: context.clientIP)
+        return try await next(request, context)
+    }
+
+    /// The caller, authenticated under the failure limit and counted against its request limit.
+    func identity(of request: Request, clientIP: String) async throws(APIError) -> Identity {
+        let identity = try await authenticator.guarded(clientIP) { () async throws(APIError) in
             try await authenticator.authenticate(request)
         }
-        if let identity = context.identity, !identity.isAdmin {
-            try requests.hit(identity.peerId.isEmpty ? "address \(context.clientIP)" : identity.peerId)
-        }
-        return try await next(request, context)
+        if !identity.isAdmin { try requests.hit(identity.peerId.isEmpty ? "address \(clientIP)" : identity.peerId) }
+        return identity
     }
 }

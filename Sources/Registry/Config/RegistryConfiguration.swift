@@ -23,6 +23,12 @@ public struct RegistryConfiguration: Sendable {
     }
     /// Proxies whose `X-Forwarded-For` names the client (for rate limits and logs).
     public var trustedProxies: [AddressRange] = []
+    /// The URL clients reach the registry at (`PUBLIC_URL`), for the absolute URLs of A2A agent cards; without
+    /// it they are built from the request's `Host`.
+    public var publicURL: String?
+    /// The mesh as one A2A agent: its card's name and description (`A2A_NAME`, `A2A_DESCRIPTION`).
+    public var a2aName = "chatixia-mesh"
+    public var a2aDescription = "The agents of a chatixia mesh: their skills, and answers to prompts from those with an LLM."
 
     public struct TURNSettings: Sendable, Equatable {
         public var url: String
@@ -117,6 +123,15 @@ public struct RegistryConfiguration: Sendable {
             throw ConfigurationError("hub directory '\(hub)' has no index.html")
         }
         config.databasePath = flags.db ?? env["CHATIXIA_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./chatixia-registry.db"
+
+        if let url = env["PUBLIC_URL"], !url.isEmpty {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigurationError("PUBLIC_URL must be an http:// or https:// URL, got '\(url)'")
+            }
+            config.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let name = env["A2A_NAME"], !name.isEmpty { config.a2aName = name }
+        if let description = env["A2A_DESCRIPTION"], !description.isEmpty { config.a2aDescription = description }
 
         if let stun = env["STUN_URLS"] {
             config.stunURLs = stun.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

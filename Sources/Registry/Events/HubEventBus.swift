@@ -1,9 +1,12 @@
 import Foundation
+import MeshProtocol
 import Synchronization
 
-/// Fans hub events out to subscribed dashboards, each through its own bounded queue.
+/// Fans hub events out to subscribed dashboards, each through its own bounded queue, and each task's changes to
+/// those watching that task (an A2A call waiting for its result).
 public final class HubEventBus: Sendable {
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
+    private let taskWatchers = Mutex<[String: [UUID: AsyncStream<MeshTask>.Continuation]]>([:])
 
     struct Subscriber {
         let identity: Identity
@@ -39,7 +42,24 @@ public final class HubEventBus: Sendable {
 
     var subscriberCount: Int { subscribers.withLock { $0.count } }
 
+    /// Every later change of task `id`, until the stream is dropped (its termination unwatches it).
+    func watch(task id: String) -> AsyncStream<MeshTask> {
+        let watcher = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: MeshTask.self, bufferingPolicy: .bufferingNewest(16))
+        continuation.onTermination = { [weak self] _ in
+            self?.taskWatchers.withLock { watchers in
+                watchers[id]?[watcher] = nil
+                if watchers[id]?.isEmpty == true { watchers[id] = nil }
+            }
+        }
+        taskWatchers.withLock { $0[id, default: [:]][watcher] = continuation }
+        return stream
+    }
+
     func publish(_ event: HubEvent) {
+        if let task = event.task {
+            for watcher in taskWatchers.withLock({ $0[task.id].map { Array($0.values) } ?? [] }) { watcher.yield(task) }
+        }
         let targets = subscribers.withLock { subscribers in
             subscribers.values.filter { event.audience == .everyone || $0.identity.isAdmin }.map(\.queue)
         }

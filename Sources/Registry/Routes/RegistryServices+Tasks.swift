@@ -34,6 +34,9 @@ extension RegistryServices {
             try await state.updateTask(id, update, by: identity)
             return try jsonResponse(StatusReply.ok)
         }
+        api.post("hub/tasks/:id/cancel") { _, context in
+            try jsonResponse(try await state.cancelTask(try context.pathParameter("id"), by: try context.requireIdentity()))
+        }
         // chatixia-agent 0.1.2 reports results with PATCH; answer it clearly instead of a bare 404.
         api.patch("hub/tasks/:id") { _, _ -> Response in
             throw APIError(.methodNotAllowed, "update tasks with POST /api/hub/tasks/{id}")

@@ -16,6 +16,8 @@ public struct RegistryServices: Sendable {
     let pairingLimiter = RateLimiter(limit: 5, window: 60, message: "too many pairing attempts, try again later")
     /// Claimants poll their status while they wait; the 128-bit claim secret needs no tighter limit.
     let claimStatusLimiter = RateLimiter(limit: 120, window: 60)
+    /// A2A agent cards are public, so fetching them is limited per address.
+    let cardLimiter = RateLimiter(limit: 120, window: 60)
 
     init(config: RegistryConfiguration, state: RegistryState, tokens: TokenService, events: HubEventBus, metrics: RegistryMetrics, logger: Logger) {
         self.config = config
@@ -41,6 +43,7 @@ public struct RegistryServices: Sendable {
         addSignalingRoute(to: router)
         addHubEventsRoute(to: router)
         addMetricsRoute(to: router)
+        addA2ARoutes(to: router)
         let api = router.group("api").add(middleware: AuthMiddleware(authenticator: authenticator, requests: requestLimiter))
         addAgentRoutes(to: api)
         addTaskRoutes(to: api)

@@ -118,7 +118,8 @@ extension RegistryState {
         }
     }
 
-    public func submit(_ submission: TaskSubmission, by identity: Identity) async throws -> String {
+    /// Queues a task; `contextId` ties it to an A2A conversation.
+    public func submit(_ submission: TaskSubmission, by identity: Identity, contextId: String? = nil) async throws -> String {
         guard submission.ttl > 0, submission.ttl <= 86_400 else { throw APIError.badRequest("ttl must be between 1 and 86400 seconds") }
         guard !submission.skill.isEmpty || !submission.targetAgentId.isEmpty else {
             throw APIError.badRequest("a task needs a skill or a target_agent_id")
@@ -142,6 +143,7 @@ extension RegistryState {
             id: Self.newTaskId(), skill: submission.skill, targetAgentId: submission.targetAgentId,
             sourceAgentId: source, payload: submission.payload, ttl: submission.ttl, now: now)
         task.submittedBy = Principal(peerId: identity.peerId, role: identity.role)
+        task.contextId = contextId
         try checkAccess(task, by: identity)
         // A waiting long-poll claimer gets the task at once.
         let waiter = offerToWaiter(&task)
@@ -205,6 +207,40 @@ extension RegistryState {
             handedOut.waiter.continuation.resume(returning: handedOut.tasks)
             for task in handedOut.tasks { events.publish(.task(task)) }
         }
+    }
+
+    /// Cancels a pending or assigned task; only its submitter (or an admin) may. An agent still working on it
+    /// learns when its report is refused.
+    public func cancelTask(_ id: String, by identity: Identity) async throws -> MeshTask {
+        guard var task = tasks[id] else { throw APIError.notFound("task not found") }
+        guard identity.isAdmin || task.submittedBy?.peerId == identity.peerId else {
+            throw APIError.forbidden("only the task's submitter or an admin may cancel task '\(id)'")
+        }
+        guard task.state.canMove(to: .canceled) else { throw APIError.conflict("task '\(id)' is \(task.state.rawValue) and can no longer be canceled") }
+        task.state = .canceled
+        task.error = "canceled by \(identity.peerId)"
+        task.updatedAt = clock()
+        var mutations: [StoreMutation] = []
+        store(task, into: &mutations)
+        let handedOut = task.assignedAgentId.isEmpty ? nil : fillWaitingClaim(of: task.assignedAgentId, now: task.updatedAt, into: &mutations)
+        do {
+            try await persist(mutations)
+        } catch {
+            handedOut?.waiter.continuation.resume(throwing: error)
+            throw error
+        }
+        logger.debug("task canceled", metadata: ["task_id": "\(id)", "by": "\(identity.peerId)"])
+        events.publish(.task(task))
+        if let handedOut {
+            handedOut.waiter.continuation.resume(returning: handedOut.tasks)
+            for task in handedOut.tasks { events.publish(.task(task)) }
+        }
+        return task
+    }
+
+    /// The tasks `identity` may see over A2A: an admin's all, anyone else's those it submitted.
+    public func tasks(visibleTo identity: Identity) -> [MeshTask] {
+        identity.isAdmin ? Array(tasks.values) : tasks.values.filter { $0.submittedBy?.peerId == identity.peerId }
     }
 
     /// Assigns pending tasks to a long-poll `agentId` has waiting, if any fit its free slots; the waiter is

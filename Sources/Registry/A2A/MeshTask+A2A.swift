@@ -1,0 +1,70 @@
+import Foundation
+import MeshProtocol
+
+/// A registry task seen as an A2A task: same id, states mapped, the request and answer as messages.
+extension MeshTask {
+    var a2aState: A2ATaskState {
+        switch state {
+        case .pending: .submitted
+        case .assigned: .working
+        case .completed: .completed
+        case .failed: .failed
+        case .canceled: .canceled
+        }
+    }
+
+    /// The task's context: the A2A conversation it came in, else a context of its own.
+    var a2aContextId: String { contextId ?? id }
+
+    /// The submitter's message, rebuilt from the task: a prompt's text, else the payload as a data part.
+    var a2aRequest: A2AMessage {
+        let parts: [A2APart]
+        if case .object(let fields) = payload, fields.count == 1, let text = fields["message"]?.stringValue {
+            parts = [A2APart(text: text)]
+        } else {
+            parts = [A2APart(data: payload)]
+        }
+        var metadata: [String: JSONValue] = [:]
+        if !skill.isEmpty { metadata["skill"] = .string(skill) }
+        if !targetAgentId.isEmpty { metadata["target_agent_id"] = .string(targetAgentId) }
+        return A2AMessage(
+            messageId: "\(id)-request", role: .user, parts: parts, contextId: a2aContextId, taskId: id,
+            metadata: metadata.isEmpty ? nil : .object(metadata))
+    }
+
+    /// The agent's answer once the task is finished: the result, or why it failed or was canceled.
+    var a2aReply: A2AMessage? {
+        let text: String
+        switch state {
+        case .completed: text = result
+        case .failed, .canceled: text = error
+        case .pending, .assigned: return nil
+        }
+        return A2AMessage(messageId: "\(id)-reply", role: .agent, parts: [A2APart(text: text)], contextId: a2aContextId, taskId: id)
+    }
+
+    var a2aStatus: A2ATaskStatus {
+        A2ATaskStatus(state: a2aState, message: a2aReply, timestamp: Self.timestamp(updatedAt))
+    }
+
+    /// The result as the task's one artifact, once completed.
+    var a2aArtifacts: [A2AArtifact] {
+        state == .completed ? [A2AArtifact(artifactId: "\(id)-result", name: "result", parts: [A2APart(text: result)])] : []
+    }
+
+    /// `historyLength`: nil for the whole history, 0 for none, n for the newest n messages.
+    func a2a(historyLength: Int? = nil, includeArtifacts: Bool = true) -> A2ATask {
+        var history = [a2aRequest]
+        if let reply = a2aReply { history.append(reply) }
+        if let historyLength { history = Array(history.suffix(max(0, historyLength))) }
+        let artifacts = a2aArtifacts
+        return A2ATask(
+            id: id, contextId: a2aContextId, status: a2aStatus,
+            artifacts: includeArtifacts && !artifacts.isEmpty ? artifacts : nil, history: history.isEmpty ? nil : history)
+    }
+
+    /// RFC 3339 in UTC with milliseconds, as A2A asks.
+    static func timestamp(_ epochSeconds: Double) -> String {
+        Date(timeIntervalSince1970: epochSeconds).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

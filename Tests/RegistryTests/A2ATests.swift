@@ -1,0 +1,202 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import MeshProtocol
+import Testing
+
+@testable import Registry
+
+/// The A2A 1.0 gateway: the agent card, JSON-RPC methods and their errors, A2A tasks as registry tasks.
+@Suite struct A2ATests {
+    func register(_ client: some TestClientProtocol, id: String, skills: [String], key: String = TestKeys.agentA) async throws {
+        let object: [String: Any] = ["agent_id": id, "hostname": "h", "capabilities": ["skills": skills]]
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        #expect(try await client.call(.post, "/api/registry/agents", key: key, json: body).status == .ok)
+    }
+
+    /// One JSON-RPC call; the answer's `result` or `error` as JSON.
+    func rpc(
+        _ client: some TestClientProtocol, _ method: String, _ params: [String: Any], key: String = TestKeys.hub, version: String? = "1.0",
+        path: String = "/a2a"
+    ) async throws -> (result: [String: Any]?, error: [String: Any]?) {
+        var headers: HTTPFields = [:]
+        if let version { headers[HTTPField.Name("A2A-Version")!] = version }
+        let body = try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": "req-1", "method": method, "params": params])
+        let response = try await client.call(.post, path, key: key, headers: headers, json: String(decoding: body, as: UTF8.self))
+        #expect(response.status == .ok)
+        let answer = try response.object()
+        #expect(answer["id"] as? String == "req-1")
+        return (answer["result"] as? [String: Any], answer["error"] as? [String: Any])
+    }
+
+    func message(skill: String?, data: [String: Any]? = nil, text: String? = nil) -> [String: Any] {
+        var parts: [[String: Any]] = []
+        if let data { parts.append(["data": data]) }
+        if let text { parts.append(["text": text]) }
+        var message: [String: Any] = ["messageId": UUID().uuidString, "role": "ROLE_USER", "parts": parts, "contextId": "ctx-1"]
+        if let skill { message["metadata"] = ["skill": skill] }
+        return message
+    }
+
+    func state(_ task: [String: Any]?) -> String? { (task?["status"] as? [String: Any])?["state"] as? String }
+
+    @Test func theCardIsPublicAndListsTheSkillsOfActiveAgents() async throws {
+        let server = try await RegistryServer.test { $0.publicURL = "https://mesh.example" }
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["calculate", "user_intervention"])
+            try await register(client, id: "clock", skills: ["date_time"], key: TestKeys.agentB)
+            let card = try await client.call(.get, "/.well-known/agent-card.json").object()
+            #expect(card["name"] as? String == "chatixia-mesh")
+            let interface = try #require((card["supportedInterfaces"] as? [[String: Any]])?.first)
+            #expect(interface["url"] as? String == "https://mesh.example/a2a")
+            #expect(interface["protocolBinding"] as? String == "JSONRPC")
+            #expect(interface["protocolVersion"] as? String == "1.0")
+            #expect((card["capabilities"] as? [String: Bool])?["streaming"] == true)
+            let skills = try #require(card["skills"] as? [[String: Any]])
+            #expect(skills.compactMap { $0["id"] as? String } == ["calculate", "date_time", "user_intervention"])
+            #expect(skills.first?["tags"] as? [String] == ["chatixia", "calc"])
+
+            let one = try await client.call(.get, "/a2a/agents/clock/.well-known/agent-card.json").object()
+            #expect((one["skills"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["date_time"])
+            #expect((one["supportedInterfaces"] as? [[String: Any]])?.first?["url"] as? String == "https://mesh.example/a2a/agents/clock")
+            #expect(try await client.call(.get, "/a2a/agents/nobody/.well-known/agent-card.json").status == .notFound)
+        }
+    }
+
+    @Test func theEndpointNeedsACredentialAndVersionOneAndAnswersErrorsTheSpecsWay() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            let noKey = try await client.call(.post, "/a2a", json: #"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"x"}}"#)
+            #expect(noKey.status == .unauthorized)
+            for version in [nil, "0.3", "2.0"] {
+                #expect(try await rpc(client, "GetTask", ["id": "x"], version: version).error?["code"] as? Int == -32009)
+            }
+            // The patch number does not count.
+            #expect(try await rpc(client, "GetTask", ["id": "x"], version: "1.0.7").error?["code"] as? Int == -32001)
+            #expect(try await rpc(client, "message/send", [:]).error?["code"] as? Int == -32601)
+            #expect(try await rpc(client, "GetTask", ["task": 1]).error?["code"] as? Int == -32602)
+            #expect(try await rpc(client, "CreateTaskPushNotificationConfig", [:]).error?["code"] as? Int == -32003)
+            #expect(try await rpc(client, "GetExtendedAgentCard", [:]).error?["code"] as? Int == -32004)
+            let broken = try await client.call(.post, "/a2a", key: TestKeys.hub, json: "{not json")
+            #expect(try broken.object()["error"].flatMap { ($0 as? [String: Any])?["code"] as? Int } == -32700)
+        }
+    }
+
+    @Test func aMessageBecomesARegistryTaskThatAnAgentFinishes() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["calculate"])
+            let sent = try await rpc(client, "SendMessage", [
+                "message": message(skill: "calculate", data: ["expression": "2^8"], text: "please"), "configuration": ["returnImmediately": true],
+            ])
+            let task = try #require(sent.result?["task"] as? [String: Any])
+            let id = try #require(task["id"] as? String)
+            #expect(state(task) == "TASK_STATE_SUBMITTED")
+            #expect(task["contextId"] as? String == "ctx-1")
+            // The same task in the registry's own API, with the payload the message carried.
+            let stored = try await client.call(.get, "/api/hub/tasks/\(id)", key: TestKeys.hub).object()
+            #expect(stored["skill"] as? String == "calculate")
+            #expect(stored["context_id"] as? String == "ctx-1")
+            #expect(stored["payload"] as? [String: String] == ["expression": "2^8", "message": "please"])
+            #expect((stored["submitted_by"] as? [String: String])?["peer_id"] == "hub-viewer")
+
+            let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
+            #expect((try beat.object()["pending_tasks"] as? [[String: Any]])?.first?["id"] as? String == id)
+            #expect(state(try await rpc(client, "GetTask", ["id": id]).result) == "TASK_STATE_WORKING")
+            let done = try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"completed","result":"256"}"#)
+            #expect(done.status == .ok)
+
+            let finished = try #require(try await rpc(client, "GetTask", ["id": id]).result)
+            #expect(state(finished) == "TASK_STATE_COMPLETED")
+            let artifact = try #require((finished["artifacts"] as? [[String: Any]])?.first)
+            #expect((artifact["parts"] as? [[String: String]])?.first?["text"] == "256")
+            let history = try #require(finished["history"] as? [[String: Any]])
+            #expect(history.map { $0["role"] as? String } == ["ROLE_USER", "ROLE_AGENT"])
+            #expect((try await rpc(client, "GetTask", ["id": id, "historyLength": 0]).result)?["history"] == nil)
+
+            let listed = try #require(try await rpc(client, "ListTasks", ["contextId": "ctx-1"]).result)
+            #expect((listed["tasks"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
+            #expect(listed["totalSize"] as? Int == 1)
+            #expect(listed["nextPageToken"] as? String == "")
+            #expect((listed["tasks"] as? [[String: Any]])?.first?["artifacts"] == nil)
+            #expect(try await rpc(client, "CancelTask", ["id": id]).error?["code"] as? Int == -32002)
+            #expect(try await rpc(client, "SubscribeToTask", ["id": id]).error?["code"] as? Int == -32004)
+        }
+    }
+
+    @Test func aBlockingSendReturnsTheFinishedTask() async throws {
+        let server = try await RegistryServer.test()
+        // The router client runs requests side by side (the live one queues them on one connection).
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["calculate"])
+            async let sent = rpc(client, "SendMessage", ["message": message(skill: "calculate", data: ["expression": "6*7"])])
+            var assigned: [[String: Any]] = []
+            for _ in 0..<200 where assigned.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
+                assigned = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
+            }
+            let id = try #require(assigned.first?["id"] as? String)
+            _ = try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"failed","error":"division by zero"}"#)
+            let task = try #require(try await sent.result?["task"] as? [String: Any])
+            #expect(task["id"] as? String == id)
+            #expect(state(task) == "TASK_STATE_FAILED")
+            let reason = ((task["status"] as? [String: Any])?["message"] as? [String: Any])?["parts"] as? [[String: String]]
+            #expect(reason?.first?["text"] == "division by zero")
+        }
+    }
+
+    @Test func theSubmitterCancelsAndOthersCannotSeeTheTask() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["calculate"])
+            let sent = try await rpc(client, "SendMessage", [
+                "message": message(skill: "calculate", data: ["expression": "1"]), "configuration": ["returnImmediately": true],
+            ], key: TestKeys.agentB)
+            let id = try #require((sent.result?["task"] as? [String: Any])?["id"] as? String)
+            // Another credential's task is not found, in every method.
+            for method in ["GetTask", "CancelTask", "SubscribeToTask"] {
+                #expect(try await rpc(client, method, ["id": id], key: TestKeys.hub).error?["code"] as? Int == -32001, "\(method)")
+            }
+            #expect((try await rpc(client, "ListTasks", [:], key: TestKeys.hub).result?["tasks"] as? [Any])?.isEmpty == true)
+            // The admin sees everything.
+            #expect(state(try await rpc(client, "GetTask", ["id": id], key: TestKeys.admin).result) == "TASK_STATE_SUBMITTED")
+
+            let canceled = try #require(try await rpc(client, "CancelTask", ["id": id], key: TestKeys.agentB).result)
+            #expect(state(canceled) == "TASK_STATE_CANCELED")
+            #expect(try await client.call(.get, "/api/hub/tasks/\(id)", key: TestKeys.hub).object()["state"] as? String == "canceled")
+            // Over the REST API too: only the submitter or an admin, and only while open.
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)/cancel", key: TestKeys.hub).status == .forbidden)
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)/cancel", key: TestKeys.admin).status == .conflict)
+            // A canceled task is handed to no agent.
+            let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
+            #expect((try beat.object()["pending_tasks"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func messagesTheMeshCannotTakeAreRefused() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["calculate"])
+            let nobody = try await rpc(client, "SendMessage", ["message": message(skill: "teleport", text: "go")])
+            #expect(nobody.error?["code"] as? Int == -32602)
+            #expect((nobody.error?["message"] as? String)?.contains("teleport") == true)
+            // No skill: a prompt, and no agent here answers prompts.
+            #expect(try await rpc(client, "SendMessage", ["message": message(skill: nil, text: "hi")]).error?["code"] as? Int == -32602)
+            var file = message(skill: "calculate")
+            file["parts"] = [["url": "https://example.invalid/a.png", "mediaType": "image/png"]]
+            #expect(try await rpc(client, "SendMessage", ["message": file]).error?["code"] as? Int == -32005)
+            var fromAgent = message(skill: "calculate", text: "x")
+            fromAgent["role"] = "ROLE_AGENT"
+            #expect(try await rpc(client, "SendMessage", ["message": fromAgent]).error?["code"] as? Int == -32602)
+            // An agent's own endpoint targets it.
+            let targeted = try await rpc(client, "SendMessage", [
+                "message": message(skill: nil, text: "hello"), "configuration": ["returnImmediately": true],
+            ], path: "/a2a/agents/calc")
+            let id = try #require((targeted.result?["task"] as? [String: Any])?["id"] as? String)
+            let stored = try await client.call(.get, "/api/hub/tasks/\(id)", key: TestKeys.hub).object()
+            #expect(stored["target_agent_id"] as? String == "calc")
+            #expect(stored["skill"] as? String == "user_intervention")
+        }
+    }
+}
