@@ -36,6 +36,8 @@ export function createApi(session) {
     task: (taskId) => request('GET', `/api/hub/tasks/${id(taskId)}`),
     /** {skill, target_agent_id, source_agent_id, payload, ttl} → {task_id} */
     submitTask: (submission) => request('POST', '/api/hub/tasks', submission),
+    /** The submitter or an admin: a pending or assigned task → canceled; answers the task (409 once it has finished). */
+    cancelTask: (taskId) => request('POST', `/api/hub/tasks/${id(taskId)}/cancel`),
     topology: () => request('GET', '/api/hub/network/topology'),
     generateInviteCode: () => request('POST', '/api/pairing/generate-code'),
     pairingEntries: () => request('GET', '/api/pairing/all'),

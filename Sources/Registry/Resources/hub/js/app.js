@@ -113,7 +113,7 @@ function enterApp() {
     previousView = route.view;
     views[route.view].update(store.state);
     if (route.id && route.view === 'agents') drawer.show(createAgentPanel({ agentId: route.id, api, store }), store.state);
-    else if (route.id && route.view === 'tasks') drawer.show(createTaskPanel({ taskId: route.id, api, store }), store.state);
+    else if (route.id && route.view === 'tasks') drawer.show(createTaskPanel({ taskId: route.id, api, store, session }), store.state);
     else drawer.hide();
   }
   window.addEventListener('hashchange', applyRoute);

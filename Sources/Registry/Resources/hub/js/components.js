@@ -2,7 +2,7 @@
 import { h } from './dom.js';
 
 const HEALTH_LABELS = { active: 'Active', stale: 'Stale', offline: 'Offline' };
-const STATE_LABELS = { pending: 'Pending', assigned: 'Assigned', completed: 'Completed', failed: 'Failed' };
+export const STATE_LABELS = { pending: 'Pending', assigned: 'Assigned', completed: 'Completed', failed: 'Failed', canceled: 'Canceled' };
 const PAIRING_LABELS = { pending_approval: 'Waiting', approved: 'Approved', rejected: 'Rejected', revoked: 'Revoked' };
 
 export function healthPill(health) {

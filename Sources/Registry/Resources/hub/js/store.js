@@ -1,6 +1,11 @@
 // What the dashboard knows about the mesh: replaced whole by each snapshot from the event stream,
 // then patched by its change events. Views read it and subscribe to changes.
 
+/** Every task state, in lifecycle order: `pending → assigned → completed | failed`, and `canceled` by its submitter or an admin. */
+export const TASK_STATES = ['pending', 'assigned', 'completed', 'failed', 'canceled'];
+/** States a task never leaves. */
+export const FINAL_TASK_STATES = new Set(['completed', 'failed', 'canceled']);
+
 export function createStore() {
   const state = {
     /** @type {Map<string, object>} agent_id → agent record */
@@ -69,7 +74,7 @@ function normalizeTopology(topology) {
 export function summarize(state) {
   const health = { active: 0, stale: 0, offline: 0 };
   for (const agent of state.agents.values()) if (agent.health in health) health[agent.health] += 1;
-  const tasks = { pending: 0, assigned: 0, completed: 0, failed: 0 };
+  const tasks = Object.fromEntries(TASK_STATES.map((name) => [name, 0]));
   for (const task of state.tasks.values()) if (task.state in tasks) tasks[task.state] += 1;
   let waiting = null;
   if (state.pairing) {

@@ -88,7 +88,7 @@ function agentDetails(agent, topology) {
     h('h3', { class: 'section-title', text: 'Mesh links' }), chips((node?.mesh_peers ?? []).map((peer) => agentOfPeer.get(peer) ?? peer), { empty: 'no open DataChannels reported' }));
 }
 
-/** A prompt and, once the task settles, the agent's answer (or why it failed). */
+/** A prompt and, once the task settles, the agent's answer (or why it failed, or who canceled it). */
 function chatExchange(task) {
   const prompt = typeof task.payload?.message === 'string' ? task.payload.message : prettyJSON(task.payload);
   let reply;
@@ -96,6 +96,9 @@ function chatExchange(task) {
     reply = h('div', { class: 'bubble bubble--agent', dataset: { taskState: 'completed' } }, h('p', { class: 'bubble-text', text: task.result || '(empty answer)' }));
   } else if (task.state === 'failed') {
     reply = h('div', { class: 'bubble bubble--error', dataset: { taskState: 'failed' } }, h('p', { class: 'bubble-text', text: task.error || 'failed' }));
+  } else if (task.state === 'canceled') {
+    // Canceled before the agent answered: say so (and by whom), never leave it looking like it is still waiting.
+    reply = h('div', { class: 'bubble bubble--canceled', dataset: { taskState: 'canceled' } }, h('p', { class: 'bubble-text', text: task.error || 'canceled' }));
   } else {
     reply = h('div', { class: 'bubble bubble--waiting', dataset: { taskState: task.state } },
       h('span', { class: 'typing', attrs: { 'aria-hidden': 'true' } }, h('span'), h('span'), h('span')),

@@ -2,7 +2,7 @@
 // plus what needs attention and the latest tasks.
 import { h, syncList } from '../dom.js';
 import { healthPill, statePill, emptyState, viewHeader } from '../components.js';
-import { summarize } from '../store.js';
+import { summarize, TASK_STATES } from '../store.js';
 import { liveTime, toMillis } from '../format.js';
 
 export function createOverview({ root, session }) {
@@ -50,8 +50,8 @@ export function createOverview({ root, session }) {
     agentsLegend.textContent = `${s.health.active} active · ${s.health.stale} stale · ${s.health.offline} offline`;
 
     tasksValue.replaceChildren(String(s.tasks.pending + s.tasks.assigned), h('span', { class: 'stat-of', text: ` of ${s.tasksTotal}` }));
-    meter(tasksBar, [['pending', s.tasks.pending], ['assigned', s.tasks.assigned], ['completed', s.tasks.completed], ['failed', s.tasks.failed]]);
-    tasksLegend.replaceChildren(...['pending', 'assigned', 'completed', 'failed'].map((state) =>
+    meter(tasksBar, TASK_STATES.map((state) => [state, s.tasks[state]]));
+    tasksLegend.replaceChildren(...TASK_STATES.map((state) =>
       h('li', { class: `legend-item legend-item--${state}`, dataset: { taskState: state } },
         h('span', { class: 'legend-swatch', attrs: { 'aria-hidden': 'true' } }),
         `${s.tasks[state]} ${state}`)));

@@ -1,16 +1,16 @@
 // Tasks: the queue as a filterable table (state, skill, agent), a form to submit a task, and a
 // detail panel with payload and result (task-panel.js).
 import { h, syncList } from '../dom.js';
-import { statePill, emptyState, viewHeader, field, select, mono } from '../components.js';
+import { statePill, emptyState, viewHeader, field, select, mono, STATE_LABELS } from '../components.js';
+import { TASK_STATES, FINAL_TASK_STATES } from '../store.js';
 import { liveTime, toMillis, duration, plural } from '../format.js';
 import { createTaskForm } from './task-form.js';
 
 /** Enough rows to scan; filters narrow the rest. */
 const MAX_ROWS = 200;
-const FINAL = new Set(['completed', 'failed']);
 
 export function createTasksView({ root, api, store }) {
-  const stateFilter = select('task-state', [['', 'Any state'], ['pending', 'Pending'], ['assigned', 'Assigned'], ['completed', 'Completed'], ['failed', 'Failed']], '');
+  const stateFilter = select('task-state', [['', 'Any state'], ...TASK_STATES.map((name) => [name, STATE_LABELS[name]])], '');
   const skillFilter = select('task-skill', [['', 'Any skill']], '');
   const agentFilter = select('task-agent', [['', 'Any agent']], '');
   const count = h('p', { class: 'muted result-count', attrs: { 'aria-live': 'polite' } });
@@ -82,7 +82,7 @@ function taskRow(task) {
     h('td', {}, task.source_agent_id || h('span', { class: 'muted', text: '—' })),
     h('td', {}, targetCell(task)),
     h('td', { class: 'num' }, liveTime.age(h('span'), toMillis(task.created_at))),
-    h('td', { class: 'num' }, FINAL.has(task.state) ? duration(task.updated_at - task.created_at) : h('span', { class: 'muted', text: 'in flight' })));
+    h('td', { class: 'num' }, FINAL_TASK_STATES.has(task.state) ? duration(task.updated_at - task.created_at) : h('span', { class: 'muted', text: 'in flight' })));
   // The ID link is the keyboard path; a click anywhere on the row is a convenience for the mouse.
   row.addEventListener('click', (event) => { if (!event.target.closest('a')) location.hash = href; });
   return row;
