@@ -6,13 +6,19 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
     public var mode: String
     /// `SkillAccess` rules per skill, for the skills that have any (not upstream; absent when empty).
     public var skillAccess: [String: [String]]
+    /// What each skill does, from its definition (not upstream; absent when empty): the A2A card shows it.
+    public var skillDescriptions: [String: String]
 
-    public init(skills: [String] = [], mcpServers: [String] = [], goalsCount: Int = 0, mode: String = "", skillAccess: [String: [String]] = [:]) {
+    public init(
+        skills: [String] = [], mcpServers: [String] = [], goalsCount: Int = 0, mode: String = "", skillAccess: [String: [String]] = [:],
+        skillDescriptions: [String: String] = [:]
+    ) {
         self.skills = skills
         self.mcpServers = mcpServers
         self.goalsCount = goalsCount
         self.mode = mode
         self.skillAccess = skillAccess
+        self.skillDescriptions = skillDescriptions
     }
 
     enum CodingKeys: String, CodingKey {
@@ -21,6 +27,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         case goalsCount = "goals_count"
         case mode
         case skillAccess = "skill_access"
+        case skillDescriptions = "skill_descriptions"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -30,6 +37,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         try container.encode(goalsCount, forKey: .goalsCount)
         try container.encode(mode, forKey: .mode)
         if !skillAccess.isEmpty { try container.encode(skillAccess, forKey: .skillAccess) }
+        if !skillDescriptions.isEmpty { try container.encode(skillDescriptions, forKey: .skillDescriptions) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,6 +47,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         goalsCount = try container.decodeIfPresent(Int.self, forKey: .goalsCount) ?? 0
         mode = try container.decodeIfPresent(String.self, forKey: .mode) ?? ""
         skillAccess = try container.decodeIfPresent([String: [String]].self, forKey: .skillAccess) ?? [:]
+        skillDescriptions = try container.decodeIfPresent([String: String].self, forKey: .skillDescriptions) ?? [:]
     }
 }
 

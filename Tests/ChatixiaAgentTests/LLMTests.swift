@@ -176,6 +176,23 @@ struct EchoSkill: Skill {
         }
     }
 
+    @Test func anAgentWithAnLLMAnswersPromptsWithoutListingUserIntervention() async throws {
+        var manifest = Manifest(file: URL(fileURLWithPath: "/tmp/none/agent.yaml"))
+        manifest.provider = "openai"
+        #expect(!manifest.enabledBuiltins.contains("user_intervention"))
+        let without = AgentRuntime.skills(tools: SkillSet([EchoSkill()]), manifest: manifest, environment: [:], logger: logger).0
+        #expect(without.names == ["echo"])
+
+        let configured = manifest
+        let server = ScriptedLLMServer([.text("hello from the model")])
+        try await server.serve { base async throws in
+            let environment = ["OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": base]
+            let (skills, _) = AgentRuntime.skills(tools: SkillSet([EchoSkill()]), manifest: configured, environment: environment, logger: logger)
+            #expect(skills.names.contains("user_intervention"))
+            #expect(try await skills.invoke("user_intervention", arguments: ["message": .string("hi")]) == "hello from the model")
+        }
+    }
+
     @Test func ollamaAndOpenAIDefaults() {
         var manifest = Manifest(file: URL(fileURLWithPath: "/tmp/none/agent.yaml"))
         manifest.provider = "ollama"

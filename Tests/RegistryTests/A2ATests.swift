@@ -44,7 +44,12 @@ import Testing
         let server = try await RegistryServer.test { $0.publicURL = "https://mesh.example" }
         try await server.application.test(.router) { client async throws in
             try await register(client, id: "calc", skills: ["calculate", "user_intervention"])
-            try await register(client, id: "clock", skills: ["date_time"], key: TestKeys.agentB)
+            let object: [String: Any] = [
+                "agent_id": "clock", "hostname": "h",
+                "capabilities": ["skills": ["date_time"], "skill_descriptions": ["date_time": "Tells the time in any zone."]],
+            ]
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            #expect(try await client.call(.post, "/api/registry/agents", key: TestKeys.agentB, json: body).status == .ok)
             let card = try await client.call(.get, "/.well-known/agent-card.json").object()
             #expect(card["name"] as? String == "chatixia-mesh")
             let interface = try #require((card["supportedInterfaces"] as? [[String: Any]])?.first)
@@ -55,6 +60,9 @@ import Testing
             let skills = try #require(card["skills"] as? [[String: Any]])
             #expect(skills.compactMap { $0["id"] as? String } == ["calculate", "date_time", "user_intervention"])
             #expect(skills.first?["tags"] as? [String] == ["chatixia", "calc"])
+            // The agent's own description of a skill, else a generic one.
+            #expect(skills[1]["description"] as? String == "Tells the time in any zone.")
+            #expect(skills[0]["description"] as? String == "Skill 'calculate' of calc.")
 
             let one = try await client.call(.get, "/a2a/agents/clock/.well-known/agent-card.json").object()
             #expect((one["skills"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["date_time"])

@@ -151,10 +151,10 @@ class Registry(ManagedProcess):
         return self.get("/api/hub/tasks/all")
 
     def outcome(self, task_id: str, timeout: float = 40, interval: float = 0.1) -> dict:
-        """The task once it has completed or failed."""
+        """The task once it is finished: completed, failed or canceled."""
         def final():
             task = self.task(task_id)
-            return task if task["state"] in ("completed", "failed") else None
+            return task if task["state"] in ("completed", "failed", "canceled") else None
         return wait_until(final, f"task {task_id} to finish", timeout=timeout, interval=interval)
 
     def run_task(self, timeout: float = 40, **task) -> dict:

@@ -32,6 +32,12 @@ public struct PromptService: Sendable {
         try await runner.get().answer(prompt, onDelta: onDelta, mayUse: mayUse)
     }
 
+    /// Whether an LLM is configured, so prompts can be answered.
+    public var hasLLM: Bool {
+        if case .success = runner { return true }
+        return false
+    }
+
     public var summary: String {
         switch runner {
         case .success(let runner): "\(runner.client.configuration.provider)/\(runner.client.configuration.model)"

@@ -69,10 +69,14 @@ public struct AgentRuntime: Sendable {
     static let skillVariables = ["CHATIXIA_AGENT_ID", "CHATIXIA_REGISTRY_URL", "REGISTRY_URL"]
 
     /// The LLM's tools are every skill but user_intervention, which is itself a prompt; the agent offers them all.
+    /// An agent with an LLM answers prompts (`user_intervention`: the hub's chat, A2A messages without a skill)
+    /// whether or not its manifest lists that builtin, as upstream's runner does.
     static func skills(tools: SkillSet, manifest: Manifest, environment: [String: String], logger: Logger) -> (SkillSet, PromptService) {
         let prompts = PromptService(manifest: manifest, environment: environment, tools: tools, logger: logger)
         var skills = tools
-        if manifest.enabledBuiltins.contains("user_intervention") { skills.add(UserInterventionSkill(prompt: prompts.answer)) }
+        if manifest.enabledBuiltins.contains("user_intervention") || prompts.hasLLM {
+            skills.add(UserInterventionSkill(prompt: prompts.answer))
+        }
         return (skills, prompts)
     }
 
@@ -152,7 +156,9 @@ public struct AgentRuntime: Sendable {
         let grant = try await registry.token()
         let registration = AgentRegistration(
             agentId: agentId, hostname: ProcessInfo.processInfo.hostName, sidecarPeerId: grant.peerId,
-            capabilities: AgentCapabilities(skills: skillNames, mcpServers: mcpServers, mode: "interactive", skillAccess: skillAccess),
+            capabilities: AgentCapabilities(
+                skills: skillNames, mcpServers: mcpServers, mode: "interactive", skillAccess: skillAccess,
+                skillDescriptions: Dictionary(skills.definitions.map { ($0.name, $0.description) }, uniquingKeysWith: { first, _ in first })),
             status: "ready", mode: "interactive", maxConcurrentTasks: manifest.maxConcurrentTasks)
         try await registry.register(registration)
         logger.notice("registered with the registry", metadata: ["agent_id": "\(agentId)", "peer_id": "\(grant.peerId)", "registry": "\(manifest.registry)"])

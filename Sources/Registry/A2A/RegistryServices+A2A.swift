@@ -53,13 +53,17 @@ extension RegistryServices {
             path = "/a2a"
         }
         var offeredBy: [String: [String]] = [:]
+        var descriptions: [String: String] = [:]
         for agent in agents {
-            for skill in agent.capabilities.skills { offeredBy[skill, default: []].append(agent.agentId) }
+            for skill in agent.capabilities.skills {
+                offeredBy[skill, default: []].append(agent.agentId)
+                if let description = agent.capabilities.skillDescriptions[skill], !description.isEmpty { descriptions[skill] = description }
+            }
         }
         let skills = offeredBy.keys.sorted().map { skill in
             let owners = offeredBy[skill]!.sorted()
             return A2AAgentCard.Skill(
-                id: skill, name: skill, description: "Skill '\(skill)' of \(owners.joined(separator: ", ")).",
+                id: skill, name: skill, description: descriptions[skill] ?? "Skill '\(skill)' of \(owners.joined(separator: ", ")).",
                 tags: ["chatixia"] + owners, inputModes: ["application/json", "text/plain"], outputModes: ["text/plain"])
         }
         return A2AAgentCard(
