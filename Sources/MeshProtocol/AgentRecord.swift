@@ -177,21 +177,32 @@ public struct Heartbeat: Sendable, Hashable, Codable {
 }
 
 /// `POST /api/hub/heartbeat`'s answer: the pending tasks just assigned to the agent (none is `[]`; an
-/// answer without the field reads as none).
+/// answer without the field reads as none), and the ids of tasks it holds that their submitter canceled since
+/// its last heartbeat (`canceled_tasks`, not upstream; absent when none), so it can stop working on them.
 public struct HeartbeatAnswer: Sendable, Codable {
     public var status: String
     public var pendingTasks: [MeshTask]
+    public var canceledTasks: [String]
 
-    public init(status: String = "ok", pendingTasks: [MeshTask]) {
+    public init(status: String = "ok", pendingTasks: [MeshTask], canceledTasks: [String] = []) {
         self.status = status
         self.pendingTasks = pendingTasks
+        self.canceledTasks = canceledTasks
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         status = try container.decodeIfPresent(String.self, forKey: .status) ?? "ok"
         pendingTasks = try container.decodeIfPresent([MeshTask].self, forKey: .pendingTasks) ?? []
+        canceledTasks = try container.decodeIfPresent([String].self, forKey: .canceledTasks) ?? []
     }
 
-    enum CodingKeys: String, CodingKey { case status, pendingTasks = "pending_tasks" }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(pendingTasks, forKey: .pendingTasks)
+        if !canceledTasks.isEmpty { try container.encode(canceledTasks, forKey: .canceledTasks) }
+    }
+
+    enum CodingKeys: String, CodingKey { case status, pendingTasks = "pending_tasks", canceledTasks = "canceled_tasks" }
 }

@@ -159,3 +159,40 @@ public struct TaskClaim: Sendable, Hashable, Codable {
         case agentId = "agent_id", skillNames = "skill_names", waitMs = "wait_ms"
     }
 }
+
+/// `POST /api/hub/tasks`' answer: the id of the queued task.
+public struct TaskReceipt: Sendable, Hashable, Codable {
+    public var taskId: String
+
+    public init(taskId: String) {
+        self.taskId = taskId
+    }
+
+    enum CodingKeys: String, CodingKey { case taskId = "task_id" }
+}
+
+/// `POST /api/hub/tasks/claim`'s answer: the tasks now assigned to the agent, and the ids of held tasks their
+/// submitter canceled since it last heard (`canceled_tasks`, not upstream; absent when none).
+public struct ClaimAnswer: Sendable, Codable {
+    public var tasks: [MeshTask]
+    public var canceledTasks: [String]
+
+    public init(tasks: [MeshTask], canceledTasks: [String] = []) {
+        self.tasks = tasks
+        self.canceledTasks = canceledTasks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tasks = try container.decode([MeshTask].self, forKey: .tasks)
+        canceledTasks = try container.decodeIfPresent([String].self, forKey: .canceledTasks) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tasks, forKey: .tasks)
+        if !canceledTasks.isEmpty { try container.encode(canceledTasks, forKey: .canceledTasks) }
+    }
+
+    enum CodingKeys: String, CodingKey { case tasks, canceledTasks = "canceled_tasks" }
+}

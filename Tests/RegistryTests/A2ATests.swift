@@ -182,6 +182,38 @@ import Testing
         }
     }
 
+    @Test func cancelingAnAssignedTaskTellsItsAgentOnce() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            let beat = #"{"agent_id":"calc","skill_names":["calculate"]}"#
+            _ = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: beat)
+            let submitted = try await client.call(.post, "/api/hub/tasks", key: TestKeys.agentB, json: #"{"skill":"calculate","payload":{"message":"1"}}"#)
+            let id = try #require(try submitted.object()["task_id"] as? String)
+            let first = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: beat).object()
+            #expect((first["pending_tasks"] as? [[String: Any]])?.first?["id"] as? String == id)
+            #expect(first["canceled_tasks"] == nil)
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)/cancel", key: TestKeys.agentB).status == .ok)
+            let second = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: beat).object()
+            #expect(second["canceled_tasks"] as? [String] == [id])
+            #expect(try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: beat).object()["canceled_tasks"] == nil)
+            // Its report comes too late.
+            let late = try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"completed","result":"1"}"#)
+            #expect(late.status == .conflict)
+
+            // A long-poll the agent has waiting ends the moment a task it holds is canceled.
+            let next = try #require(try await client.call(.post, "/api/hub/tasks", key: TestKeys.agentB, json: #"{"skill":"calculate"}"#).object()["task_id"] as? String)
+            #expect(try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: beat).status == .ok)
+            let started = ContinuousClock.now
+            async let waiting = client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentA, json: #"{"agent_id":"calc","wait_ms":20000}"#)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await client.call(.post, "/api/hub/tasks/\(next)/cancel", key: TestKeys.agentB).status == .ok)
+            let answer = try await waiting.object()
+            #expect(answer["canceled_tasks"] as? [String] == [next])
+            #expect((answer["tasks"] as? [Any])?.isEmpty == true)
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
     @Test func messagesTheMeshCannotTakeAreRefused() async throws {
         let server = try await RegistryServer.test()
         try await server.application.test(.router) { client async throws in

@@ -29,11 +29,11 @@ def new_registry(workdir: Path) -> Registry:
 
 
 def new_agent(registry: Registry, workdir: Path, name: str, *, peer: str | None, builtin: list[str] | None = None,
-              manifest_extra: str = "", extra_env: dict | None = None) -> Agent:
-    """An agent folder workdir/<name> with the echo skill (not started). `peer` picks the registry key, and so
-    the sidecar's peer id."""
+              manifest_extra: str = "", extra_env: dict | None = None, skills: dict | None = None) -> Agent:
+    """An agent folder workdir/<name> with the echo skill and any further `skills` folders (not started). `peer`
+    picks the registry key, and so the sidecar's peer id."""
     return Agent.create(registry, workdir, name, peer=peer, builtin=builtin or BUILTIN, manifest_extra=manifest_extra,
-                        skills={"echo": ECHO_SKILL}, extra_env=extra_env, stop_timeout=15)
+                        skills={"echo": ECHO_SKILL, **(skills or {})}, extra_env=extra_env, stop_timeout=15)
 
 
 class ScriptedLLM:

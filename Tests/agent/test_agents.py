@@ -8,7 +8,10 @@ import signal
 import stat
 import subprocess
 
+from pathlib import Path
+
 from agents import ScriptedLLM, new_agent
+from pysupport.agent import skill_json
 from pysupport.ports import free_port
 from pysupport.processes import bin_dir
 from pysupport.waits import wait_until
@@ -115,6 +118,37 @@ def test_queued_tasks_start_as_soon_as_they_are_assigned(agents, registry):
     assert bad["state"] == "failed" and bad["error"] == "invalid arguments for echo: missing required parameter 'message' (string)"
     prompt = registry.run_task(skill="user_intervention", target_agent_id="alpha", payload={"message": "hello?"})
     assert prompt["state"] == "failed" and prompt["error"].startswith("no LLM is configured (provider openai needs OPENAI_API_KEY)")
+
+
+# Writes its pid to the file the message names, then sleeps far longer than the test waits.
+SLOW_SKILL = {
+    "skill.json": skill_json("slow", "Writes its pid where the message says, then sleeps a minute"),
+    "handler.py": "import os, pathlib, time\n\ndef handle(message, **kwargs):\n    pathlib.Path(message).write_text(str(os.getpid()))\n"
+                  "    time.sleep(60)\n    return 'woke up'\n",
+}
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_canceling_a_running_task_stops_its_handler_and_frees_the_slot(agents, registry, workdir):
+    alpha = agents("alpha", peer="sc-1", skills={"slow": SLOW_SKILL}, manifest_extra="max_concurrent_tasks: 1\n")
+    marker = workdir / "slow.pid"
+    task_id = registry.submit(skill="slow", target_agent_id="alpha", payload={"message": str(marker)})
+    wait_until(lambda: marker.exists() and marker.read_text(), "the slow handler to start")
+    pid = int(marker.read_text())
+    status, canceled = registry.api("POST", f"/api/hub/tasks/{task_id}/cancel")
+    assert status == 200 and canceled["state"] == "canceled", canceled
+    # The agent's waiting long-poll hears of it at once, not at the next heartbeat.
+    wait_until(lambda: not alive(pid), "the handler process to be killed", timeout=8)
+    assert "task canceled by its submitter; stopped" in alpha.log()
+    # Its one slot is free again, and the canceled task stays canceled (no late report overwrote it).
+    assert registry.run_task(skill="echo", target_agent_id="alpha", payload={"message": "next"})["result"] == "alpha:next"
+    assert registry.task(task_id)["state"] == "canceled"
 
 
 def test_sigterm_and_sigint_deregister_stop_the_sidecar_and_exit_0(agents, registry):

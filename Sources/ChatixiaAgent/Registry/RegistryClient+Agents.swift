@@ -10,9 +10,10 @@ extension RegistryClient {
         _ = try await call(.POST, "/api/registry/agents", body: registration, as: StatusReply.self)
     }
 
-    /// Sends a heartbeat; the registry answers with the pending tasks it just assigned to this agent.
-    public func heartbeat(_ beat: Heartbeat) async throws -> [MeshTask] {
-        try await call(.POST, "/api/hub/heartbeat", body: beat, as: HeartbeatAnswer.self).pendingTasks
+    /// Sends a heartbeat; the registry answers with the pending tasks it just assigned to this agent and the
+    /// ids of held tasks that were canceled.
+    public func heartbeat(_ beat: Heartbeat) async throws -> HeartbeatAnswer {
+        try await call(.POST, "/api/hub/heartbeat", body: beat, as: HeartbeatAnswer.self)
     }
 
     public func deregister(agentId: String) async throws {

@@ -4,24 +4,20 @@ import NIOCore
 extension RegistryClient {
     /// Queues a task; returns its id.
     public func submit(_ submission: TaskSubmission) async throws -> String {
-        struct Answer: Decodable {
-            var taskId: String
-            enum CodingKeys: String, CodingKey { case taskId = "task_id" }
-        }
-        return try await call(.POST, "/api/hub/tasks", body: submission, as: Answer.self).taskId
+        try await call(.POST, "/api/hub/tasks", body: submission, as: TaskReceipt.self).taskId
     }
 
     public func task(_ id: String) async throws -> MeshTask {
         try await call(.GET, "/api/hub/tasks/\(Self.segment(id))", as: MeshTask.self)
     }
 
-    /// Long-polls for tasks assigned to `agentId`: returns as soon as one is, or empty after `waitMs`.
-    public func claim(agentId: String, skillNames: [String]? = nil, waitMs: Int) async throws -> [MeshTask] {
-        struct Answer: Decodable { var tasks: [MeshTask] }
+    /// Long-polls for tasks assigned to `agentId`: returns as soon as one is (or one it holds is canceled),
+    /// or empty after `waitMs`.
+    public func claim(agentId: String, skillNames: [String]? = nil, waitMs: Int) async throws -> ClaimAnswer {
         let claim = TaskClaim(agentId: agentId, skillNames: skillNames, waitMs: waitMs)
         // The HTTP deadline must outlast the registry's wait, or an assignment could be lost in flight.
         let deadline = TimeAmount.milliseconds(Int64(waitMs)) + .seconds(15)
-        return try await call(.POST, "/api/hub/tasks/claim", body: claim, timeout: deadline, as: Answer.self).tasks
+        return try await call(.POST, "/api/hub/tasks/claim", body: claim, timeout: deadline, as: ClaimAnswer.self)
     }
 
     /// Reports a task's outcome (`POST /api/hub/tasks/{id}`).

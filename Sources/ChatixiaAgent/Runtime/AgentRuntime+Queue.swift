@@ -14,7 +14,9 @@ extension AgentRuntime {
             beat.uptimeSeconds = Double((ContinuousClock.now - start).components.seconds)
             beat.maxConcurrentTasks = manifest.maxConcurrentTasks
             do {
-                for task in try await registry.heartbeat(beat) { schedule(task, jobs: jobs) }
+                let answer = try await registry.heartbeat(beat)
+                for task in answer.pendingTasks { schedule(task, jobs: jobs) }
+                await stop(canceled: answer.canceledTasks)
                 if failing { logger.notice("heartbeats are getting through again") }
                 failing = false
             } catch is CancellationError {
@@ -33,7 +35,9 @@ extension AgentRuntime {
         var backoff = Duration.seconds(1)
         while !Task.isCancelled {
             do {
-                for task in try await registry.claim(agentId: agentId, waitMs: options.claimWaitMs) { schedule(task, jobs: jobs) }
+                let answer = try await registry.claim(agentId: agentId, waitMs: options.claimWaitMs)
+                for task in answer.tasks { schedule(task, jobs: jobs) }
+                await stop(canceled: answer.canceledTasks)
                 backoff = .seconds(1)
             } catch is CancellationError {
                 return
@@ -47,23 +51,32 @@ extension AgentRuntime {
         }
     }
 
+    /// Stops the tasks their submitter canceled (the registry tells in heartbeat and claim answers).
+    func stop(canceled ids: [String]) async {
+        for id in ids where await inFlight.cancel(id) {
+            logger.notice("task canceled by its submitter; stopped", metadata: ["task_id": "\(id)"])
+        }
+    }
+
     func schedule(_ task: MeshTask, jobs: AsyncStream<Job>.Continuation) {
         jobs.yield(Job { await execute(task) })
     }
 
     /// Runs one queued task and reports how it went.
     func execute(_ task: MeshTask) async {
-        await inFlight.start(task.id)
         let started = ContinuousClock.now
-        let update: TaskUpdate
-        do {
-            // The registry hands out no more than our capacity, so queue tasks wait for a slot rather than being refused.
-            let result = try await slots.run(agentId: agentId, mayRefuse: false) {
+        // The registry hands out no more than our capacity, so queue tasks wait for a slot rather than being refused.
+        let work = Task {
+            try await slots.run(agentId: agentId, mayRefuse: false) {
                 try await perform(
                     skill: task.skill, payload: task.payload, from: task.sourceAgentId,
                     requester: task.submittedBy.map { Requester(peerId: $0.peerId, role: $0.role) })
             }
-            update = TaskUpdate(state: .completed, result: result)
+        }
+        await inFlight.start(task.id, stop: { work.cancel() })
+        let update: TaskUpdate
+        do {
+            update = TaskUpdate(state: .completed, result: try await work.value)
         } catch {
             update = TaskUpdate(state: .failed, error: "\(error)")
         }

@@ -1,14 +1,22 @@
-/// Queue tasks this agent is working on, so a shutdown can fail them instead of leaving them assigned.
+/// Queue tasks this agent is working on, each with a way to stop it: a shutdown fails them instead of leaving
+/// them assigned, and a task its submitter canceled is stopped (its handler process killed, its LLM call ended).
 actor InFlightTasks {
-    private var ids: Set<String> = []
+    private var running: [String: @Sendable () -> Void] = [:]
 
-    func start(_ id: String) { ids.insert(id) }
+    func start(_ id: String, stop: @escaping @Sendable () -> Void) { running[id] = stop }
 
-    /// Whether `id` was still ours to report (false once a shutdown took it over).
-    func finish(_ id: String) -> Bool { ids.remove(id) != nil }
+    /// Whether `id` was still ours to report (false once a shutdown or a cancellation took it over).
+    func finish(_ id: String) -> Bool { running.removeValue(forKey: id) != nil }
+
+    /// Stops `id` if it is running here; whether it was.
+    func cancel(_ id: String) -> Bool {
+        guard let stop = running.removeValue(forKey: id) else { return false }
+        stop()
+        return true
+    }
 
     func takeAll() -> Set<String> {
-        defer { ids.removeAll() }
-        return ids
+        defer { running.removeAll() }
+        return Set(running.keys)
     }
 }

@@ -82,7 +82,8 @@ final class PythonWorker: Sendable {
             kill(pid, SIGKILL)
             return true
         }
-        let answer = await replies.next()
+        // Cancelling the call (its task was canceled) kills the handler; the pool then replaces the worker.
+        let answer = await withTaskCancellationHandler { await replies.next() } onCancel: { kill(pid, SIGKILL) }
         deadline.cancel()
         if await deadline.value { return .timedOut }
         guard let answer, case .object(let reply)? = try? JSONDecoder().decode(JSONValue.self, from: Data(answer.utf8)) else {

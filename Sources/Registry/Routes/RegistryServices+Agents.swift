@@ -47,9 +47,9 @@ extension RegistryServices {
         api.post("hub/heartbeat") { request, context in
             let identity = try context.requireIdentity()
             let beat = try await request.decodeJSON(Heartbeat.self, context: context)
-            let tasks = try await state.heartbeat(beat, by: identity)
-            if tasks.isEmpty { return Self.idleHeartbeatResponse }
-            return try jsonResponse(HeartbeatAnswer(pendingTasks: tasks))
+            let answer = try await state.heartbeat(beat, by: identity)
+            if answer.pendingTasks.isEmpty && answer.canceledTasks.isEmpty { return Self.idleHeartbeatResponse }
+            return try jsonResponse(answer)
         }
         api.get("hub/network/topology") { _, _ in
             try jsonResponse(await state.topology())

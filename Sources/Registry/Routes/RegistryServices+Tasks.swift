@@ -9,7 +9,7 @@ extension RegistryServices {
             if !identity.isAdmin { try submissionLimiter.hit(identity.peerId) }
             let submission = try await request.decodeJSON(TaskSubmission.self, context: context)
             let id = try await state.submit(submission, by: identity)
-            return try jsonResponse(["task_id": id])
+            return try jsonResponse(TaskReceipt(taskId: id))
         }
         api.get("hub/tasks/all") { request, _ in
             let (cursor, limit) = try request.pageQuery()
@@ -20,7 +20,7 @@ extension RegistryServices {
             let claim = try await request.decodeJSON(TaskClaim.self, context: context)
             // A shutdown ends waiting claims at once (with no task) instead of holding the exit for up to 30 s.
             let tasks = try await cancelWhenGracefulShutdown { try await state.claim(claim, by: identity) }
-            return try jsonResponse(["tasks": tasks])
+            return try jsonResponse(ClaimAnswer(tasks: tasks, canceledTasks: await state.takeCanceledAssignments(of: claim.agentId)))
         }
         api.get("hub/tasks/:id") { _, context in
             let id = try context.pathParameter("id")

@@ -72,6 +72,7 @@ extension RegistryState {
         try authorize(identity, forAgent: agentId)
         agents[agentId] = nil
         lastHealth[agentId] = nil
+        canceledAssignments[agentId] = nil
         var mutations: [StoreMutation] = [.delete(.agent, id: agentId)]
         let takenBack = takeBackTasks(of: agentId, now: clock(), into: &mutations)
         do {
@@ -90,7 +91,7 @@ extension RegistryState {
 
     /// Upserts the agent from a heartbeat and hands it the pending tasks it may take, up to its free slots.
     /// Unlike upstream, fields absent from the heartbeat keep their stored values.
-    public func heartbeat(_ beat: Heartbeat, by identity: Identity) async throws -> [MeshTask] {
+    public func heartbeat(_ beat: Heartbeat, by identity: Identity) async throws -> HeartbeatAnswer {
         try Self.validateAgentId(beat.agentId)
         try Self.validateCapacity(beat.maxConcurrentTasks)
         try authorize(identity, forAgent: beat.agentId)
@@ -135,7 +136,7 @@ extension RegistryState {
             topologyChanged()
         }
         for task in assigned { events.publish(.task(task)) }
-        return assigned
+        return HeartbeatAnswer(pendingTasks: assigned, canceledTasks: takeCanceledAssignments(of: beat.agentId))
     }
 
     static func validateCapacity(_ capacity: Int?) throws(APIError) {

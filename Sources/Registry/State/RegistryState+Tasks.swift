@@ -217,25 +217,36 @@ extension RegistryState {
             throw APIError.forbidden("only the task's submitter or an admin may cancel task '\(id)'")
         }
         guard task.state.canMove(to: .canceled) else { throw APIError.conflict("task '\(id)' is \(task.state.rawValue) and can no longer be canceled") }
+        if task.state == .assigned { canceledAssignments[task.assignedAgentId, default: []].insert(id) }
         task.state = .canceled
         task.error = "canceled by \(identity.peerId)"
         task.updatedAt = clock()
         var mutations: [StoreMutation] = []
         store(task, into: &mutations)
         let handedOut = task.assignedAgentId.isEmpty ? nil : fillWaitingClaim(of: task.assignedAgentId, now: task.updatedAt, into: &mutations)
+        // A long-poll its agent has waiting ends now, so the agent hears of the cancellation at once.
+        let woken = handedOut == nil ? claimWaiters.first(where: { $0.value.agentId == task.assignedAgentId && !task.assignedAgentId.isEmpty }) : nil
+        if let woken { claimWaiters[woken.key] = nil }
         do {
             try await persist(mutations)
         } catch {
             handedOut?.waiter.continuation.resume(throwing: error)
+            woken?.value.continuation.resume(throwing: error)
             throw error
         }
         logger.debug("task canceled", metadata: ["task_id": "\(id)", "by": "\(identity.peerId)"])
         events.publish(.task(task))
+        woken?.value.continuation.resume(returning: [])
         if let handedOut {
             handedOut.waiter.continuation.resume(returning: handedOut.tasks)
             for task in handedOut.tasks { events.publish(.task(task)) }
         }
         return task
+    }
+
+    /// The ids of `agentId`'s assigned tasks canceled since it last heard, now told.
+    func takeCanceledAssignments(of agentId: String) -> [String] {
+        canceledAssignments.removeValue(forKey: agentId).map { $0.sorted() } ?? []
     }
 
     /// The tasks `identity` may see over A2A: an admin's all, anyone else's those it submitted.
@@ -267,7 +278,8 @@ extension RegistryState {
         let skills = Set(request.skillNames ?? agents[request.agentId]?.registration.capabilities.skills ?? [])
         var mutations: [StoreMutation] = []
         let ready = assignPending(to: request.agentId, skills: skills, now: clock(), into: &mutations)
-        if !ready.isEmpty || waitMs == 0 {
+        // A cancellation the agent has not heard of yet is news enough to answer at once.
+        if !ready.isEmpty || waitMs == 0 || canceledAssignments[request.agentId] != nil {
             try await persist(mutations)
             for task in ready { events.publish(.task(task)) }
             return ready

@@ -23,6 +23,8 @@ public actor RegistryState {
     /// Ids of tasks that are not final, for the TTL and lease sweeps.
     var openTaskIds: Set<String> = []
     var claimWaiters: [UUID: ClaimWaiter] = [:]
+    /// Per agent, its assigned tasks canceled since its last heartbeat (told in the heartbeat's answer).
+    var canceledAssignments: [String: Set<String>] = [:]
     var pairings: [String: StoredPairing] = [:]
     var pairingByTokenHash: [String: String] = [:]
     var pairingByPeerId: [String: String] = [:]
