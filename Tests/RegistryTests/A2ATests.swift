@@ -71,6 +71,21 @@ import Testing
         }
     }
 
+    @Test func cardsAreRateLimitedPerAddressAndMessagesCountAsSubmissions() async throws {
+        let server = try await RegistryServer.test { $0.limits.submissionsPerMinute = 1 }
+        try await server.application.test(.router) { client async throws in
+            for _ in 0..<120 { #expect(try await client.call(.get, "/.well-known/agent-card.json").status == .ok) }
+            #expect(try await client.call(.get, "/.well-known/agent-card.json").status == .tooManyRequests)
+            try await register(client, id: "calc", skills: ["calculate"])
+            let send: [String: Any] = ["message": message(skill: "calculate", text: "1"), "configuration": ["returnImmediately": true]]
+            #expect(try await rpc(client, "SendMessage", send).result != nil)
+            let second = try await client.call(
+                .post, "/a2a", key: TestKeys.hub, headers: [HTTPField.Name("A2A-Version")!: "1.0"],
+                json: String(decoding: try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": 2, "method": "SendMessage", "params": send]), as: UTF8.self))
+            #expect(second.status == .tooManyRequests)
+        }
+    }
+
     @Test func theEndpointNeedsACredentialAndVersionOneAndAnswersErrorsTheSpecsWay() async throws {
         let server = try await RegistryServer.test()
         try await server.application.test(.router) { client async throws in

@@ -96,6 +96,7 @@ struct A2AGateway: Sendable {
             let task = try await visibleTask(taskId, to: identity)
             throw JSONRPCError.unsupportedOperation("task '\(task.id)' is \(task.a2aState.rawValue) and takes no further messages")
         }
+        if !identity.isAdmin { try services.submissionLimiter.hit(identity.peerId) }
         let submission = try Self.submission(from: message, agentId: agentId)
         let agents = await services.state.listAgents().filter { $0.health != .offline }
         if submission.targetAgentId.isEmpty {
