@@ -109,6 +109,26 @@ import Testing
         #expect(report.errors[1].problem.contains("bytes long"))
     }
 
+    @Test func a2aAgentsNeedAToolSafeNameAndAnHTTPURL() throws {
+        let report = try parse("""
+            name: a
+            a2a_agents:
+              words:
+                url: https://words.example/a2a
+                headers: {x-api-key: "${WORDS_KEY}"}
+              "bad name": {url: "http://x"}
+              nourl: {headers: {}}
+              ftp: {url: "ftp://files.example"}
+              off: {url: "http://127.0.0.1:9", enabled: false, colour: blue}
+            """)
+        #expect(report.manifest.a2aAgents == [
+            Manifest.A2AAgent(name: "words", url: "https://words.example/a2a", headers: ["x-api-key": "${WORDS_KEY}"]),
+            Manifest.A2AAgent(name: "off", url: "http://127.0.0.1:9", enabled: false),
+        ])
+        #expect(report.errors.map(\.field) == ["a2a_agents.bad name", "a2a_agents.nourl.url", "a2a_agents.ftp.url"])
+        #expect(report.warnings.map(\.field) == ["a2a_agents.off.colour"])
+    }
+
     @Test func unknownAndForeignFieldsAreWarnings() throws {
         let report = try parse("name: a\nmax_turn: 3\ngoals: []\n")
         #expect(report.errors.isEmpty)

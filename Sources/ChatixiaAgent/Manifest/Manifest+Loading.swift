@@ -5,7 +5,7 @@ import Yams
 extension Manifest {
     static let knownFields = [
         "name", "description", "registry", "provider", "model", "prompt", "sidecar", "skills", "data_dir", "max_turns", "max_concurrent_tasks", "access",
-        "context_window", "mcp_servers",
+        "context_window", "mcp_servers", "a2a_agents",
     ]
     /// `chatixia-agent` fields this CLI reads past without using.
     static let foreignFields = ["goals", "hub", "env", "version"]
@@ -121,6 +121,7 @@ struct ManifestReader {
             case "max_concurrent_tasks": manifest.maxConcurrentTasks = integer(value, key, in: 1...1_000) ?? manifest.maxConcurrentTasks
             case "context_window": manifest.contextWindow = integer(value, key, in: 1_000...10_000_000) ?? manifest.contextWindow
             case "mcp_servers": manifest.mcpServers = readMCPServers(value)
+            case "a2a_agents": manifest.a2aAgents = readA2AAgents(value)
             case "access":
                 guard let mapping = value.mapping else {
                     if value.null == nil { issue(.error, value, key, "must be a mapping of skill name to a list of peer ids or role: entries") }
@@ -247,6 +248,51 @@ struct ManifestReader {
             servers.append(server)
         }
         return servers
+    }
+
+    mutating func readA2AAgents(_ node: Node) -> [Manifest.A2AAgent] {
+        let allowed = "url, headers, enabled"
+        guard let mapping = node.mapping else {
+            if node.null == nil { issue(.error, node, "a2a_agents", "must be a mapping of agent name to settings", allowed: "name: {\(allowed)}") }
+            return []
+        }
+        var agents: [Manifest.A2AAgent] = []
+        for (keyNode, value) in mapping {
+            let name = keyNode.string ?? "?"
+            let field = "a2a_agents.\(name)"
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                issue(.error, keyNode, field, "the name becomes part of tool names: use letters, digits, _ and -")
+                continue
+            }
+            guard let settings = value.mapping else {
+                issue(.error, value, field, "must be a mapping", allowed: allowed)
+                continue
+            }
+            var agent = Manifest.A2AAgent(name: name, url: "")
+            for (settingKey, setting) in settings {
+                let key = settingKey.string ?? "?"
+                switch key {
+                case "url": agent.url = string(setting, "\(field).url", nonEmpty: true) ?? ""
+                case "headers":
+                    if let headers = setting.mapping {
+                        for (headerKey, headerValue) in headers {
+                            if let k = headerKey.string, let v = string(headerValue, "\(field).headers.\(k)") { agent.headers[k] = v }
+                        }
+                    } else {
+                        issue(.error, setting, "\(field).headers", "must be a mapping of header names to values")
+                    }
+                case "enabled": agent.enabled = boolean(setting, "\(field).enabled") ?? true
+                default: issue(.warning, settingKey, "\(field).\(key)", "unknown field; ignored", allowed: allowed)
+                }
+            }
+            guard let url = URL(string: agent.url), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                issue(.error, value, "\(field).url", settings["url"] == nil ? "is required" : "must be an http:// or https:// URL",
+                      allowed: "the agent's base URL or its agent card's URL")
+                continue
+            }
+            agents.append(agent)
+        }
+        return agents
     }
 
     /// Checks that need the file system: skill directories must exist.

@@ -52,6 +52,23 @@ public struct Manifest: Sendable, Equatable {
         }
     }
 
+    /// An outside A2A agent whose skills this agent may call (`a2a_agents: {name: {url, headers, enabled}}`).
+    public struct A2AAgent: Sendable, Equatable {
+        public var name: String
+        /// The agent's base URL, or its card's URL (`…/agent-card.json`).
+        public var url: String
+        /// Sent with every request; a value `${NAME}` comes from the agent's environment (a key stays in `.env`).
+        public var headers: [String: String]
+        public var enabled: Bool
+
+        public init(name: String, url: String, headers: [String: String] = [:], enabled: Bool = true) {
+            self.name = name
+            self.url = url
+            self.headers = headers
+            self.enabled = enabled
+        }
+    }
+
     public var name = "unnamed-agent"
     public var description = ""
     public var registry = "http://localhost:8080"
@@ -69,6 +86,7 @@ public struct Manifest: Sendable, Equatable {
     public var maxConcurrentTasks = max(4, ProcessInfo.processInfo.activeProcessorCount * 2)
     public var contextWindow = 120_000
     public var mcpServers: [MCPServer] = []
+    public var a2aAgents: [A2AAgent] = []
 
     /// The manifest file this came from and its directory, against which relative paths resolve.
     public var file: URL

@@ -143,8 +143,10 @@ public struct AgentRuntime: Sendable {
         let mcp = await MCPServers.start(
             manifest.mcpServers, reserved: Set(skills.names), environment: environment, directory: manifest.directory,
             logDirectory: manifest.dataDirectory, logger: logger)
+        let remote = await A2AAgents.connect(
+            manifest.a2aAgents, reserved: Set(skills.names).union(mcp.skills.map(\.definition.name)), environment: environment, logger: logger)
         do {
-            try await adding(mcp.skills).serve(until: shutdown, mcpServers: mcp.names)
+            try await adding(mcp.skills + remote).serve(until: shutdown, mcpServers: mcp.names)
         } catch {
             await mcp.stop()
             throw error

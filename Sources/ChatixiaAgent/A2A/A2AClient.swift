@@ -1,0 +1,87 @@
+import AsyncHTTPClient
+import Foundation
+import MeshProtocol
+import NIOCore
+import NIOHTTP1
+
+/// Talks A2A 1.0 (JSON-RPC binding) to one outside agent: reads its card, sends it messages.
+struct A2AClient: Sendable {
+    enum Failure: Error, CustomStringConvertible {
+        case http(url: String, status: UInt, body: String)
+        case unusableCard(String)
+        case rpc(JSONRPCError)
+        case malformed(String)
+
+        var description: String {
+            switch self {
+            case .http(let url, let status, let body): "\(url) answered HTTP \(status): \(body.prefix(300))"
+            case .unusableCard(let why): "unusable agent card: \(why)"
+            case .rpc(let error): "the agent answered error \(error.code): \(error.message)"
+            case .malformed(let why): "malformed answer: \(why)"
+            }
+        }
+    }
+
+    let name: String
+    /// The base URL or the card's URL, as configured.
+    let url: String
+    let headers: [String: String]
+    let http: HTTPClient
+    var timeout: TimeAmount = .seconds(120)
+
+    /// Where the card is: the configured URL if it names a JSON file, else its well-known path.
+    var cardURL: String {
+        url.hasSuffix(".json") ? url : (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/.well-known/agent-card.json"
+    }
+
+    func card() async throws -> A2AAgentCard {
+        let body = try await request(.GET, cardURL, body: nil, timeout: .seconds(10))
+        do {
+            return try JSONDecoder().decode(A2AAgentCard.self, from: body)
+        } catch {
+            throw Failure.unusableCard("\(error)")
+        }
+    }
+
+    /// The card's JSON-RPC endpoint for protocol 1.x.
+    static func endpoint(of card: A2AAgentCard) throws(Failure) -> String {
+        guard let interface = card.supportedInterfaces.first(where: { $0.protocolBinding == "JSONRPC" && $0.protocolVersion.hasPrefix("1.") })
+        else { throw .unusableCard("no JSON-RPC interface for protocol 1.x") }
+        return interface.url
+    }
+
+    /// `SendMessage`, blocking until the task ends or needs input.
+    func send(_ message: A2AMessage, to endpoint: String) async throws -> A2AStreamResponse {
+        let rpc = JSONRPCRequest(
+            id: .string(UUID().uuidString.lowercased()), method: "SendMessage",
+            params: try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(A2ASendMessageParams(message: message))))
+        let body = try await request(.POST, endpoint, body: try JSONEncoder().encode(rpc), timeout: timeout)
+        let answer: JSONRPCResponse<A2AStreamResponse>
+        do {
+            answer = try JSONDecoder().decode(JSONRPCResponse<A2AStreamResponse>.self, from: body)
+        } catch {
+            throw Failure.malformed("\(error)")
+        }
+        if let error = answer.error { throw Failure.rpc(error) }
+        guard let result = answer.result else { throw Failure.malformed("neither result nor error") }
+        return result
+    }
+
+    private func request(_ method: HTTPMethod, _ url: String, body: Data?, timeout: TimeAmount) async throws -> Data {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: A2AVersion.header, value: A2AVersion.supported)
+        request.headers.add(name: "accept", value: "application/json")
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        let response = try await http.execute(request, timeout: timeout)
+        let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
+        guard response.status == .ok else {
+            throw Failure.http(url: url, status: response.status.code, body: String(decoding: data, as: UTF8.self))
+        }
+        return data
+    }
+}
