@@ -42,7 +42,7 @@ ensure_venv() {
 ensure_test_venv() {
     TEST_VENV="$(pwd)/.venv-tests"
     ensure_apt python3-venv
-    ensure_venv "$TEST_VENV" Tests/requirements.txt "pytest, pytest_asyncio, aiortc, selenium, websocket, mcp.server.fastmcp, a2a.client, requests, yaml, dotenv"
+    ensure_venv "$TEST_VENV" Tests/requirements.txt "pytest, pytest_asyncio, aiortc, selenium, websocket, mcp.server.fastmcp, a2a.client, starlette, sse_starlette, uvicorn, requests, yaml, dotenv"
     if ! "$TEST_VENV/bin/python" -c "import chatixia.core.mesh_client, chatixia.runner" 2>/dev/null; then
         say "installing the original Python client chatixia==0.4.3 into $TEST_VENV"
         "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --ignore-requires-python chatixia==0.4.3
