@@ -175,9 +175,6 @@ def test_the_cards_own_url_names_the_outside_agent_too(setup):
     assert (task["state"], task["result"]) == ("completed", "drac"), task
 
 
-@pytest.mark.xfail(strict=True, reason="the agent decodes capabilities.streaming, pushNotifications and extendedAgentCard as required, "
-                   "but A2A 1.0 makes them optional and the a2a-sdk leaves unset ones out of the card's JSON: the card is refused "
-                   "('A2A agent not available ... unusable agent card: DecodingError.keyNotFound: Key 'streaming' ...')")
 def test_a_card_without_the_optional_capabilities_is_usable(setup):
     assert not log_lines(setup.beta, "A2A agent not available", "a2a_agent=minimal"), log_lines(setup.beta, "a2a_agent=minimal")
     task = setup.registry.run_task(skill="minimal_reverse", target_agent_id="beta", payload={"message": "short"})

@@ -6,7 +6,7 @@ import MeshProtocol
 /// of ours named `<agent>_<skill>`. An agent that cannot be reached is left out, with an error in the log.
 enum A2AAgents {
     static func connect(
-        _ agents: [Manifest.A2AAgent], reserved: Set<String>, environment: [String: String], logger: Logger, http: HTTPClient = .shared
+        _ agents: [Manifest.A2AAgent], reserved: Set<String>, environment: [String: String], logger: Logger, http: HTTPClient = A2AClient.sharedHTTP
     ) async -> [any Skill] {
         let found = await withTaskGroup(of: (Int, A2AClient, A2AAgentCard, String)?.self) { group in
             for (index, agent) in agents.enumerated() where agent.enabled {

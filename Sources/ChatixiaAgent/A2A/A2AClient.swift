@@ -29,6 +29,10 @@ struct A2AClient: Sendable {
     let http: HTTPClient
     var timeout: TimeAmount = .seconds(120)
 
+    /// One client for every outside agent: a refused or silent address fails within 3 s instead of the default
+    /// 10 s of retried connection attempts, which would hold up the agent's start.
+    static let sharedHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(3))))
+
     /// Where the card is: the configured URL if it names a JSON file, else its well-known path.
     var cardURL: String {
         url.hasSuffix(".json") ? url : (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/.well-known/agent-card.json"

@@ -32,6 +32,25 @@ public struct A2AAgentCard: Sendable, Hashable, Codable {
         self.skills = skills
     }
 
+    enum CodingKeys: String, CodingKey {
+        case name, description, version, supportedInterfaces, capabilities, securitySchemes, securityRequirements
+        case defaultInputModes, defaultOutputModes, skills
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.protoJSON(.name, or: "")
+        description = try container.protoJSON(.description, or: "")
+        version = try container.protoJSON(.version, or: "")
+        supportedInterfaces = try container.protoJSON(.supportedInterfaces, or: [])
+        capabilities = try container.protoJSON(.capabilities, or: Capabilities(streaming: false, pushNotifications: false, extendedAgentCard: false))
+        securitySchemes = try container.decodeIfPresent(JSONValue.self, forKey: .securitySchemes)
+        securityRequirements = try container.decodeIfPresent(JSONValue.self, forKey: .securityRequirements)
+        defaultInputModes = try container.protoJSON(.defaultInputModes, or: [])
+        defaultOutputModes = try container.protoJSON(.defaultOutputModes, or: [])
+        skills = try container.protoJSON(.skills, or: [])
+    }
+
     /// Where a binding of the protocol is served: `{url, protocolBinding: "JSONRPC", protocolVersion: "1.0"}`.
     public struct Interface: Sendable, Hashable, Codable {
         public var url: String
@@ -42,6 +61,15 @@ public struct A2AAgentCard: Sendable, Hashable, Codable {
             self.url = url
             self.protocolBinding = protocolBinding
             self.protocolVersion = protocolVersion
+        }
+
+        enum CodingKeys: String, CodingKey { case url, protocolBinding, protocolVersion }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            url = try container.protoJSON(.url, or: "")
+            protocolBinding = try container.protoJSON(.protocolBinding, or: "")
+            protocolVersion = try container.protoJSON(.protocolVersion, or: "")
         }
     }
 
@@ -54,6 +82,15 @@ public struct A2AAgentCard: Sendable, Hashable, Codable {
             self.streaming = streaming
             self.pushNotifications = pushNotifications
             self.extendedAgentCard = extendedAgentCard
+        }
+
+        enum CodingKeys: String, CodingKey { case streaming, pushNotifications, extendedAgentCard }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            streaming = try container.protoJSON(.streaming, or: false)
+            pushNotifications = try container.protoJSON(.pushNotifications, or: false)
+            extendedAgentCard = try container.protoJSON(.extendedAgentCard, or: false)
         }
     }
 
@@ -74,6 +111,19 @@ public struct A2AAgentCard: Sendable, Hashable, Codable {
             self.examples = examples
             self.inputModes = inputModes
             self.outputModes = outputModes
+        }
+
+        enum CodingKeys: String, CodingKey { case id, name, description, tags, examples, inputModes, outputModes }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.protoJSON(.id, or: "")
+            name = try container.protoJSON(.name, or: "")
+            description = try container.protoJSON(.description, or: "")
+            tags = try container.protoJSON(.tags, or: [])
+            examples = try container.decodeIfPresent([String].self, forKey: .examples)
+            inputModes = try container.decodeIfPresent([String].self, forKey: .inputModes)
+            outputModes = try container.decodeIfPresent([String].self, forKey: .outputModes)
         }
     }
 }

@@ -18,6 +18,18 @@ public struct A2AMessage: Sendable, Hashable, Codable {
         self.metadata = metadata
     }
 
+    enum CodingKeys: String, CodingKey { case messageId, role, parts, contextId, taskId, metadata }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        messageId = try container.protoJSON(.messageId, or: "")
+        role = try container.protoJSON(.role, or: .unknown(""))
+        parts = try container.protoJSON(.parts, or: [])
+        contextId = try container.decodeIfPresent(String.self, forKey: .contextId)
+        taskId = try container.decodeIfPresent(String.self, forKey: .taskId)
+        metadata = try container.decodeIfPresent(JSONValue.self, forKey: .metadata)
+    }
+
     /// The text parts, joined by newlines.
     public var text: String {
         parts.compactMap(\.text).joined(separator: "\n")

@@ -18,6 +18,18 @@ public struct A2ATask: Sendable, Hashable, Codable {
         self.history = history
         self.metadata = metadata
     }
+
+    enum CodingKeys: String, CodingKey { case id, contextId, status, artifacts, history, metadata }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.protoJSON(.id, or: "")
+        contextId = try container.protoJSON(.contextId, or: "")
+        status = try container.decode(A2ATaskStatus.self, forKey: .status)
+        artifacts = try container.decodeIfPresent([A2AArtifact].self, forKey: .artifacts)
+        history = try container.decodeIfPresent([A2AMessage].self, forKey: .history)
+        metadata = try container.decodeIfPresent(JSONValue.self, forKey: .metadata)
+    }
 }
 
 public struct A2ATaskStatus: Sendable, Hashable, Codable {
@@ -86,6 +98,17 @@ public struct A2AArtifact: Sendable, Hashable, Codable {
         self.artifactId = artifactId
         self.name = name
         self.parts = parts
+    }
+
+    enum CodingKeys: String, CodingKey { case artifactId, name, description, parts, metadata }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        artifactId = try container.protoJSON(.artifactId, or: "")
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        parts = try container.protoJSON(.parts, or: [])
+        metadata = try container.decodeIfPresent(JSONValue.self, forKey: .metadata)
     }
 }
 
