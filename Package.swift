@@ -43,16 +43,19 @@ let package = Package(
             name: "MeshProtocol",
             dependencies: ["ICE", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: strict),
-        // RTC stack, one module per layer, each knowing only the layer below.
-        .target(name: "CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        .target(name: "DTLS", dependencies: ["CDTLS"], swiftSettings: strict),
-        .target(name: "CSCTP", cSettings: [.define("INET"), .define("INET6")], linkerSettings: [.linkedLibrary("usrsctp")]),
-        .target(name: "SCTP", dependencies: ["CSCTP"], swiftSettings: strict),
-        .target(name: "DataChannel", dependencies: ["SCTP"], swiftSettings: strict),
+        // RTC stack under Sources/RTC, one module per layer, each knowing only the layer below; PeerConnection
+        // re-exports what its API needs, so its users import PeerConnection (and RTCTransport for the I/O).
+        .target(name: "CDTLS", path: "Sources/RTC/CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "DTLS", dependencies: ["CDTLS"], path: "Sources/RTC/DTLS", swiftSettings: strict),
+        .target(name: "CSCTP", path: "Sources/RTC/CSCTP", cSettings: [.define("INET"), .define("INET6")], linkerSettings: [.linkedLibrary("usrsctp")]),
+        .target(name: "SCTP", dependencies: ["CSCTP"], path: "Sources/RTC/SCTP", swiftSettings: strict),
+        .target(name: "DataChannel", dependencies: ["SCTP"], path: "Sources/RTC/DataChannel", swiftSettings: strict),
         .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/STUN", swiftSettings: strict),
         .target(name: "SDP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/SDP", swiftSettings: strict),
-        .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
-        .target(name: "PeerConnection", dependencies: ["ICE", "DTLS", "SCTP", "DataChannel", "SDP", "STUN"], swiftSettings: strict),
+        .target(name: "ICE", dependencies: ["STUN"], path: "Sources/RTC/ICE", swiftSettings: strict),
+        .target(
+            name: "PeerConnection", dependencies: ["ICE", "DTLS", "SCTP", "DataChannel", "SDP", "STUN"], path: "Sources/RTC/PeerConnection",
+            swiftSettings: strict),
         .target(
             name: "RTCTransport",
             dependencies: [
@@ -60,6 +63,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            path: "Sources/RTC/RTCTransport",
             swiftSettings: strict
         ),
         .executableTarget(name: "rtc-interop-peer", dependencies: ["RTCTransport"], path: "Tests/interop/Peer", swiftSettings: strict),
@@ -98,10 +102,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "RTCTransport",
                 "PeerConnection",
-                "ICE",
-                "DTLS",
-                "SDP",
-                "DataChannel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

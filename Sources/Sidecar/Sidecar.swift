@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import DTLS
+import PeerConnection
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -10,7 +10,6 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
-import ICE
 import Logging
 import MeshProtocol
 import NIOCore

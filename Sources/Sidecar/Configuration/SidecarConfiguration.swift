@@ -7,7 +7,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import ICE
+import PeerConnection
 import MeshProtocol
 
 /// Everything the sidecar reads from its environment (UPSTREAM.md §3 names plus CONTRACT.md §3 additions).

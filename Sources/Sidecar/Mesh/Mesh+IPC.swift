@@ -1,4 +1,4 @@
-import DataChannel
+import PeerConnection
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,6 +1,5 @@
 import MeshProtocol
 import PeerConnection
-import SDP
 
 extension Mesh {
     func handle(_ event: SignalingEvent) async {

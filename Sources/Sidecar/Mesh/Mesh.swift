@@ -1,10 +1,7 @@
-import DTLS
-import ICE
 import Logging
 import MeshProtocol
 import PeerConnection
 import RTCTransport
-import SDP
 
 /// The sidecar's peer table: one WebRTC connection with a `mesh` DataChannel to every other sidecar.
 ///

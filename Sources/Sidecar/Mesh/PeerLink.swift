@@ -1,5 +1,5 @@
 import RTCTransport
-import SDP
+import PeerConnection
 
 /// One connection (an attempt or an open DataChannel) to a remote sidecar. Owned by the `Mesh` actor
 /// and never shared outside it; events from an older link to the same peer are told apart by `generation`.

@@ -4,7 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import ICE
+import PeerConnection
 import MeshProtocol
 import NIOCore
 

@@ -1,0 +1,6 @@
+// The types PeerConnection's API speaks in (ICE servers and candidates, DTLS identities and fingerprints, session
+// descriptions, DataChannel messages) come with it, so its users import PeerConnection alone.
+@_exported import DTLS
+@_exported import DataChannel
+@_exported import ICE
+@_exported import SDP
