@@ -37,17 +37,11 @@ public struct A2AMessage: Sendable, Hashable, Codable {
 }
 
 /// Who sent a message: `ROLE_USER` or `ROLE_AGENT`.
-public enum A2ARole: Sendable, Hashable, Codable, RawRepresentable {
+public enum A2ARole: OpenWireEnum {
     case user, agent
     case unknown(String)
 
-    public init(rawValue: String) {
-        switch rawValue {
-        case "ROLE_USER": self = .user
-        case "ROLE_AGENT": self = .agent
-        default: self = .unknown(rawValue)
-        }
-    }
+    public static let knownCases: [A2ARole] = [.user, .agent]
 
     public var rawValue: String {
         switch self {
@@ -55,15 +49,6 @@ public enum A2ARole: Sendable, Hashable, Codable, RawRepresentable {
         case .agent: "ROLE_AGENT"
         case .unknown(let name): name
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
     }
 }
 

@@ -46,16 +46,11 @@ public struct A2ATaskStatus: Sendable, Hashable, Codable {
 }
 
 /// `TASK_STATE_*`. Completed, failed, canceled and rejected are terminal; input- and auth-required interrupt.
-public enum A2ATaskState: Sendable, Hashable, Codable, RawRepresentable, CaseIterable {
+public enum A2ATaskState: OpenWireEnum {
     case submitted, working, completed, failed, canceled, inputRequired, rejected, authRequired
     case unknown(String)
 
-    public static let allCases: [A2ATaskState] = [.submitted, .working, .completed, .failed, .canceled, .inputRequired, .rejected, .authRequired]
-    private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
-
-    public init(rawValue: String) {
-        self = Self.byName[rawValue] ?? .unknown(rawValue)
-    }
+    public static let knownCases: [A2ATaskState] = [.submitted, .working, .completed, .failed, .canceled, .inputRequired, .rejected, .authRequired]
 
     public var rawValue: String {
         switch self {
@@ -75,15 +70,6 @@ public enum A2ATaskState: Sendable, Hashable, Codable, RawRepresentable, CaseIte
 
     /// Terminal or waiting on the client: where a blocking call returns and a stream ends.
     public var endsTheCall: Bool { isTerminal || self == .inputRequired || self == .authRequired }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// An output of a task.

@@ -55,7 +55,7 @@ public struct MeshMessage: Sendable, Equatable, Codable {
 }
 
 /// MeshMessage types (UPSTREAM.md §3); a type this side does not know passes through as `unknown`.
-public enum MeshMessageType: Sendable, Hashable, Codable, RawRepresentable {
+public enum MeshMessageType: OpenWireEnum {
     case ping, pong, taskRequest, taskResponse, skillQuery, skillResponse, agentStatus, agentPrompt, agentResponse
     /// A piece of the answer to an `agent_prompt`, sent while the LLM streams it, before the `agent_response`.
     /// Upstream declares the type but never sends it; ours is
@@ -66,14 +66,9 @@ public enum MeshMessageType: Sendable, Hashable, Codable, RawRepresentable {
     case agentStreamChunk
     case unknown(String)
 
-    private static let known: [MeshMessageType] = [
+    public static let knownCases: [MeshMessageType] = [
         .ping, .pong, .taskRequest, .taskResponse, .skillQuery, .skillResponse, .agentStatus, .agentPrompt, .agentResponse, .agentStreamChunk,
     ]
-    private static let byName = Dictionary(uniqueKeysWithValues: known.map { ($0.rawValue, $0) })
-
-    public init(rawValue: String) {
-        self = Self.byName[rawValue] ?? .unknown(rawValue)
-    }
 
     public var rawValue: String {
         switch self {
@@ -93,13 +88,4 @@ public enum MeshMessageType: Sendable, Hashable, Codable, RawRepresentable {
 
     /// Types that answer an earlier request and are matched to it by request id.
     public var isReply: Bool { [.pong, .taskResponse, .skillResponse, .agentResponse].contains(self) }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

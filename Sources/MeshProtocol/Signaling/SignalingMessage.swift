@@ -43,18 +43,13 @@ public struct SignalingMessage: Sendable, Hashable, Codable {
 }
 
 /// Signaling message types: upstream's plus our additive ones; others pass through as `unknown`.
-public enum SignalingType: Sendable, Hashable, RawRepresentable {
+public enum SignalingType: OpenWireEnum {
     case register, peerList, offer, answer, iceCandidate, heartbeat, peerJoined, peerLeft, meshStatus, error
     case unknown(String)
 
-    private static let known: [SignalingType] = [
+    public static let knownCases: [SignalingType] = [
         .register, .peerList, .offer, .answer, .iceCandidate, .heartbeat, .peerJoined, .peerLeft, .meshStatus, .error,
     ]
-    private static let byName = Dictionary(uniqueKeysWithValues: known.map { ($0.rawValue, $0) })
-
-    public init(rawValue: String) {
-        self = Self.byName[rawValue] ?? .unknown(rawValue)
-    }
 
     public var rawValue: String {
         switch self {
