@@ -14,7 +14,7 @@ enum A2AAgents {
                     let client = A2AClient(name: agent.name, url: agent.url, headers: ChildEnvironment.resolve(agent.headers, from: environment), http: http)
                     do {
                         let card = try await client.card()
-                        return (index, client, card, try A2AClient.endpoint(of: card))
+                        return (index, client, card, try client.endpoint(of: card))
                     } catch {
                         logger.error("A2A agent not available", metadata: ["a2a_agent": "\(agent.name)", "url": "\(client.cardURL)", "error": "\(error)"])
                         return nil

@@ -30,8 +30,11 @@ struct A2AClient: Sendable {
     var timeout: TimeAmount = .seconds(120)
 
     /// One client for every outside agent: a refused or silent address fails within 3 s instead of the default
-    /// 10 s of retried connection attempts, which would hold up the agent's start.
-    static let sharedHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(3))))
+    /// 10 s of retried connection attempts, which would hold up the agent's start; redirects are not followed,
+    /// since they would carry the configured key to wherever they point.
+    static let sharedHTTP = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3))))
 
     /// Where the card is: the configured URL if it names a JSON file, else its well-known path.
     var cardURL: String {
@@ -47,11 +50,21 @@ struct A2AClient: Sendable {
         }
     }
 
-    /// The card's JSON-RPC endpoint for protocol 1.x.
-    static func endpoint(of card: A2AAgentCard) throws(Failure) -> String {
+    /// The card's JSON-RPC endpoint for protocol 1.x. It must be on the configured URL's origin (scheme, host
+    /// and port): the configured headers carry a key, which a card must not be able to send elsewhere.
+    func endpoint(of card: A2AAgentCard) throws(Failure) -> String {
         guard let interface = card.supportedInterfaces.first(where: { $0.protocolBinding == "JSONRPC" && $0.protocolVersion.hasPrefix("1.") })
         else { throw .unusableCard("no JSON-RPC interface for protocol 1.x") }
+        guard Self.origin(interface.url) == Self.origin(url) else {
+            throw .unusableCard("its JSON-RPC endpoint \(interface.url) is not on \(Self.origin(url) ?? url), where the configured headers may go")
+        }
         return interface.url
+    }
+
+    /// `scheme://host:port` of a URL, with the scheme's default port.
+    static func origin(_ text: String) -> String? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return nil }
+        return "\(scheme)://\(host):\(url.port ?? (scheme == "https" ? 443 : 80))"
     }
 
     /// `SendMessage`, blocking until the task ends or needs input.

@@ -1,0 +1,28 @@
+import AsyncHTTPClient
+import MeshProtocol
+import Testing
+
+@testable import ChatixiaAgent
+
+/// What the agent accepts from an outside agent's card before it sends the configured headers anywhere.
+@Suite struct A2AClientTests {
+    func card(endpoint: String, binding: String = "JSONRPC", version: String = "1.0") -> A2AAgentCard {
+        A2AAgentCard(
+            name: "words", description: "", version: "1", supportedInterfaces: [A2AAgentCard.Interface(url: endpoint, protocolBinding: binding, protocolVersion: version)],
+            capabilities: A2AAgentCard.Capabilities(streaming: false, pushNotifications: false, extendedAgentCard: false),
+            securitySchemes: nil, securityRequirements: nil, defaultInputModes: [], defaultOutputModes: [], skills: [])
+    }
+
+    @Test func theKeyGoesOnlyToTheConfiguredOrigin() throws {
+        let client = A2AClient(name: "words", url: "https://words.example/agents/w", headers: ["x-api-key": "k"], http: .shared)
+        #expect(client.cardURL == "https://words.example/agents/w/.well-known/agent-card.json")
+        #expect(try client.endpoint(of: card(endpoint: "https://WORDS.example:443/a2a")) == "https://WORDS.example:443/a2a")
+        for elsewhere in ["https://evil.example/a2a", "http://words.example/a2a", "https://words.example:8443/a2a"] {
+            #expect(throws: A2AClient.Failure.self, "\(elsewhere)") { try client.endpoint(of: card(endpoint: elsewhere)) }
+        }
+        #expect(throws: A2AClient.Failure.self) { try client.endpoint(of: card(endpoint: "https://words.example/a2a", version: "0.3")) }
+        #expect(throws: A2AClient.Failure.self) { try client.endpoint(of: card(endpoint: "https://words.example/a2a", binding: "GRPC")) }
+        let byCard = A2AClient(name: "words", url: "http://127.0.0.1:9000/cards/w.json", headers: [:], http: .shared)
+        #expect(byCard.cardURL == "http://127.0.0.1:9000/cards/w.json")
+    }
+}
