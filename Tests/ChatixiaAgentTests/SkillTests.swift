@@ -74,6 +74,22 @@ import Testing
         return try skill(directory, json: #"{"name": "py", "parameters": {"mode": {"type": "string", "default": "ok"}}}"#)
     }
 
+    @Test func aPythonHandlerMayReturnAStructuredResultAsJSON() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("s/skill.json", #"{"name": "chart", "parameters": {"kind": {"type": "string", "required": true}}}"#)
+        try directory.write("s/handler.py", """
+            def handle(kind, **kwargs):
+                if kind == "structured":
+                    return {"artifacts": [{"name": "summary", "parts": [{"text": "ok"}, {"data": {"n": 1}}]}]}
+                return {"plain": "dict"}
+            """)
+        let skills = SkillSet([try FolderSkill(folder: directory.url.appendingPathComponent("s"), environment: environment)])
+        let structured = try await skills.invoke("chart", arguments: ["kind": .string("structured")])
+        #expect(A2AResult(structured, taskId: "t")?.artifacts.first?.parts == [A2APart(text: "ok"), A2APart(data: .object(["n": .number(1)]))])
+        // Any other dict keeps upstream's str().
+        #expect(try await skills.invoke("chart", arguments: ["kind": .string("other")]) == "{'plain': 'dict'}")
+    }
+
     @Test func aPythonHandlerStaysLoadedBetweenCallsAndMayPrint() async throws {
         let directory = try TemporaryDirectory()
         let counter = try pythonSkill(directory, "import os\ncalls = 0\ndef handle(mode):\n    global calls\n    calls += 1\n    print('chatter')\n    return f'{os.getpid()}:{calls}'\n")

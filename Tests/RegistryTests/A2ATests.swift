@@ -147,6 +147,44 @@ import Testing
         }
     }
 
+    @Test func aStructuredResultBecomesArtifactsOfTextDataAndFiles() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["chart"])
+            let sent = try await rpc(client, "SendMessage", [
+                "message": message(skill: "chart", text: "plot"), "configuration": ["returnImmediately": true],
+            ])
+            let id = try #require((sent.result?["task"] as? [String: Any])?["id"] as? String)
+            _ = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["chart"]}"#)
+            let structured: [String: Any] = ["artifacts": [
+                ["name": "summary", "parts": [["text": "two points"], ["data": ["points": [1, 2]]]]],
+                ["name": "image", "parts": [["raw": "iVBORw0KGgo=", "mediaType": "image/png", "filename": "chart.png"]]],
+            ]]
+            let result = String(decoding: try JSONSerialization.data(withJSONObject: structured), as: UTF8.self)
+            let report = String(decoding: try JSONSerialization.data(withJSONObject: ["state": "completed", "result": result]), as: UTF8.self)
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: report).status == .ok)
+
+            let task = try #require(try await rpc(client, "GetTask", ["id": id]).result)
+            let artifacts = try #require(task["artifacts"] as? [[String: Any]])
+            #expect(artifacts.map { $0["name"] as? String } == ["summary", "image"])
+            let summary = try #require(artifacts[0]["parts"] as? [[String: Any]])
+            #expect(summary[0]["text"] as? String == "two points")
+            #expect((summary[1]["data"] as? [String: [Int]])?["points"] == [1, 2])
+            let image = try #require((artifacts[1]["parts"] as? [[String: Any]])?.first)
+            #expect(image["raw"] as? String == "iVBORw0KGgo=")
+            #expect(image["mediaType"] as? String == "image/png")
+            #expect(image["filename"] as? String == "chart.png")
+            // The status message carries the words.
+            let reply = ((task["status"] as? [String: Any])?["message"] as? [String: Any])?["parts"] as? [[String: String]]
+            #expect(reply?.first?["text"] == "two points")
+
+            // A result that merely looks like JSON stays text.
+            #expect(A2AResult(#"{"parts": "not a list"}"#, taskId: "t") == nil)
+            #expect(A2AResult(#"{"parts": [{"text": "a", "data": 1}]}"#, taskId: "t") == nil)
+            #expect(A2AResult("plain", taskId: "t") == nil)
+        }
+    }
+
     @Test func aBlockingSendReturnsTheFinishedTask() async throws {
         let server = try await RegistryServer.test()
         // The router client runs requests side by side (the live one queues them on one connection).

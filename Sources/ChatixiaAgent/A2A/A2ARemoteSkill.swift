@@ -40,8 +40,16 @@ struct A2ARemoteSkill: Skill {
             let reply = task.status.message?.text ?? ""
             switch task.status.state {
             case .completed:
-                let outputs = (task.artifacts ?? []).flatMap(\.parts).compactMap { $0.text ?? $0.data.map(Self.json) }
-                return outputs.isEmpty ? reply : outputs.joined(separator: "\n")
+                let artifacts = task.artifacts ?? []
+                let parts = artifacts.flatMap(\.parts)
+                if parts.isEmpty { return reply }
+                // Text stays text; anything else (data, files) is passed on whole, as a structured result.
+                if parts.allSatisfy({ $0.text != nil }) { return parts.compactMap(\.text).joined(separator: "\n") }
+                return Self.json(.object(["artifacts": .array(artifacts.map { artifact in
+                    var entry: [String: JSONValue] = ["parts": (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(artifact.parts))) ?? .array([])]
+                    if let name = artifact.name { entry["name"] = .string(name) }
+                    return .object(entry)
+                })]))
             case .inputRequired, .authRequired:
                 throw SkillError.failed(skill: definition.name, reason: "the A2A agent asks for more (\(task.status.state.rawValue)): \(reply)")
             default:

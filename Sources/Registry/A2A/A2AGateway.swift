@@ -180,7 +180,7 @@ struct A2AGateway: Sendable {
             if !current.a2aState.endsTheCall {
                 for await change in updates where change.state != current.state {
                     current = change
-                    if let artifact = current.a2aArtifacts.first {
+                    for artifact in current.a2aArtifacts {
                         try await writer.write(Self.event(id: id, .artifactUpdate(
                             A2AArtifactUpdate(taskId: taskId, contextId: current.a2aContextId, artifact: artifact, lastChunk: true))))
                     }

@@ -36,7 +36,7 @@ extension MeshTask {
     var a2aReply: A2AMessage? {
         let text: String
         switch state {
-        case .completed: text = result
+        case .completed: text = A2AResult(result, taskId: id)?.text ?? result
         case .failed, .canceled: text = error
         case .pending, .assigned: return nil
         }
@@ -47,9 +47,10 @@ extension MeshTask {
         A2ATaskStatus(state: a2aState, message: a2aReply, timestamp: Self.timestamp(updatedAt))
     }
 
-    /// The result as the task's one artifact, once completed.
+    /// The result as artifacts, once completed: a structured result's (`A2AResult`), else the text as one.
     var a2aArtifacts: [A2AArtifact] {
-        state == .completed ? [A2AArtifact(artifactId: "\(id)-result", name: "result", parts: [A2APart(text: result)])] : []
+        guard state == .completed else { return [] }
+        return A2AResult(result, taskId: id)?.artifacts ?? [A2AArtifact(artifactId: "\(id)-result", name: "result", parts: [A2APart(text: result)])]
     }
 
     /// `historyLength`: nil for the whole history, 0 for none, n for the newest n messages.
