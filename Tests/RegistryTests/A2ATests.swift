@@ -185,6 +185,45 @@ import Testing
         }
     }
 
+    @Test func callsHeldOpenAreLimitedPerCredential() async throws {
+        let server = try await RegistryServer.test { $0.limits.a2aOpenCallsPerCredential = 1 }
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "calc", skills: ["calculate"])
+            func send(_ blocking: Bool) async throws -> TestResponse {
+                let params: [String: Any] = ["message": message(skill: "calculate", text: "1"), "configuration": ["returnImmediately": !blocking]]
+                let body = try JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": params])
+                return try await client.call(.post, "/a2a", key: TestKeys.hub, headers: [HTTPField.Name("A2A-Version")!: "1.0"], json: String(decoding: body, as: UTF8.self))
+            }
+            async let waiting = send(true)
+            var assigned: [[String: Any]] = []
+            for _ in 0..<200 where assigned.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
+                assigned = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
+            }
+            // One is open: another blocking call waits its turn; one that returns at once is fine.
+            let second = try await send(true)
+            #expect(second.status == .tooManyRequests)
+            #expect(second.errorMessage == "this credential already has 1 A2A calls waiting or streaming, the limit")
+            #expect(try await send(false).status == .ok)
+            let id = try #require(assigned.first?["id"] as? String)
+            _ = try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"completed","result":"1"}"#)
+            #expect(try await waiting.status == .ok)
+            // Its place is free again once it returned: another blocking call is admitted and answered.
+            async let third = send(true)
+            var next: [[String: Any]] = []
+            for _ in 0..<200 where next.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
+                next = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
+            }
+            for task in next {
+                _ = try await client.call(.post, "/api/hub/tasks/\(task["id"] as! String)", key: TestKeys.agentA, json: #"{"state":"completed","result":"2"}"#)
+            }
+            #expect(try await third.status == .ok)
+        }
+    }
+
     @Test func aBlockingSendReturnsTheFinishedTask() async throws {
         let server = try await RegistryServer.test()
         // The router client runs requests side by side (the live one queues them on one connection).

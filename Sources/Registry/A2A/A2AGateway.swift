@@ -10,6 +10,12 @@ import NIOCore
 /// answers, as A2A clients expect; only failed authentication and rate limits stay HTTP statuses.
 struct A2AGateway: Sendable {
     let services: RegistryServices
+    let openCalls: OpenCalls
+
+    init(services: RegistryServices) {
+        self.services = services
+        openCalls = OpenCalls(limit: services.config.limits.a2aOpenCallsPerCredential)
+    }
 
     static let methods = [
         "SendMessage", "SendStreamingMessage", "GetTask", "ListTasks", "CancelTask", "SubscribeToTask", "GetExtendedAgentCard",
@@ -46,10 +52,13 @@ struct A2AGateway: Sendable {
         switch rpc.method {
         case "SendMessage":
             let params = try Self.params(A2ASendMessageParams.self, rpc)
+            let blocking = params.configuration?.returnImmediately != true
+            if blocking { try enter(identity) }
+            defer { if blocking { leave(identity) } }
             let task = try await start(params.message, identity: identity, agentId: agentId)
             let updates = services.events.watch(task: task.id)
             var current = await services.state.task(task.id) ?? task
-            if params.configuration?.returnImmediately != true, !current.a2aState.endsTheCall {
+            if blocking, !current.a2aState.endsTheCall {
                 // Ends at the latest when the sweep fails the task at its TTL.
                 for await change in updates {
                     current = change
@@ -59,15 +68,23 @@ struct A2AGateway: Sendable {
             return try Self.answer(id: rpc.id, result: A2AStreamResponse.task(current.a2a(historyLength: params.configuration?.historyLength)))
         case "SendStreamingMessage":
             let params = try Self.params(A2ASendMessageParams.self, rpc)
-            let task = try await start(params.message, identity: identity, agentId: agentId)
-            return stream(task.id, id: rpc.id)
+            try enter(identity)
+            let task: MeshTask
+            do {
+                task = try await start(params.message, identity: identity, agentId: agentId)
+            } catch {
+                leave(identity)
+                throw error
+            }
+            return stream(task.id, id: rpc.id, for: identity)
         case "SubscribeToTask":
             let params = try Self.params(A2ATaskIdParams.self, rpc)
             let task = try await visibleTask(params.id, to: identity)
             guard !task.a2aState.isTerminal else {
                 throw JSONRPCError.unsupportedOperation("task '\(task.id)' is \(task.a2aState.rawValue); there is nothing to subscribe to")
             }
-            return stream(task.id, id: rpc.id)
+            try enter(identity)
+            return stream(task.id, id: rpc.id, for: identity)
         case "GetTask":
             let params = try Self.params(A2ATaskIdParams.self, rpc)
             return try Self.answer(id: rpc.id, result: try await visibleTask(params.id, to: identity).a2a(historyLength: params.historyLength))
@@ -140,6 +157,15 @@ struct A2AGateway: Sendable {
         return TaskSubmission(skill: skill.isEmpty ? "user_intervention" : skill, targetAgentId: target, payload: payload)
     }
 
+    /// Counts an open call against the caller's limit (admins exempt).
+    private func enter(_ identity: Identity) throws(APIError) {
+        if !identity.isAdmin { try openCalls.enter(identity.peerId) }
+    }
+
+    private func leave(_ identity: Identity) {
+        if !identity.isAdmin { openCalls.leave(identity.peerId) }
+    }
+
     /// A task the caller may see: one it submitted, or any for an admin. Others are "not found", so ids of
     /// other credentials' tasks reveal nothing.
     private func visibleTask(_ id: String, to identity: Identity) async throws(JSONRPCError) -> MeshTask {
@@ -171,10 +197,12 @@ struct A2AGateway: Sendable {
 
     /// Server-sent events for a task: its current state, then each change (the result as an artifact before
     /// the completed status), closing once the task is finished or needs input.
-    private func stream(_ taskId: String, id: JSONValue?) -> Response {
+    private func stream(_ taskId: String, id: JSONValue?, for identity: Identity) -> Response {
         let updates = services.events.watch(task: taskId)
         let state = services.state
+        let gateway = self
         let body = ResponseBody { writer in
+            defer { gateway.leave(identity) }
             guard var current = await state.task(taskId) else { return try await writer.finish(nil) }
             try await writer.write(Self.event(id: id, .task(current.a2a())))
             if !current.a2aState.endsTheCall {

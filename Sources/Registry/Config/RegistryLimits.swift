@@ -25,6 +25,8 @@ public struct RegistryLimits: Sendable, Equatable {
     public var webSocketsPerCredential = 32
     /// Long-poll claims waiting at once per credential.
     public var waitingClaimsPerCredential = 64
+    /// A2A calls holding a connection open at once per credential (blocking SendMessage, streams).
+    public var a2aOpenCallsPerCredential = 64
     /// Failed authentications per client address per minute before every attempt from it gets 429.
     public var failedAuthPerMinute = 30
     /// Agent ids one credential may own (ownership outlives deregistration, so this bounds its records).
@@ -36,7 +38,7 @@ public struct RegistryLimits: Sendable, Equatable {
 extension RegistryLimits {
     /// The limits with environment overrides: `TASK_LEASE_SECONDS`, `TASK_MAX_ATTEMPTS`, `RETENTION_SECONDS`,
     /// `MAX_FINISHED_TASKS`, `MAX_OPEN_TASKS_PER_CREDENTIAL`, `SUBMISSIONS_PER_MINUTE`,
-    /// `REQUESTS_PER_MINUTE_PER_CREDENTIAL`, `WEBSOCKETS_PER_CREDENTIAL`, `WAITING_CLAIMS_PER_CREDENTIAL`, `FAILED_AUTH_PER_MINUTE`, `AGENT_IDS_PER_CREDENTIAL`.
+    /// `REQUESTS_PER_MINUTE_PER_CREDENTIAL`, `WEBSOCKETS_PER_CREDENTIAL`, `WAITING_CLAIMS_PER_CREDENTIAL`, `A2A_OPEN_CALLS_PER_CREDENTIAL`, `FAILED_AUTH_PER_MINUTE`, `AGENT_IDS_PER_CREDENTIAL`.
     static func resolve(environment env: [String: String]) throws(ConfigurationError) -> RegistryLimits {
         var limits = RegistryLimits()
         func number(_ name: String, _ target: inout Int) throws(ConfigurationError) {
@@ -57,6 +59,7 @@ extension RegistryLimits {
         try number("REQUESTS_PER_MINUTE_PER_CREDENTIAL", &limits.requestsPerMinute)
         try number("WEBSOCKETS_PER_CREDENTIAL", &limits.webSocketsPerCredential)
         try number("WAITING_CLAIMS_PER_CREDENTIAL", &limits.waitingClaimsPerCredential)
+        try number("A2A_OPEN_CALLS_PER_CREDENTIAL", &limits.a2aOpenCallsPerCredential)
         try number("FAILED_AUTH_PER_MINUTE", &limits.failedAuthPerMinute)
         try number("AGENT_IDS_PER_CREDENTIAL", &limits.agentIdsPerCredential)
         return limits
