@@ -196,3 +196,13 @@ public struct ClaimAnswer: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey { case tasks, canceledTasks = "canceled_tasks" }
 }
+
+/// `POST /api/hub/tasks/{id}/progress` body (not upstream): the text of a task's answer so far, while it is
+/// being written (an LLM streaming its reply). Each report holds the whole text, so a lost one costs nothing.
+public struct TaskProgress: Sendable, Hashable, Codable {
+    public var text: String
+
+    public init(text: String) {
+        self.text = text
+    }
+}

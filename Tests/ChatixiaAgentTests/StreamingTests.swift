@@ -82,6 +82,16 @@ import Testing
         #expect(request.body["model"] == .string("gpt-test"))
     }
 
+    @Test func aServerThatIgnoresStreamIsReadWholeAsOneDelta() async throws {
+        let server = ScriptedLLMServer([.text("all at once")])
+        let deltas = Deltas()
+        try await server.serve { base async throws in
+            #expect(try await runner(base: base).answer("question?") { deltas.add($0) } == "all at once")
+        }
+        #expect(deltas.texts == ["all at once"])
+        #expect(await server.requests.first?.body["stream"] == .bool(true))
+    }
+
     @Test func aStreamedToolCallRoundTripWorksAndRetriesStillHappen() async throws {
         let call = #"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"echo","arguments":"{\"text\":\"pi"}}]}}]}"#
         let rest = #"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ng\"}"}}]},"finish_reason":"tool_calls"}]}"#

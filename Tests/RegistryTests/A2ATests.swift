@@ -224,6 +224,48 @@ import Testing
         }
     }
 
+    @Test func aStreamCarriesTheAnswerAsItIsWrittenThenTheResult() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "poet", skills: ["user_intervention"])
+            let body = try JSONSerialization.data(withJSONObject: [
+                "jsonrpc": "2.0", "id": "s-1", "method": "SendStreamingMessage", "params": ["message": message(skill: nil, text: "a poem")],
+            ])
+            async let streamed = client.call(
+                .post, "/a2a", key: TestKeys.hub, headers: [HTTPField.Name("A2A-Version")!: "1.0"], json: String(decoding: body, as: UTF8.self))
+            var assigned: [[String: Any]] = []
+            for _ in 0..<200 where assigned.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"poet","skill_names":["user_intervention"]}"#)
+                assigned = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
+            }
+            let id = try #require(assigned.first?["id"] as? String)
+            // Only the assignee's credential may report progress, and only while the task is assigned.
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)/progress", key: TestKeys.agentB, json: #"{"text":"x"}"#).status == .forbidden)
+            for text in ["Roses", "Roses are red"] {
+                #expect(try await client.call(.post, "/api/hub/tasks/\(id)/progress", key: TestKeys.agentA, json: #"{"text":"\#(text)"}"#).status == .ok)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            _ = try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"completed","result":"Roses are red."}"#)
+            #expect(try await client.call(.post, "/api/hub/tasks/\(id)/progress", key: TestKeys.agentA, json: #"{"text":"late"}"#).status == .conflict)
+
+            let response = try await streamed
+            #expect(response.headers[.contentType] == "text/event-stream")
+            let events = try response.text.split(separator: "\n\n").map { chunk -> [String: Any] in
+                #expect(chunk.hasPrefix("data: "))
+                let answer = try #require(try JSONSerialization.jsonObject(with: Data(chunk.dropFirst(6).utf8)) as? [String: Any])
+                #expect(answer["id"] as? String == "s-1")
+                return try #require(answer["result"] as? [String: Any])
+            }
+            func text(_ event: [String: Any]) -> String? {
+                (((event["artifactUpdate"] as? [String: Any])?["artifact"] as? [String: Any])?["parts"] as? [[String: String]])?.first?["text"]
+            }
+            #expect(events.first?["task"] != nil)
+            #expect(events.compactMap(text) == ["Roses", "Roses are red", "Roses are red."])
+            #expect(((events.last?["statusUpdate"] as? [String: Any])?["status"] as? [String: Any])?["state"] as? String == "TASK_STATE_COMPLETED")
+        }
+    }
+
     @Test func aBlockingSendReturnsTheFinishedTask() async throws {
         let server = try await RegistryServer.test()
         // The router client runs requests side by side (the live one queues them on one connection).

@@ -7,26 +7,21 @@ drives the async client with asyncio.run."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 
 import httpx
 import pytest
-from google.protobuf.struct_pb2 import Struct
 
-from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientFactory
+from a2a.client import A2ACardResolver, ClientCallContext
 from a2a.client.errors import AgentCardResolutionError
-from a2a.helpers import get_artifact_text, get_message_text, new_data_part, new_text_part, new_url_part
+from a2a.helpers import get_artifact_text, get_message_text, new_url_part
 from a2a.types.a2a_pb2 import (
     AgentCard,
     CancelTaskRequest,
     GetTaskRequest,
     ListTasksRequest,
-    Message,
     Role,
-    SendMessageConfiguration,
-    SendMessageRequest,
     StreamResponse,
     SubscribeToTaskRequest,
     Task,
@@ -41,6 +36,8 @@ from a2a.utils.errors import (
     VersionNotSupportedError,
 )
 from agents import ECHO_SKILL, KEYS, new_agent, new_registry
+from pysupport import a2a as client
+from pysupport.a2a import message, send
 from pysupport.agent import Agent
 from pysupport.pytest_plugin import failed
 from pysupport.registry import Registry
@@ -103,25 +100,9 @@ def logs_on_failure(request, mesh):
 # --- The client ---------------------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def connect(base_url: str, key: str | None, *, streaming: bool = False):
-    """Yields (client, card): the card from base_url's /.well-known/agent-card.json, the client on the JSONRPC
-    interface it names. The key rides on the httpx client, so every call carries it (the factory adds
-    A2A-Version: 1.0 to the same client's headers)."""
-    http = httpx.AsyncClient(headers={"x-api-key": key} if key else {}, timeout=TIMEOUT)
-    try:
-        card = await A2ACardResolver(http, base_url).get_agent_card()
-        yield ClientFactory(ClientConfig(httpx_client=http, streaming=streaming)).create(card), card
-    finally:
-        await http.aclose()
-
-
 def a2a(action, base_url: str, key: str | None = ADMIN, *, streaming: bool = False):
-    """Runs `await action(client)` on a fresh client for base_url's card; returns its value (or raises)."""
-    async def main():
-        async with connect(base_url, key, streaming=streaming) as (client, _):
-            return await action(client)
-    return asyncio.run(main())
+    """pysupport's client call, with the admin key unless told otherwise."""
+    return client.a2a(action, base_url, key, streaming=streaming)
 
 
 def card(base_url: str) -> AgentCard:
@@ -130,22 +111,6 @@ def card(base_url: str) -> AgentCard:
         async with httpx.AsyncClient(timeout=TIMEOUT) as http:
             return await A2ACardResolver(http, base_url).get_agent_card()
     return asyncio.run(main())
-
-
-def message(*, skill: str | None = None, data: dict | None = None, text: str | None = None, context_id: str = "",
-            target: str | None = None, parts: list | None = None) -> Message:
-    metadata = Struct()
-    metadata.update({**({"skill": skill} if skill else {}), **({"target_agent_id": target} if target else {})})
-    parts = parts or [*([new_data_part(data)] if data is not None else []), *([new_text_part(text)] if text else [])]
-    return Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=parts, metadata=metadata, context_id=context_id)
-
-
-def send(msg: Message, *, return_immediately: bool = False):
-    """An action: SendMessage (a client made with streaming=True sends SendStreamingMessage); every event."""
-    async def action(client) -> list[StreamResponse]:
-        request = SendMessageRequest(message=msg, configuration=SendMessageConfiguration(return_immediately=return_immediately))
-        return [event async for event in client.send_message(request)]
-    return action
 
 
 def sent_task(events: list[StreamResponse]) -> Task:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import time
 
+from a2a.helpers import get_artifact_text, get_message_text
+from a2a.types.a2a_pb2 import TaskState
+
 from agents import ScriptedLLM
+from pysupport.a2a import a2a, message, send
 from pysupport.sidecar import Sidecar
 from pysupport.waits import wait_until
 
@@ -61,4 +65,24 @@ def test_a_prompt_without_a_request_id_is_a_message_and_is_not_streamed(agents, 
     finally:
         ipc.close()
         requester.stop()
+        llm.close()
+
+
+def test_an_a2a_stream_carries_the_answer_as_the_llm_writes_it(agents, registry):
+    llm = ScriptedLLM(pieces=PIECES, gap=0.3)
+    try:
+        agents("alpha", peer="sc-1", extra_env=llm.env)
+        wait_until(lambda: "user_intervention" in registry.get("/api/registry/agents/alpha")["capabilities"]["skills"], "alpha to offer prompts")
+        events = a2a(send(message(text="how do streams arrive?")), f"{registry.url}/a2a/agents/alpha", registry.keys.admin, streaming=True)
+        kinds = [event.WhichOneof("payload") for event in events]
+        assert kinds[0] == "task" and kinds[-1] == "status_update", kinds
+        texts = [get_artifact_text(event.artifact_update.artifact) for event in events if event.HasField("artifact_update")]
+        # The answer grew piece by piece (each update the whole text so far) before the finished result.
+        assert len(texts) >= 3 and texts[-1] == "".join(PIECES), texts
+        assert all("".join(PIECES).startswith(text) for text in texts) and texts[0] != texts[-1], texts
+        assert [event.artifact_update.last_chunk for event in events if event.HasField("artifact_update")][-1] is True
+        final = events[-1].status_update.status
+        assert TaskState.Name(final.state) == "TASK_STATE_COMPLETED" and get_message_text(final.message) == "".join(PIECES)
+        assert llm.requests[0]["stream"] is True
+    finally:
         llm.close()

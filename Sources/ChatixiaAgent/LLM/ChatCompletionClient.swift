@@ -33,9 +33,13 @@ public struct ChatCompletionClient: Sendable {
         var attempt = 0
         while true {
             let (status, headers, data) = try await post(body) { response in
-                if let onDelta { return try await self.readStream(response, onDelta: onDelta) }
+                // A server that ignores `stream` answers one JSON completion: read it whole, as one delta.
+                let isStream = response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
+                if let onDelta, isStream { return try await self.readStream(response, onDelta: onDelta) }
                 var buffer = try await response.body.collect(upTo: 32 << 20)
-                return try self.decode(buffer.readData(length: buffer.readableBytes) ?? Data())
+                let message = try self.decode(buffer.readData(length: buffer.readableBytes) ?? Data())
+                if let onDelta, let text = message.content, !text.isEmpty { await onDelta(text) }
+                return message
             }
             if let message = data.message { return message }
             let message = Self.errorMessage(data.errorBody)

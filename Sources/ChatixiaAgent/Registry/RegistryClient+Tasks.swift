@@ -20,6 +20,11 @@ extension RegistryClient {
         return try await call(.POST, "/api/hub/tasks/claim", body: claim, timeout: deadline, as: ClaimAnswer.self)
     }
 
+    /// Reports the answer so far of a task being worked on (`POST /api/hub/tasks/{id}/progress`).
+    public func progress(taskId: String, _ progress: TaskProgress) async throws {
+        _ = try await call(.POST, "/api/hub/tasks/\(Self.segment(taskId))/progress", body: progress, as: StatusReply.self)
+    }
+
     /// Reports a task's outcome (`POST /api/hub/tasks/{id}`).
     public func report(taskId: String, _ update: TaskUpdate) async throws {
         _ = try await call(.POST, "/api/hub/tasks/\(Self.segment(taskId))", body: update, as: StatusReply.self)

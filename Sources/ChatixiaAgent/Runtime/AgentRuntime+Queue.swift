@@ -65,12 +65,13 @@ extension AgentRuntime {
     /// Runs one queued task and reports how it went.
     func execute(_ task: MeshTask) async {
         let started = ContinuousClock.now
+        let progress = ProgressReports(taskId: task.id, registry: registry)
         // The registry hands out no more than our capacity, so queue tasks wait for a slot rather than being refused.
         let work = Task {
             try await slots.run(agentId: agentId, mayRefuse: false) {
                 try await perform(
                     skill: task.skill, payload: task.payload, from: task.sourceAgentId,
-                    requester: task.submittedBy.map { Requester(peerId: $0.peerId, role: $0.role) })
+                    requester: task.submittedBy.map { Requester(peerId: $0.peerId, role: $0.role) }, onDelta: { await progress.add($0) })
             }
         }
         await inFlight.start(task.id, stop: { work.cancel() })
@@ -80,6 +81,7 @@ extension AgentRuntime {
         } catch {
             update = TaskUpdate(state: .failed, error: "\(error)")
         }
+        await progress.finish()
         guard await inFlight.finish(task.id) else { return }
         logger.notice("task \(update.state.rawValue)", metadata: [
             "task_id": "\(task.id)", "skill": "\(task.skill)", "from": "\(task.sourceAgentId)", "ms": "\((ContinuousClock.now - started).inMilliseconds)",

@@ -6,7 +6,10 @@ extension AgentRuntime {
     /// `requester` is who asks, as authenticated (a mesh peer, whose role the agent cannot see; a task's
     /// submitter; nil for a task from before submitters were recorded): a skill's access rules hold for a direct
     /// call and for every tool the model may use to answer a prompt.
-    func perform(skill: String, payload: JSONValue, from source: String, requester: Requester?) async throws -> String {
+    /// `onDelta` receives the pieces of a prompt's answer as the LLM streams it.
+    func perform(
+        skill: String, payload: JSONValue, from source: String, requester: Requester?, onDelta: ChatCompletionClient.DeltaHandler? = nil
+    ) async throws -> String {
         var arguments: [String: JSONValue]
         switch payload {
         case .object(let object): arguments = object
@@ -21,7 +24,7 @@ extension AgentRuntime {
             guard let message = arguments["message"]?.stringValue, !message.isEmpty else {
                 throw SkillError.failed(skill: skill, reason: "the request carries no message")
             }
-            return try await prompts.answer(message, mayUse: mayUse)
+            return try await prompts.answer(message, onDelta: onDelta, mayUse: mayUse)
         }
         guard skill.isEmpty else { return try await skills.invoke(skill, arguments: arguments) }
 
@@ -32,7 +35,7 @@ extension AgentRuntime {
             return "delivered to \(agentId)"
         }
         guard !message.isEmpty else { throw SkillError.failed(skill: "(none)", reason: "the request names no skill and carries no message") }
-        return try await prompts.answer(message, mayUse: mayUse)
+        return try await prompts.answer(message, onDelta: onDelta, mayUse: mayUse)
     }
 }
 

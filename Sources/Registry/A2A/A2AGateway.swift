@@ -61,7 +61,8 @@ struct A2AGateway: Sendable {
             if blocking, !current.a2aState.endsTheCall {
                 // Ends at the latest when the sweep fails the task at its TTL.
                 for await change in updates {
-                    current = change
+                    guard case .task(let task) = change else { continue }
+                    current = task
                     if current.a2aState.endsTheCall { break }
                 }
             }
@@ -206,8 +207,20 @@ struct A2AGateway: Sendable {
             guard var current = await state.task(taskId) else { return try await writer.finish(nil) }
             try await writer.write(Self.event(id: id, .task(current.a2a())))
             if !current.a2aState.endsTheCall {
-                for await change in updates where change.state != current.state {
-                    current = change
+                for await change in updates {
+                    let task: MeshTask
+                    switch change {
+                    case .progress(let text):
+                        // The answer so far, replacing what came before, until the finished artifact.
+                        let artifact = A2AArtifact(artifactId: "\(taskId)-result", name: "result", parts: [A2APart(text: text)])
+                        try await writer.write(Self.event(id: id, .artifactUpdate(
+                            A2AArtifactUpdate(taskId: taskId, contextId: current.a2aContextId, artifact: artifact, lastChunk: false))))
+                        continue
+                    case .task(let changed):
+                        task = changed
+                    }
+                    guard task.state != current.state else { continue }
+                    current = task
                     for artifact in current.a2aArtifacts {
                         try await writer.write(Self.event(id: id, .artifactUpdate(
                             A2AArtifactUpdate(taskId: taskId, contextId: current.a2aContextId, artifact: artifact, lastChunk: true))))

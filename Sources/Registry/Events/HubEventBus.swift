@@ -6,7 +6,7 @@ import Synchronization
 /// those watching that task (an A2A call waiting for its result).
 public final class HubEventBus: Sendable {
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
-    private let taskWatchers = Mutex<[String: [UUID: AsyncStream<MeshTask>.Continuation]]>([:])
+    private let taskWatchers = Mutex<[String: [UUID: AsyncStream<TaskChange>.Continuation]]>([:])
 
     struct Subscriber {
         let identity: Identity
@@ -43,9 +43,9 @@ public final class HubEventBus: Sendable {
     var subscriberCount: Int { subscribers.withLock { $0.count } }
 
     /// Every later change of task `id`, until the stream is dropped (its termination unwatches it).
-    func watch(task id: String) -> AsyncStream<MeshTask> {
+    func watch(task id: String) -> AsyncStream<TaskChange> {
         let watcher = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: MeshTask.self, bufferingPolicy: .bufferingNewest(16))
+        let (stream, continuation) = AsyncStream.makeStream(of: TaskChange.self, bufferingPolicy: .bufferingNewest(16))
         continuation.onTermination = { [weak self] _ in
             self?.taskWatchers.withLock { watchers in
                 watchers[id]?[watcher] = nil
@@ -57,8 +57,8 @@ public final class HubEventBus: Sendable {
     }
 
     func publish(_ event: HubEvent) {
-        if let task = event.task {
-            for watcher in taskWatchers.withLock({ $0[task.id].map { Array($0.values) } ?? [] }) { watcher.yield(task) }
+        if let (taskId, change) = event.change {
+            for watcher in taskWatchers.withLock({ $0[taskId].map { Array($0.values) } ?? [] }) { watcher.yield(change) }
         }
         let targets = subscribers.withLock { subscribers in
             subscribers.values.filter { event.audience == .everyone || $0.identity.isAdmin }.map(\.queue)

@@ -34,6 +34,11 @@ extension RegistryServices {
             try await state.updateTask(id, update, by: identity)
             return try jsonResponse(StatusReply.ok)
         }
+        api.post("hub/tasks/:id/progress") { request, context in
+            let progress = try await request.decodeJSON(TaskProgress.self, context: context)
+            try await state.reportProgress(try context.pathParameter("id"), progress, by: try context.requireIdentity())
+            return try jsonResponse(StatusReply.ok)
+        }
         api.post("hub/tasks/:id/cancel") { _, context in
             try jsonResponse(try await state.cancelTask(try context.pathParameter("id"), by: try context.requireIdentity()))
         }

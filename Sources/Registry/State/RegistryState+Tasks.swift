@@ -209,6 +209,17 @@ extension RegistryState {
         }
     }
 
+    /// Passes on the answer so far of an assigned task (not stored); only its assignee's owner (or an admin) may.
+    public func reportProgress(_ id: String, _ progress: TaskProgress, by identity: Identity) throws {
+        guard let task = tasks[id] else { throw APIError.notFound("task not found") }
+        try identity.requireAgentOrAdmin()
+        guard identity.isAdmin || (!task.assignedAgentId.isEmpty && owners[task.assignedAgentId]?.owner == identity.peerId) else {
+            throw APIError.forbidden("task '\(id)' is not assigned to an agent of this credential")
+        }
+        guard task.state == .assigned else { throw APIError.conflict("task '\(id)' is \(task.state.rawValue), not being worked on") }
+        events.publish(.taskProgress(id, text: progress.text))
+    }
+
     /// Cancels a pending or assigned task; only its submitter (or an admin) may. An agent still working on it
     /// learns when its report is refused.
     public func cancelTask(_ id: String, by identity: Identity) async throws -> MeshTask {
