@@ -1,5 +1,5 @@
 """Tasks submitted from the UI — a chat prompt or the task form — are taken by a real worker through
-the API, and their results come back to the page through the live stream."""
+the API, and their results come back to the page through the live stream (a chat answer also while it is written)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,43 @@ def test_chat_shows_a_failed_answer(hub, registry, worker):
     hub.wait_text("#drawer .bubble--waiting", "Waiting for the agent")
     fail_all()
     assert hub.wait_text("#drawer .bubble--error", "quota") == "model quota exceeded"
+
+
+def test_chat_shows_the_answer_as_it_is_written(hub, registry):
+    registry.register_agent("poet-bot", skills=["user_intervention"], hostname="poet-host")
+    task_id = registry.submit(skill="user_intervention", target_agent_id="poet-bot", source_agent_id="hub-user",
+                              payload={"message": "A poem, please"}, ttl=300)
+    claimed = registry.call("POST", "/api/hub/tasks/claim", {"agent_id": "poet-bot", "wait_ms": 0}, key=AGENT_KEY)["tasks"]
+    assert [t["id"] for t in claimed] == [task_id]
+
+    def progress(text):
+        return registry.api("POST", f"/api/hub/tasks/{task_id}/progress", {"text": text}, key=AGENT_KEY)[0]
+
+    hub.login()
+    hub.driver.get(f"{registry.url}/#/agents/poet-bot")
+    hub.wait_live()
+    hub.wait_text("#drawer .bubble--waiting", "working on it")
+    # Each event carries the whole answer so far: the bubble shows it, replaced as it grows.
+    writing = "#drawer .bubble--writing .bubble-text"
+    assert progress("Roses") == 200
+    hub.wait_text(writing, "^Roses$")
+    assert progress("Roses are red") == 200
+    hub.wait_text(writing, "^Roses are red$")
+    assert not hub.all("#drawer .bubble--waiting")
+    hub.screenshot("chat-writing")
+
+    # The task's panel shows it too, under its own heading.
+    hub.css(f'#drawer .chat-meta a[href="#/tasks/{task_id}"]').click()
+    assert hub.wait_text('[data-block="task-progress"] code', "Roses") == "Roses are red"
+    assert hub.css('[data-block="task-progress"] .section-title').text.lower() == "writing…"
+    hub.driver.back()
+
+    # The final result replaces what was streamed; a late piece is refused.
+    hub.wait_text(writing, "^Roses are red$")
+    registry.call("POST", f"/api/hub/tasks/{task_id}", {"state": "completed", "result": "Roses are red."}, key=AGENT_KEY)
+    assert hub.wait_text('#drawer .bubble--agent[data-task-state="completed"]', "red") == "Roses are red."
+    assert not hub.all("#drawer .bubble--writing")
+    assert progress("Roses are red, violets") == 409
 
 
 def test_task_form_submits_and_the_result_arrives(hub, registry, worker):

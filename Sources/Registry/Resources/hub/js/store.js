@@ -15,6 +15,11 @@ export function createStore() {
     topology: { nodes: [], mesh_edges: [] },
     /** @type {Map<string, object> | null} entry id → pairing entry; null when the role may not see pairing */
     pairing: null,
+    /**
+     * @type {Map<string, string>} task id → the whole answer so far of a task its agent is writing
+     * (task_progress events; never in snapshots). Dropped once the task is final or gone.
+     */
+    progress: new Map(),
     /** Whether a snapshot has arrived since the page loaded. */
     synced: false,
   };
@@ -30,6 +35,11 @@ export function createStore() {
     applySnapshot({ agents, tasks, topology, pairing }) {
       state.agents = byKey(agents, 'agent_id');
       state.tasks = byKey(tasks, 'id');
+      // Progress is not in snapshots: keep what was heard for tasks still in flight, drop the rest.
+      for (const id of state.progress.keys()) {
+        const task = state.tasks.get(id);
+        if (!task || FINAL_TASK_STATES.has(task.state)) state.progress.delete(id);
+      }
       state.topology = normalizeTopology(topology);
       state.pairing = Array.isArray(pairing) ? byKey(pairing, 'id') : null;
       state.synced = true;
@@ -41,6 +51,7 @@ export function createStore() {
         case 'agent': state.agents.set(data.agent_id, data); break;
         case 'agent_removed': state.agents.delete(data.agent_id); break;
         case 'task': this.upsertTask(data); return;
+        case 'task_progress': this.setProgress(data); return;
         case 'pairing': this.upsertPairing(data); return;
         case 'topology': state.topology = normalizeTopology(data); break;
         default: return; // a newer registry may send types this hub does not know yet
@@ -53,7 +64,18 @@ export function createStore() {
       // Events and REST answers can cross; never let an older copy overwrite a newer one.
       if (known && (known.updated_at ?? 0) > (task.updated_at ?? 0)) return;
       state.tasks.set(task.id, task);
+      // The final result (or error) replaces whatever was streamed.
+      if (FINAL_TASK_STATES.has(task.state)) state.progress.delete(task.id);
       notify('task');
+    },
+
+    /** The whole answer so far of a task in flight (each event replaces the last); ignored for unknown or final tasks. */
+    setProgress({ task_id: id, text }) {
+      if (typeof id !== 'string' || typeof text !== 'string') return;
+      const task = state.tasks.get(id);
+      if (!task || FINAL_TASK_STATES.has(task.state) || state.progress.get(id) === text) return;
+      state.progress.set(id, text);
+      notify('task_progress');
     },
 
     upsertPairing(entry) {

@@ -1,5 +1,6 @@
 // One agent's details and a chat with it. A chat message is a `user_intervention` task targeted at the
-// agent; its answer is the task's result, which arrives as a live task event.
+// agent; its answer is the task's result, which arrives as a live task event. While the agent's LLM writes
+// it, task_progress events show the answer so far in the reply bubble.
 import { h, syncList } from '../dom.js';
 import { healthPill, chips, detailList, mono, toast } from '../components.js';
 import { liveTime, toMillis, dateTime, prettyJSON } from '../format.js';
@@ -57,7 +58,17 @@ export function createAgentPanel({ agentId, api, store }) {
       .filter((t) => t.skill === CHAT_SKILL && t.target_agent_id === agentId && t.source_agent_id === CHAT_SOURCE)
       .sort((a, b) => a.created_at - b.created_at);
     const wasAtBottom = transcript.scrollTop + transcript.clientHeight >= transcript.scrollHeight - 8;
-    syncList(transcript, conversation, { key: (t) => t.id, signature: (t) => `${t.state}|${t.updated_at}`, render: chatExchange });
+    // The streamed answer so far is written into its bubble in place below, so each piece does not rebuild the exchange.
+    const writing = (t) => state.progress.get(t.id) ?? '';
+    syncList(transcript, conversation, {
+      key: (t) => t.id,
+      signature: (t) => `${t.state}|${t.updated_at}|${writing(t) ? 'writing' : ''}`,
+      render: (t) => chatExchange(t, writing(t)),
+    });
+    for (const text of transcript.querySelectorAll('.bubble--writing .bubble-text')) {
+      const sofar = state.progress.get(text.closest('.chat-exchange').dataset.taskId);
+      if (sofar && text.textContent !== sofar) text.textContent = sofar;
+    }
     chatEmpty.hidden = conversation.length > 0;
     if (wasAtBottom) transcript.scrollTop = transcript.scrollHeight;
   }
@@ -88,8 +99,11 @@ function agentDetails(agent, topology) {
     h('h3', { class: 'section-title', text: 'Mesh links' }), chips((node?.mesh_peers ?? []).map((peer) => agentOfPeer.get(peer) ?? peer), { empty: 'no open DataChannels reported' }));
 }
 
-/** A prompt and, once the task settles, the agent's answer (or why it failed, or who canceled it). */
-function chatExchange(task) {
+/**
+ * A prompt and, once the task settles, the agent's answer (or why it failed, or who canceled it). While the
+ * agent writes, `writing` is its answer so far.
+ */
+function chatExchange(task, writing) {
   const prompt = typeof task.payload?.message === 'string' ? task.payload.message : prettyJSON(task.payload);
   let reply;
   if (task.state === 'completed') {
@@ -99,6 +113,11 @@ function chatExchange(task) {
   } else if (task.state === 'canceled') {
     // Canceled before the agent answered: say so (and by whom), never leave it looking like it is still waiting.
     reply = h('div', { class: 'bubble bubble--canceled', dataset: { taskState: 'canceled' } }, h('p', { class: 'bubble-text', text: task.error || 'canceled' }));
+  } else if (writing) {
+    // aria-busy: screen readers wait for the finished answer instead of reading every piece.
+    reply = h('div', { class: 'bubble bubble--agent bubble--writing', dataset: { taskState: task.state }, attrs: { 'aria-busy': 'true' } },
+      h('p', { class: 'bubble-text', text: writing }),
+      h('span', { class: 'typing', attrs: { 'aria-hidden': 'true' } }, h('span'), h('span'), h('span')));
   } else {
     reply = h('div', { class: 'bubble bubble--waiting', dataset: { taskState: task.state } },
       h('span', { class: 'typing', attrs: { 'aria-hidden': 'true' } }, h('span'), h('span'), h('span')),

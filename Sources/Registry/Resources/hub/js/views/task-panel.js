@@ -1,5 +1,6 @@
-// One task in full: routing, timing, payload, result and error, kept current by live task events. Its
-// submitter or an admin may cancel it while it is pending or assigned.
+// One task in full: routing, timing, payload, result and error, kept current by live task events (and,
+// while its agent writes the answer, the answer so far). Its submitter or an admin may cancel it while it
+// is pending or assigned.
 import { h, setChildren } from '../dom.js';
 import { statePill, detailList, mono, toast, confirmButton } from '../components.js';
 import { FINAL_TASK_STATES } from '../store.js';
@@ -9,6 +10,11 @@ export function createTaskPanel({ taskId, api, store, session }) {
   const content = h('div', { class: 'task-panel' });
   const missing = h('p', { class: 'muted', text: 'Loading…' });
   let fetched = false;
+  // The answer so far while the agent writes it: kept across re-renders and updated in place as it grows.
+  const writingText = h('code');
+  const writing = h('section', { class: 'task-block', dataset: { block: 'task-progress' }, hidden: true, attrs: { 'aria-busy': 'true' } },
+    h('h3', { class: 'section-title', text: 'Writing…' }),
+    h('pre', { class: 'code-block', tabIndex: 0 }, writingText));
   // A fresh copy from the registry, for when the live stream may be behind (e.g. a refused cancel).
   const refresh = () => api.task(taskId).then((t) => store.upsertTask(t)).catch(() => {});
 
@@ -34,10 +40,13 @@ export function createTaskPanel({ taskId, api, store, session }) {
       content.replaceChildren(missing);
       return;
     }
+    const final = FINAL_TASK_STATES.has(task.state);
+    const sofar = final ? '' : state.progress.get(taskId) ?? '';
+    if (writingText.textContent !== sofar) writingText.textContent = sofar;
+    writing.hidden = !sofar;
     const sig = `${task.state}|${task.updated_at}`;
     if (content.dataset.sig === sig) return;
     content.dataset.sig = sig;
-    const final = FINAL_TASK_STATES.has(task.state);
     const submitter = task.submitted_by;
     const mayCancel = !final && (session.isAdmin || (Boolean(submitter?.peer_id) && submitter.peer_id === session.identity?.peer_id));
     const status = h('div', { class: 'agent-panel-status task-panel-status', tabIndex: -1 }, statePill(task.state),
@@ -64,6 +73,7 @@ export function createTaskPanel({ taskId, api, store, session }) {
         final ? null : ['Expires in', liveTime.countdown(h('span'), toMillis(task.created_at) + task.ttl * 1000)],
       ]),
       block('Payload', prettyJSON(task.payload), 'task-payload'),
+      final ? null : writing,
       task.state === 'completed' ? block('Result', task.result || '(empty)', 'task-result') : null,
       task.error ? (task.state === 'canceled'
         ? block('Canceled', task.error, 'task-error', 'code-block--canceled')
