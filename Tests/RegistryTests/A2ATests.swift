@@ -38,6 +38,17 @@ import Testing
         return message
     }
 
+    /// Heartbeats as agent `agentId` (key A) until the registry assigns it tasks (a call under test is submitting
+    /// one meanwhile); those tasks.
+    func heartbeatUntilAssigned(_ client: some TestClientProtocol, to agentId: String, skill: String) async throws -> [[String: Any]] {
+        for _ in 0..<200 {
+            try await Task.sleep(for: .milliseconds(10))
+            let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"\#(agentId)","skill_names":["\#(skill)"]}"#)
+            if let tasks = try beat.object()["pending_tasks"] as? [[String: Any]], !tasks.isEmpty { return tasks }
+        }
+        return []
+    }
+
     func state(_ task: [String: Any]?) -> String? { (task?["status"] as? [String: Any])?["state"] as? String }
 
     @Test func theCardIsPublicAndListsTheSkillsOfActiveAgents() async throws {
@@ -195,12 +206,7 @@ import Testing
                 return try await client.call(.post, "/a2a", key: TestKeys.hub, headers: [HTTPField.Name("A2A-Version")!: "1.0"], json: String(decoding: body, as: UTF8.self))
             }
             async let waiting = send(true)
-            var assigned: [[String: Any]] = []
-            for _ in 0..<200 where assigned.isEmpty {
-                try await Task.sleep(for: .milliseconds(10))
-                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
-                assigned = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
-            }
+            let assigned = try await heartbeatUntilAssigned(client, to: "calc", skill: "calculate")
             // One is open: another blocking call waits its turn; one that returns at once is fine.
             let second = try await send(true)
             #expect(second.status == .tooManyRequests)
@@ -211,12 +217,7 @@ import Testing
             #expect(try await waiting.status == .ok)
             // Its place is free again once it returned: another blocking call is admitted and answered.
             async let third = send(true)
-            var next: [[String: Any]] = []
-            for _ in 0..<200 where next.isEmpty {
-                try await Task.sleep(for: .milliseconds(10))
-                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
-                next = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
-            }
+            let next = try await heartbeatUntilAssigned(client, to: "calc", skill: "calculate")
             for task in next {
                 _ = try await client.call(.post, "/api/hub/tasks/\(task["id"] as! String)", key: TestKeys.agentA, json: #"{"state":"completed","result":"2"}"#)
             }
@@ -233,12 +234,7 @@ import Testing
             ])
             async let streamed = client.call(
                 .post, "/a2a", key: TestKeys.hub, headers: [HTTPField.Name("A2A-Version")!: "1.0"], json: String(decoding: body, as: UTF8.self))
-            var assigned: [[String: Any]] = []
-            for _ in 0..<200 where assigned.isEmpty {
-                try await Task.sleep(for: .milliseconds(10))
-                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"poet","skill_names":["user_intervention"]}"#)
-                assigned = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
-            }
+            let assigned = try await heartbeatUntilAssigned(client, to: "poet", skill: "user_intervention")
             let id = try #require(assigned.first?["id"] as? String)
             // Only the assignee's credential may report progress, and only while the task is assigned.
             #expect(try await client.call(.post, "/api/hub/tasks/\(id)/progress", key: TestKeys.agentB, json: #"{"text":"x"}"#).status == .forbidden)
@@ -272,12 +268,7 @@ import Testing
         try await server.application.test(.router) { client async throws in
             try await register(client, id: "calc", skills: ["calculate"])
             async let sent = rpc(client, "SendMessage", ["message": message(skill: "calculate", data: ["expression": "6*7"])])
-            var assigned: [[String: Any]] = []
-            for _ in 0..<200 where assigned.isEmpty {
-                try await Task.sleep(for: .milliseconds(10))
-                let beat = try await client.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"calc","skill_names":["calculate"]}"#)
-                assigned = try beat.object()["pending_tasks"] as? [[String: Any]] ?? []
-            }
+            let assigned = try await heartbeatUntilAssigned(client, to: "calc", skill: "calculate")
             let id = try #require(assigned.first?["id"] as? String)
             _ = try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: #"{"state":"failed","error":"division by zero"}"#)
             let task = try #require(try await sent.result?["task"] as? [String: Any])

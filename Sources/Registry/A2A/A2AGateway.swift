@@ -170,7 +170,7 @@ struct A2AGateway: Sendable {
     /// A task the caller may see: one it submitted, or any for an admin. Others are "not found", so ids of
     /// other credentials' tasks reveal nothing.
     private func visibleTask(_ id: String, to identity: Identity) async throws(JSONRPCError) -> MeshTask {
-        guard let task = await services.state.task(id), identity.isAdmin || task.submittedBy?.peerId == identity.peerId else {
+        guard let task = await services.state.task(id), identity.submittedOrAdmin(task) else {
             throw .taskNotFound(id)
         }
         return task

@@ -24,7 +24,7 @@ extension RegistryServices {
         router.post("a2a/agents/:agent_id") { request, context in
             let identity = try await auth.identity(of: request, clientIP: context.clientIP)
             let agentId = try context.pathParameter("agent_id")
-            guard await state.listAgents().contains(where: { $0.agentId == agentId }) else {
+            guard await state.agent(agentId) != nil else {
                 throw APIError.notFound("agent '\(agentId)' not found")
             }
             return try await gateway.respond(to: request, context: context, identity: identity, agentId: agentId)
@@ -33,13 +33,12 @@ extension RegistryServices {
 
     /// The card of the whole mesh (its skills: those of the active agents), or of one agent.
     func agentCard(for request: Request, agentId: String?) async throws -> A2AAgentCard {
-        let active = await state.listAgents().filter { $0.health == .active }
         let agents: [AgentRecord]
         let name: String
         let description: String
         let path: String
         if let agentId {
-            guard let agent = await state.listAgents().first(where: { $0.agentId == agentId }) else {
+            guard let agent = await state.agent(agentId) else {
                 throw APIError.notFound("agent '\(agentId)' not found")
             }
             agents = agent.health == .active ? [agent] : []
@@ -47,7 +46,7 @@ extension RegistryServices {
             description = "The chatixia agent '\(agentId)' of \(config.a2aName)."
             path = "/a2a/agents/" + (agentId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? agentId)
         } else {
-            agents = active
+            agents = await state.listAgents().filter { $0.health == .active }
             name = config.a2aName
             description = config.a2aDescription
             path = "/a2a"

@@ -22,6 +22,11 @@ public struct Identity: Sendable, Hashable {
 
     public var isAdmin: Bool { role == .admin }
 
+    /// Whether this caller submitted `task` or is an admin: who may follow a task over A2A and cancel it.
+    func submittedOrAdmin(_ task: MeshTask) -> Bool {
+        isAdmin || task.submittedBy?.peerId == peerId
+    }
+
     /// Admins and agents may register, heartbeat, claim and report; the read-only hub may not.
     func requireAgentOrAdmin() throws(APIError) {
         guard role != .hub else { throw APIError.forbidden("role 'hub' may not act as an agent") }

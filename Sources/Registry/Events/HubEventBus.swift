@@ -19,7 +19,7 @@ public final class HubEventBus: Sendable {
     func subscribe(_ identity: Identity, queue: OutboundQueue, limit: Int) -> UUID? {
         let id = UUID()
         return subscribers.withLock { subscribers in
-            guard subscribers.values.filter({ $0.identity.peerId == identity.peerId }).count < limit else { return nil }
+            guard Self.streams(of: identity.peerId, in: subscribers) < limit else { return nil }
             subscribers[id] = Subscriber(identity: identity, queue: queue)
             return id
         }
@@ -27,7 +27,11 @@ public final class HubEventBus: Sendable {
 
     /// Streams `peerId`'s credential has open now.
     func streams(of peerId: String) -> Int {
-        subscribers.withLock { $0.values.filter { $0.identity.peerId == peerId }.count }
+        subscribers.withLock { Self.streams(of: peerId, in: $0) }
+    }
+
+    private static func streams(of peerId: String, in subscribers: [UUID: Subscriber]) -> Int {
+        subscribers.values.lazy.filter { $0.identity.peerId == peerId }.count
     }
 
     /// Closes the streams opened with a revoked API key.

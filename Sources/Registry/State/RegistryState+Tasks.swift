@@ -224,7 +224,7 @@ extension RegistryState {
     /// learns when its report is refused.
     public func cancelTask(_ id: String, by identity: Identity) async throws -> MeshTask {
         guard var task = tasks[id] else { throw APIError.notFound("task not found") }
-        guard identity.isAdmin || task.submittedBy?.peerId == identity.peerId else {
+        guard identity.submittedOrAdmin(task) else {
             throw APIError.forbidden("only the task's submitter or an admin may cancel task '\(id)'")
         }
         guard task.state.canMove(to: .canceled) else { throw APIError.conflict("task '\(id)' is \(task.state.rawValue) and can no longer be canceled") }
@@ -262,7 +262,7 @@ extension RegistryState {
 
     /// The tasks `identity` may see over A2A: an admin's all, anyone else's those it submitted.
     public func tasks(visibleTo identity: Identity) -> [MeshTask] {
-        identity.isAdmin ? Array(tasks.values) : tasks.values.filter { $0.submittedBy?.peerId == identity.peerId }
+        tasks.values.filter(identity.submittedOrAdmin)
     }
 
     /// Assigns pending tasks to a long-poll `agentId` has waiting, if any fit its free slots; the waiter is
