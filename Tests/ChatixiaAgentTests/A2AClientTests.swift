@@ -25,4 +25,18 @@ import Testing
         let byCard = A2AClient(name: "words", url: "http://127.0.0.1:9000/cards/w.json", headers: [:], http: .shared)
         #expect(byCard.cardURL == "http://127.0.0.1:9000/cards/w.json")
     }
+
+    @Test func aRedirectIsNotFollowedSoTheKeyStaysWhereItWasSent() async throws {
+        let elsewhere = ScriptedLLMServer([], thenAlways: .text("caught"))
+        try await elsewhere.serve { target async throws in
+            let redirecting = ScriptedLLMServer([], thenAlways: ScriptedLLMServer.Reply(status: .temporaryRedirect, headers: ["location": target + "/a2a"], body: ""))
+            try await redirecting.serve { base async throws in
+                let client = A2AClient(name: "words", url: base, headers: ["x-api-key": "secret"], http: A2AClient.sharedHTTP)
+                let message = A2AMessage(messageId: "m", role: .user, parts: [A2APart(text: "hi")])
+                await #expect(throws: A2AClient.Failure.self) { try await client.send(message, to: base + "/a2a") }
+                #expect(await redirecting.requests.first?.headers["x-api-key"] == "secret")
+            }
+        }
+        #expect(await elsewhere.requests.isEmpty)
+    }
 }
