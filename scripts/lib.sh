@@ -64,3 +64,39 @@ ensure_binaries() {
         [ -x "$CHATIXIA_BIN_DIR/$binary" ] || { echo "no $binary in $CHATIXIA_BIN_DIR; run 'swift build' first" >&2; exit 1; }
     done
 }
+
+# Starts a throwaway PostgreSQL server from Debian's postgresql package: a new cluster in a temporary folder,
+# run as an unprivileged user (postgres when started as root), on 127.0.0.1 only, with a random password.
+# Sets PG_DIR, PG_PORT and PG_URL (postgres://chatixia:...@127.0.0.1:PORT/postgres?sslmode=disable);
+# stop_postgres stops it and removes the folder.
+start_postgres() {
+    ensure_apt postgresql
+    local bin run=()
+    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+    PG_DIR="$(mktemp -d /tmp/chatixia-pg.XXXXXX)"
+    PG_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    local password
+    password="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+    printf '%s\n' "$password" > "$PG_DIR/password"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R postgres: "$PG_DIR"
+        run=(runuser -u postgres --)
+    fi
+    say "starting a throwaway PostgreSQL server on 127.0.0.1:$PG_PORT (cluster in $PG_DIR)"
+    "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U chatixia --auth=scram-sha-256 --pwfile="$PG_DIR/password" >"$PG_DIR/initdb.log" 2>&1 \
+        || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+    "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -o \
+        "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=1000" start >/dev/null \
+        || { cat "$PG_DIR/server.log" >&2; return 1; }
+    PG_BIN="$bin"
+    PG_URL="postgres://chatixia:$password@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+}
+
+stop_postgres() {
+    [ -n "${PG_DIR:-}" ] || return 0
+    local run=()
+    [ "$(id -u)" -eq 0 ] && run=(runuser -u postgres --)
+    "${run[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+    PG_DIR=""
+}

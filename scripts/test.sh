@@ -5,13 +5,18 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt curl ca-certificates libssl-dev libusrsctp-dev
+ensure_apt curl ca-certificates libssl-dev libusrsctp-dev postgresql
 
 say "building all targets and tests (debug; the first build fetches and compiles dependencies, ~5-10 min)"
 swift build --build-tests
 
 say "running the Swift test suites"
 swift test --skip-build
+
+say "running the registry suite again, against a real PostgreSQL server instead of SQLite"
+start_postgres
+trap stop_postgres EXIT
+CHATIXIA_TEST_POSTGRES="$PG_URL" swift test --skip-build --filter RegistryTests
 
 say "checking that docs/PROTOCOL.md and docs/THREAT_MODEL.md match the code (routes, message types, cited tests)"
 Tests/docs/run.sh

@@ -22,7 +22,7 @@ public struct RegistryServer: Sendable {
         if let givenStore {
             store = givenStore
         } else {
-            store = try await SQLiteRegistryStore.open(path: config.databasePath, logger: logger)
+            store = try await config.database.openStore(logger: logger)
         }
         let journal = Journal(store: store, logger: logger)
         let events = HubEventBus()
@@ -54,6 +54,9 @@ public struct RegistryServer: Sendable {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "chatixia-registry"),
             logger: logger)
         application.addServices(journal, SweepService(state: state, logger: logger))
+        if let link = store.replication {
+            application.addServices(ReplicationService(link: link, state: state, signaling: services.signaling))
+        }
         return RegistryServer(services: services, application: application)
     }
 

@@ -19,7 +19,8 @@ struct RegistryCommand: AsyncParsableCommand {
 
     @Option(help: "Listen address (env HOST, default 0.0.0.0).") var host: String?
     @Option(help: "Listen port (env PORT, default 8080).") var port: Int?
-    @Option(help: "SQLite database file, or :memory: (env CHATIXIA_DB, default ./chatixia-registry.db).") var db: String?
+    @Option(help: "SQLite database file, :memory:, or postgres://user:pass@host:port/db?sslmode=... (env CHATIXIA_DB or CHATIXIA_DB_FILE, default ./chatixia-registry.db).")
+    var db: String?
     @Option(name: .customLong("api-keys"), help: "API keys file (env API_KEYS_FILE, default api_keys.json).") var apiKeys: String?
     @Flag(help: "Local trial mode: random secret, dev keys when no keys file exists, no STUN. Never for production.") var dev = false
     @Flag(name: .customLong("allow-anonymous"), help: "Treat requests without credentials as an agent without identity (for the original Python client).")
@@ -63,7 +64,7 @@ struct RegistryCommand: AsyncParsableCommand {
         for warning in warnings { logger.warning("\(warning)") }
         let server = try await RegistryServer.make(config: config, logger: logger)
         logger.info("registry listening", metadata: [
-            "host": "\(config.host)", "port": "\(config.port)", "db": "\(config.databasePath)", "tls": "\(config.tls != nil)",
+            "host": "\(config.host)", "port": "\(config.port)", "db": "\(config.database)", "tls": "\(config.tls != nil)",
         ])
         try await server.application.runService()
     }

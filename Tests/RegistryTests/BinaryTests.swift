@@ -12,8 +12,8 @@ import Testing
         return path
     }
 
-    func temporaryDatabase() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString).db").path
+    func temporaryDatabase() async throws -> String {
+        try await TestDatabase.freshArgument()
     }
 
     @Test func helpAndVersionExitZero() throws {
@@ -31,7 +31,7 @@ import Testing
         #expect(noSecret.stderr.contains("SIGNALING_SECRET"))
         #expect(noSecret.stderr.split(separator: "\n").count == 1)
 
-        let badKeys = temporaryDatabase() + ".json"
+        let badKeys = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString).json").path
         try "{\"keys\": 3}".write(toFile: badKeys, atomically: true, encoding: .utf8)
         let malformed = try RegistryProcess.run(["--api-keys", badKeys], environment: ["SIGNALING_SECRET": secret])
         #expect(malformed.status == 2)
@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func sigkillLosesNothingAcknowledgedAndSigtermExitsZero() async throws {
-        let database = temporaryDatabase()
+        let database = try await temporaryDatabase()
         let keys = try keysFile()
         let environment = ["SIGNALING_SECRET": secret, "STUN_URLS": ""]
         let first = try RegistryProcess(arguments: ["--db", database, "--api-keys", keys], environment: environment)
@@ -88,7 +88,7 @@ import Testing
 
     @Test func sigtermEndsWaitingClaimsInsteadOfWaitingThemOut() async throws {
         let registry = try RegistryProcess(
-            arguments: ["--db", temporaryDatabase(), "--api-keys", try keysFile()], environment: ["SIGNALING_SECRET": secret, "STUN_URLS": ""])
+            arguments: ["--db", try await temporaryDatabase(), "--api-keys", try keysFile()], environment: ["SIGNALING_SECRET": secret, "STUN_URLS": ""])
         try await registry.waitUntilReady()
         let (registered, _) = try await registry.request("POST", "/api/registry/agents", key: "bin_agent_key", json: #"{"agent_id":"waiter","hostname":"h"}"#)
         #expect(registered == 200)
@@ -151,7 +151,7 @@ import Testing
         #expect(swapped.stderr.contains("cannot use TLS files"))
 
         let registry = try RegistryProcess(
-            arguments: ["--db", temporaryDatabase(), "--api-keys", try keysFile(), "--tls-cert", certificate, "--tls-key", key],
+            arguments: ["--db", try await temporaryDatabase(), "--api-keys", try keysFile(), "--tls-cert", certificate, "--tls-key", key],
             environment: ["SIGNALING_SECRET": secret, "STUN_URLS": ""])
         defer { registry.signal(SIGKILL) }
         let url = "https://127.0.0.1:\(registry.port)"

@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func aFailedCommitIsUndoneAnswered503AndLaterWritesSucceed() async throws {
-        let store = FlakyStore(try await SQLiteRegistryStore.open(path: ":memory:", logger: Logger(label: "test")))
+        let store = FlakyStore(try await TestDatabase.ephemeral().openStore(logger: Logger(label: "test")))
         let server = try await RegistryServer.test(store: store)
         try await server.application.test(.router) { client async throws in
             let kept = try await submit(client, #"{"skill":"x"}"#)
@@ -178,6 +178,32 @@ import Testing
             _ = try await submit(client, #"{"skill":"y"}"#)
             #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().count == 2)
             #expect(try await client.call(.get, "/metrics").text.contains("chatixia_store_failures_total 2"))
+        }
+    }
+
+    @Test func whileTheDatabaseIsDownWritesAre503ReadinessFailsAndEverythingRecoversAlone() async throws {
+        let clock = VirtualClock()
+        let store = FlakyStore(try await TestDatabase.ephemeral().openStore(logger: Logger(label: "test")))
+        let server = try await RegistryServer.test(clock: clock, store: store)
+        let state = server.services.state
+        try await server.application.test(.router) { client async throws in
+            #expect(try await client.call(.get, "/readyz").status == .ok)
+            let kept = try await submit(client, #"{"skill":"x"}"#)
+            store.unreachable = true
+            #expect(try await client.call(.get, "/readyz").status == .serviceUnavailable)
+            let refused = try await client.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"y"}"#)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "1")
+            // Reads are served from memory meanwhile, and the process stays up.
+            #expect(try await client.call(.get, "/api/hub/tasks/\(kept)", key: TestKeys.hub).status == .ok)
+            try await state.sweep(now: clock.now)
+            // The server comes back: the unacknowledged task is undone by the next sweep, writes succeed again.
+            store.unreachable = false
+            try await state.sweep(now: clock.now)
+            #expect(try await client.call(.get, "/readyz").status == .ok)
+            #expect(try await client.call(.get, "/api/hub/tasks/all", key: TestKeys.hub).array().compactMap { $0["id"] as? String } == [kept])
+            let accepted = try await submit(client, #"{"skill":"z"}"#)
+            #expect(try await store.loadAll().contains { $0.kind == .task && $0.id == accepted })
         }
     }
 }
@@ -296,27 +322,49 @@ extension BoundsTests {
     }
 }
 
-/// A store whose commits fail while `failing` is set, as with a full disk.
+/// A store whose commits fail while `failing` is set, as with a full disk, and whose every call fails while
+/// `unreachable` is set, as with a database server that is down.
 final class FlakyStore: RegistryStore {
     private let inner: any RegistryStore
-    private let state = Mutex(false)
+    private let state = Mutex((failing: false, unreachable: false))
 
     init(_ inner: any RegistryStore) {
         self.inner = inner
     }
 
     var failing: Bool {
-        get { state.withLock { $0 } }
-        set { state.withLock { $0 = newValue } }
+        get { state.withLock { $0.failing } }
+        set { state.withLock { $0.failing = newValue } }
+    }
+
+    var unreachable: Bool {
+        get { state.withLock { $0.unreachable } }
+        set { state.withLock { $0.unreachable = newValue } }
     }
 
     struct DiskFull: Error {}
+    struct Unreachable: Error {}
 
-    func loadAll() async throws -> [StoredRecord] { try await inner.loadAll() }
-    func load(_ keys: [RecordKey]) async throws -> [StoredRecord] { try await inner.load(keys) }
-    func apply(_ batch: [StoreMutation]) async throws {
+    private func reach() throws {
+        if unreachable { throw Unreachable() }
+    }
+
+    func loadAll() async throws -> [StoredRecord] {
+        try reach()
+        return try await inner.loadAll()
+    }
+    func load(_ keys: [RecordKey]) async throws -> [StoredRecord] {
+        try reach()
+        return try await inner.load(keys)
+    }
+    func apply(_ batch: [StoreWrite]) async throws {
+        try reach()
         if failing { throw DiskFull() }
         try await inner.apply(batch)
+    }
+    func ping() async throws {
+        try reach()
+        try await inner.ping()
     }
     func close() async throws { try await inner.close() }
 }

@@ -58,13 +58,46 @@ import Testing
         #expect(!warnings.isEmpty)
     }
 
+    @Test func aPostgresURLSelectsPostgreSQLWithItsTLSModeAndNeverLogsThePassword() throws {
+        let keys = try writeKeys(#"{"keys":{"abcdefgh12":{"peer_id":"p","role":"hub"}}}"#)
+        let url = "postgres://mesh:s%40cret@db.example:6543/chatixia?sslmode=verify-full&application_name=replica-a"
+        let (config, _) = try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "CHATIXIA_DB": url])
+        guard case .postgres(let settings) = config.database else { Issue.record("not PostgreSQL: \(config.database)"); return }
+        #expect(settings.host == "db.example")
+        #expect(settings.port == 6543)
+        #expect(settings.user == "mesh")
+        #expect(settings.password == "s@cret")
+        #expect(settings.database == "chatixia")
+        #expect(settings.sslMode == .verifyFull)
+        #expect(settings.applicationName == "replica-a")
+        #expect(!config.database.description.contains("cret"))
+        #expect(config.database.description.contains("mesh:***@db.example:6543/chatixia"))
+        // Without sslmode, libpq's default; a socket directory instead of TCP.
+        let local = try PostgresSettings(url: "postgresql://mesh@/chatixia?host=/run/postgresql")
+        #expect(local.sslMode == .prefer)
+        #expect(local.socketDirectory == "/run/postgresql")
+        // The URL may come from a file, as secrets may.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("db-\(UUID().uuidString)").path
+        try (url + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (fromFile, _) = try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "CHATIXIA_DB_FILE": file])
+        #expect(fromFile.database == config.database)
+        // A typo cannot silently weaken the connection.
+        for bad in ["postgres://h/db?sslmode=verify", "postgres://h/db?ssl_mode=require", "postgres://h:99999/db", "postgres://h/db?host=relative",
+                    "postgres://h/db?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try RegistryConfiguration.resolve(flags: .init(db: bad, apiKeys: keys), environment: ["SIGNALING_SECRET": secret])
+            }
+        }
+    }
+
     @Test func flagsWinOverEnvironmentAndBadValuesAreErrors() throws {
         let keys = try writeKeys(#"{"keys":{"abcdefgh12":{"peer_id":"p","role":"hub"}}}"#)
         let env = ["SIGNALING_SECRET": secret, "PORT": "9000", "HOST": "127.0.0.1", "CHATIXIA_DB": "/tmp/x.db", "STUN_URLS": " stun:a:1 , stun:b:2 ,"]
         let (config, _) = try RegistryConfiguration.resolve(flags: .init(port: 9100, apiKeys: keys), environment: env)
         #expect(config.port == 9100)
         #expect(config.host == "127.0.0.1")
-        #expect(config.databasePath == "/tmp/x.db")
+        #expect(config.database == .sqlite(path: "/tmp/x.db"))
         #expect(config.stunURLs == ["stun:a:1", "stun:b:2"])
         #expect(throws: ConfigurationError.self) {
             try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "PORT": "http"])

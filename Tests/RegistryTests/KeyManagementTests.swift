@@ -47,16 +47,17 @@ import Testing
     }
 
     @Test func aRevokedKeysFileKeyStaysRevokedAcrossRestartsAndTheDatabaseHoldsOnlyHashes() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let first = try await RegistryServer.test { $0.databasePath = path }
+        let database = try await TestDatabase.fresh()
+        defer { TestDatabase.remove(database) }
+        let first = try await RegistryServer.test { $0.database = database }
         try await first.application.test(.router) { client async throws in
             let fileKey = try #require(try await client.call(.get, "/api/keys", key: TestKeys.admin).array().first { $0["peer_id"] as? String == "peer-b" })
             #expect(try await client.call(.delete, "/api/keys/\(fileKey["id"] as! String)", key: TestKeys.admin).status == .ok)
         }
-        let stored = try String(contentsOfFile: path, encoding: .isoLatin1) + ((try? String(contentsOfFile: path + "-wal", encoding: .isoLatin1)) ?? "")
+        let stored = try await TestDatabase.records(in: database).map { "\($0.id) \($0.body)" }.joined(separator: "\n")
+        #expect(stored.contains("peer-b"))
         for key in TestKeys.all.keys { #expect(!stored.contains(key)) }
-        let second = try await RegistryServer.test { $0.databasePath = path }
+        let second = try await RegistryServer.test { $0.database = database }
         try await second.application.test(.router) { client async throws in
             #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.agentB).status == .unauthorized)
             #expect(try await client.call(.get, "/api/registry/agents", key: TestKeys.agentA).status == .ok)

@@ -7,10 +7,10 @@ import Testing
 
 @Suite struct PersistenceTests {
     @Test func stateSurvivesReopeningTheDatabase() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString).db").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try await TestDatabase.fresh()
+        defer { TestDatabase.remove(database) }
         let (taskId, pairingId, deviceToken) = try await {
-            let store = try await SQLiteRegistryStore.open(path: path, logger: Logger(label: "test"))
+            let store = try await database.openStore(logger: Logger(label: "test"))
             let server = try await RegistryServer.test(store: store)
             return try await server.application.test(.router) { client in
                 _ = try await client.call(.post, "/api/registry/agents", key: TestKeys.agentA, json: #"{"agent_id":"keep","hostname":"h","capabilities":{"skills":["echo"]}}"#)
@@ -21,7 +21,7 @@ import Testing
                 return (taskId, pairingId, deviceToken)
             }
         }()
-        let reopened = try await SQLiteRegistryStore.open(path: path, logger: Logger(label: "test"))
+        let reopened = try await database.openStore(logger: Logger(label: "test"))
         let server = try await RegistryServer.test(store: reopened)
         try await server.application.test(.router) { client in
             #expect(try await client.call(.get, "/api/registry/agents/keep", key: TestKeys.agentA).status == .ok)
@@ -35,10 +35,27 @@ import Testing
         }
     }
 
-    @Test func journalCoalescesRepeatedWritesToOneRecord() {
-        let batch: [StoreMutation] = [
-            .put(.agent, id: "a", body: "1"), .put(.task, id: "t", body: "x"), .put(.agent, id: "a", body: "2"), .delete(.task, id: "t"),
-        ]
-        #expect(Journal.coalesced(batch) == [.put(.agent, id: "a", body: "2"), .delete(.task, id: "t")])
+    @Test func registriesOpeningOneNewDatabaseAtOnceCreateItsSchemaOnceAndShareIt() async throws {
+        let database = try await TestDatabase.fresh()
+        defer { TestDatabase.remove(database) }
+        let stores = try await withThrowingTaskGroup(of: (any RegistryStore).self) { group in
+            for _ in 0..<6 { group.addTask { try await database.openStore(logger: Logger(label: "test")) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (index, store) in stores.enumerated() { try await store.apply([StoreWrite(.put(.code, id: "c\(index)", body: "{}"))]) }
+        for store in stores {
+            #expect(Set(try await store.loadAll().map(\.id)) == Set((0..<6).map { "c\($0)" }))
+            try await store.close()
+        }
+    }
+
+    @Test func journalCoalescesRepeatedWritesToOneRecordKeepingTheFirstExpectedVersion() {
+        var versions: [RecordKey: Int64] = [RecordKey(kind: .agent, id: "a"): 4]
+        let first = Journal.stamp([.put(.agent, id: "a", body: "1"), .put(.task, id: "t", body: "x")], versions: &versions)
+        let second = Journal.stamp([.put(.agent, id: "a", body: "2"), .delete(.task, id: "t")], versions: &versions)
+        #expect(Journal.coalesced(first + second) == [
+            StoreWrite(.put(.agent, id: "a", body: "2"), expectedVersion: 4, newVersion: 6), StoreWrite(.delete(.task, id: "t"), expectedVersion: 0, newVersion: 0),
+        ])
+        #expect(versions == [RecordKey(kind: .agent, id: "a"): 6])
     }
 }

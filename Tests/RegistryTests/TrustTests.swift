@@ -42,14 +42,14 @@ import Testing
     }
 
     @Test func ownershipSurvivesARestart() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("owner-\(UUID().uuidString).db").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let first = try await RegistryServer.test { $0.databasePath = path }
+        let database = try await TestDatabase.fresh()
+        defer { TestDatabase.remove(database) }
+        let first = try await RegistryServer.test { $0.database = database }
         try await first.application.test(.router) { client async throws in
             #expect(try await register(client, id: "kept", key: TestKeys.agentA).status == .ok)
             #expect(try await client.call(.delete, "/api/registry/agents/kept", key: TestKeys.agentA).status == .ok)
         }
-        let second = try await RegistryServer.test { $0.databasePath = path }
+        let second = try await RegistryServer.test { $0.database = database }
         try await second.application.test(.router) { client async throws in
             #expect(try await register(client, id: "kept", key: TestKeys.agentB).status == .forbidden)
             #expect(try await register(client, id: "kept", key: TestKeys.agentA).status == .ok)

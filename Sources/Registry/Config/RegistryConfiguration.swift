@@ -4,7 +4,7 @@ import Foundation
 public struct RegistryConfiguration: Sendable {
     public var host = "0.0.0.0"
     public var port = 8080
-    public var databasePath = "./chatixia-registry.db"
+    public var database = DatabaseLocation.sqlite(path: "./chatixia-registry.db")
     public var apiKeys: [String: APIKeyEntry] = [:]
     public var signingSecret: String
     public var dev = false
@@ -41,10 +41,10 @@ public struct RegistryConfiguration: Sendable {
     public static let defaultSTUN = "stun:stun.l.google.com:19302"
 
     /// A configuration for tests and embedding: in-memory database, the given keys and secret.
-    public init(signingSecret: String, apiKeys: [String: APIKeyEntry], databasePath: String = ":memory:") {
+    public init(signingSecret: String, apiKeys: [String: APIKeyEntry], database: DatabaseLocation = .sqlite(path: ":memory:")) {
         self.signingSecret = signingSecret
         self.apiKeys = apiKeys
-        self.databasePath = databasePath
+        self.database = database
     }
 
     /// Command-line flags; nil means "not given".
@@ -107,7 +107,7 @@ public struct RegistryConfiguration: Sendable {
             keys = try APIKeyFile.load(path: keysPath)
         }
 
-        var config = RegistryConfiguration(signingSecret: secret, apiKeys: keys, databasePath: "./chatixia-registry.db")
+        var config = RegistryConfiguration(signingSecret: secret, apiKeys: keys)
         config.dev = flags.dev
         config.allowAnonymous = flags.allowAnonymous
         config.host = flags.host ?? env["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
@@ -122,7 +122,10 @@ public struct RegistryConfiguration: Sendable {
         if let hub = config.hubDirectory, !FileManager.default.fileExists(atPath: hub + "/index.html") {
             throw ConfigurationError("hub directory '\(hub)' has no index.html")
         }
-        config.databasePath = flags.db ?? env["CHATIXIA_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./chatixia-registry.db"
+        // The database URL may hold a password, so it may come from a file or a systemd credential too.
+        var database = flags.db
+        if database == nil { database = try secretValue("CHATIXIA_DB", credential: "chatixia_db", environment: env) }
+        config.database = try DatabaseLocation(parsing: database ?? "./chatixia-registry.db")
 
         if let url = env["PUBLIC_URL"], !url.isEmpty {
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {

@@ -14,6 +14,7 @@ public final class RegistryMetrics: Sendable {
     let revokedCredentialUses: Counter
     let leaseExpiries: Counter
     let storeFailures: Counter
+    let storeConflicts: Counter
     let shortAPIKeys: Gauge
 
     init() {
@@ -28,5 +29,7 @@ public final class RegistryMetrics: Sendable {
         leaseExpiries = collector.makeCounter(name: "chatixia_task_lease_expiries_total", help: "Assigned tasks taken back from an agent that stopped heartbeating")
         shortAPIKeys = collector.makeGauge(name: "chatixia_short_api_keys", help: "Keys-file API keys shorter than 32 characters")
         storeFailures = collector.makeCounter(name: "chatixia_store_failures_total", help: "Changes whose commit failed (answered 503 and undone)")
+        storeConflicts = collector.makeCounter(
+            name: "chatixia_store_conflicts_total", help: "Changes that lost a race with another replica for the same record (answered 503 and undone)")
     }
 }

@@ -18,6 +18,8 @@ public struct RegistryServices: Sendable {
     let claimStatusLimiter = RateLimiter(limit: 120, window: 60)
     /// A2A agent cards are public, so fetching them is limited per address.
     let cardLimiter = RateLimiter(limit: 120, window: 60)
+    /// A load balancer checks readiness every second or two.
+    let readinessLimiter = RateLimiter(limit: 600, window: 60)
 
     init(config: RegistryConfiguration, state: RegistryState, tokens: TokenService, events: HubEventBus, metrics: RegistryMetrics, logger: Logger) {
         self.config = config
@@ -43,6 +45,7 @@ public struct RegistryServices: Sendable {
         addSignalingRoute(to: router)
         addHubEventsRoute(to: router)
         addMetricsRoute(to: router)
+        addReadinessRoute(to: router)
         addA2ARoutes(to: router)
         let api = router.group("api").add(middleware: AuthMiddleware(authenticator: authenticator, requests: requestLimiter))
         addAgentRoutes(to: api)

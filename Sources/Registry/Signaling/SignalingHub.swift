@@ -10,18 +10,29 @@ public actor SignalingHub {
         let identity: Identity
         let queue: OutboundQueue
         var registered = false
+        /// When it registered (epoch seconds): among replicas, the latest registration of a peer id wins.
+        var registeredAt = 0.0
     }
 
     let state: RegistryState
     let metrics: RegistryMetrics
     let logger: Logger
     var connections: [String: Connection] = [:]
+    /// Among replicas: the other replicas and the peers registered on each (see `SignalingHub+Replicas.swift`).
+    let link: (any ReplicaLink)?
+    var remotePeers: [String: RemotePeer] = [:]
     static let maxFrameBytes = 64 << 10
+
+    struct RemotePeer {
+        let replica: String
+        var seen: ContinuousClock.Instant
+    }
 
     init(state: RegistryState, metrics: RegistryMetrics, logger: Logger) {
         self.state = state
         self.metrics = metrics
         self.logger = logger
+        link = state.store.replication
     }
 
     /// Adds a connection; an existing one with the same peer id is replaced and closed.
@@ -43,6 +54,7 @@ public actor SignalingHub {
         metrics.signalingConnections.set(Double(connections.count))
         if connection.registered {
             broadcast(SignalingMessage(peerId: "registry", .peerLeft(peerId)), except: peerId)
+            tellReplicas(.left(peerId: peerId, replica: link?.replicaId ?? ""))
         }
         await state.dropMeshStatus(peerId: peerId)
         logger.info("signaling peer left", metadata: ["peer_id": "\(peerId)"])
@@ -80,16 +92,26 @@ public actor SignalingHub {
         case .register:
             let isNew = !connection.registered
             connections[peerId]?.registered = true
-            let others = connections.filter { $0.key != peerId && $0.value.registered }.keys.sorted()
-            connection.queue.send(Self.encode(SignalingMessage(peerId: "registry", .peerList(others))))
+            let now = Date().timeIntervalSince1970
+            if isNew { connections[peerId]?.registeredAt = now }
+            let others = Set(connections.filter { $0.key != peerId && $0.value.registered }.keys).union(remotePeers.keys).subtracting([peerId])
+            connection.queue.send(Self.encode(SignalingMessage(peerId: "registry", .peerList(others.sorted()))))
             if isNew {
-                broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId)
+                // A peer that moved here from another replica is no longer that replica's.
+                let moved = remotePeers.removeValue(forKey: peerId) != nil
+                if !moved { broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId) }
+                tellReplicas(.joined(peerId: peerId, replica: link?.replicaId ?? "", at: now))
                 logger.info("signaling peer registered", metadata: ["peer_id": "\(peerId)"])
             }
         case let type where type.isRelayed:
             guard let target = frame.targetId, !target.isEmpty else { return reply("\(type.rawValue) needs a target_id") }
-            guard let destination = connections[target] else { return reply("unknown target peer '\(target)'") }
-            destination.queue.send(frame.relayed)
+            if let destination = connections[target] {
+                destination.queue.send(frame.relayed)
+            } else if remotePeers[target] != nil {
+                tellReplicas(.frame(target: target, text: frame.relayed))
+            } else {
+                return reply("unknown target peer '\(target)'")
+            }
             metrics.relayedMessages.increment()
         case .heartbeat:
             break
@@ -103,7 +125,7 @@ public actor SignalingHub {
         }
     }
 
-    private func broadcast(_ message: SignalingMessage, except peerId: String) {
+    func broadcast(_ message: SignalingMessage, except peerId: String) {
         let frame = Self.encode(message)
         for (id, connection) in connections where id != peerId && connection.registered {
             connection.queue.send(frame)

@@ -37,18 +37,26 @@ extension RegistryState {
     /// Stores the keys file's keys that the database does not know yet (by hash): the file bootstraps the
     /// database, and a key revoked through the API stays revoked even while the file still lists it.
     /// Runs at start-up, before the journal's writer, so it writes to `store` directly.
+    /// A file key's id follows from its hash, so replicas starting together store it once (one of them
+    /// loses the race, takes the winner's record and goes on).
     func bootstrap(fileKeys: [String: APIKeyEntry], using store: any RegistryStore) async throws {
         var mutations: [StoreMutation] = []
         for (key, entry) in fileKeys.sorted(by: { $0.key < $1.key }) {
             let hash = APIKeyFile.hash(ofEntry: key)
             guard !keyIndex.contains(hash: hash) else { continue }
+            let derived = "key_" + Self.sha256Hex("key id of " + hash).prefix(8)
             let stored = StoredAPIKey(
-                id: newKeyId(), hash: hash, peerId: entry.peerId, role: entry.role, label: "keys file", source: "file", createdAt: clock(),
-                revokedAt: nil)
+                id: apiKeys[derived] == nil ? derived : newKeyId(), hash: hash, peerId: entry.peerId, role: entry.role, label: "keys file",
+                source: "file", createdAt: clock(), revokedAt: nil)
             index(stored)
             mutations.append(.put(.apiKey, id: stored.id, body: JSONEncoder.body(stored)))
         }
-        try await store.apply(mutations)
+        do {
+            try await store.apply(journal.stamp(mutations))
+        } catch let conflict as StoreConflict {
+            try await reload(Set(mutations.map(\.key)).union(conflict.keys))
+            return try await bootstrap(fileKeys: fileKeys, using: store)
+        }
         let short = fileKeys.filter { $0.key.count < 32 && !$0.key.hasPrefix(APIKeyFile.hashPrefix) }.map(\.value.peerId).sorted()
         metrics.shortAPIKeys.set(Double(short.count))
         for peerId in short {

@@ -4,12 +4,16 @@ import MeshProtocol
 extension RegistryState {
     /// Expires tasks past their TTL, takes tasks back from agents whose lease ran out, drops expired invite
     /// codes, stores refreshed heartbeat timestamps, reports health changes and, once a minute, prunes what
-    /// is past retention.
+    /// is past retention. Among replicas, the mesh-wide part (everything but heartbeats and health) runs on
+    /// the leader only.
     /// Runs about every 250 ms; `now` is injectable so tests drive it with a virtual clock.
     public func sweep(now: Double) async throws {
+        await settle()
         var mutations: [StoreMutation] = []
         var changedTasks: [MeshTask] = []
-        for id in openTaskIds {
+        // Among replicas, only the leader expires, requeues and prunes: each change is made once.
+        let meshWide = runsMeshSweeps
+        for id in openTaskIds where meshWide {
             guard var task = tasks[id] else { continue }
             if now - task.createdAt >= Double(task.ttl) {
                 task.state = .failed
@@ -28,7 +32,7 @@ extension RegistryState {
             changedTasks.append(task)
             waiter?.continuation.resume(returning: [task])
         }
-        for (code, stored) in codes where stored.expiresAt <= now {
+        for (code, stored) in codes where meshWide && stored.expiresAt <= now {
             codes[code] = nil
             mutations.append(.delete(.code, id: code))
         }
@@ -40,7 +44,7 @@ extension RegistryState {
             heartbeatsStoredAt = now
         }
         var removedAgents: [String] = []
-        if now - retentionSweptAt >= Self.retentionInterval {
+        if meshWide, now - retentionSweptAt >= Self.retentionInterval {
             retentionSweptAt = now
             removedAgents = prune(now: now, into: &mutations)
         }

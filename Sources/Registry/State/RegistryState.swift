@@ -9,7 +9,7 @@ import MeshProtocol
 /// commit fails is undone in memory from the stored records and answered 503.
 public actor RegistryState {
     let journal: Journal
-    let store: any RegistryStore
+    nonisolated let store: any RegistryStore
     let events: HubEventBus
     let logger: Logger
     let clock: @Sendable () -> Double
@@ -41,6 +41,9 @@ public actor RegistryState {
     static let heartbeatStoreInterval = 5.0
     var topologyEventPending = false
     static let topologyEventDelay: Duration = .milliseconds(100)
+    /// Records whose failed change could not be undone in memory because the store was unreachable too; the
+    /// sweep reloads them once it answers again.
+    var unsettled: Set<RecordKey> = []
     var retentionSweptAt = 0.0
     static let retentionInterval = 60.0
 
@@ -66,6 +69,7 @@ public actor RegistryState {
 
     /// Rebuilds the state from stored records; a record that no longer decodes is logged and skipped.
     func load(_ records: [StoredRecord]) {
+        journal.track(records)
         for record in records { restore(record) }
         // Databases from before ownership records: the owner was kept inside the agent record.
         for record in records where record.kind == .agent && owners[record.id] == nil {
@@ -82,7 +86,7 @@ public actor RegistryState {
     }
 
     /// Puts one stored record into memory, replacing what is there.
-    private func restore(_ record: StoredRecord) {
+    func restore(_ record: StoredRecord) {
         let data = Data(record.body.utf8)
         let decoder = JSONDecoder()
         do {
@@ -111,7 +115,7 @@ public actor RegistryState {
     }
 
     /// Removes a record that the store does not hold from memory.
-    private func forget(_ key: RecordKey) {
+    func forget(_ key: RecordKey) {
         switch key.kind {
         case .agent:
             agents[key.id] = nil
@@ -133,6 +137,34 @@ public actor RegistryState {
         }
     }
 
+    /// Replaces these records in memory with what the store holds. With `skippingInFlight`, a record this
+    /// replica is writing, or wrote while the load ran, is left alone: memory is at least as new for it, and
+    /// a write of it that fails (the record changed meanwhile) reloads it.
+    func reload(_ keys: Set<RecordKey>, skippingInFlight: Bool = false) async throws {
+        let mark = journal.mark()
+        var stored = try await store.load(Array(keys))
+        var keys = keys
+        if skippingInFlight {
+            let busy = journal.written(keys, since: mark)
+            keys.subtract(busy)
+            stored.removeAll { busy.contains($0.key) }
+        }
+        journal.track(stored, absent: keys)
+        for key in keys { forget(key) }
+        for record in stored { restore(record) }
+    }
+
+    /// Undoes, now that the store answers, the failed changes that could not be undone when they failed.
+    func settle() async {
+        guard !unsettled.isEmpty else { return }
+        let keys = unsettled
+        do {
+            try await reload(keys)
+            unsettled.subtract(keys)
+            logger.notice("failed changes undone after the store came back", metadata: ["records": "\(keys.count)"])
+        } catch {}
+    }
+
     /// Persists mutations and waits until they are durable. When the commit fails, the records it touched
     /// are reloaded from the store (undoing the change in memory) and the caller gets 503: nothing was
     /// acknowledged, and the next write succeeds once the cause (a full disk, a held lock) is gone.
@@ -140,14 +172,18 @@ public actor RegistryState {
         do {
             try await journal.commit(mutations)
         } catch {
-            metrics.storeFailures.increment()
-            let keys = mutations.map(\.key)
+            let conflict = error is StoreConflict
+            if conflict { metrics.storeConflicts.increment() } else { metrics.storeFailures.increment() }
+            let keys = Set(mutations.map(\.key))
             do {
-                let stored = try await store.load(keys)
-                for key in Set(keys) { forget(key) }
-                for record in stored { restore(record) }
+                try await reload(keys)
             } catch {
-                logger.error("could not undo a failed change in memory", metadata: ["error": "\(error)"])
+                unsettled.formUnion(keys)
+                logger.error("could not undo a failed change in memory yet; retrying", metadata: ["error": "\(error)"])
+            }
+            if conflict {
+                logger.info("change lost a race with another replica", metadata: ["records": "\(keys.count)"])
+                throw APIError(.serviceUnavailable, "another registry replica changed the same records at the same moment; the change was not saved, retry", retryAfterSeconds: 1)
             }
             logger.error("change not saved", metadata: ["error": "\(error)", "records": "\(keys.count)"])
             throw APIError(.serviceUnavailable, "storage is unavailable; the change was not saved, retry later", retryAfterSeconds: 1)

@@ -52,13 +52,14 @@ public final class SQLiteRegistryStore: RegistryStore {
         }
     }
 
-    public func apply(_ batch: [StoreMutation]) async throws {
+    /// The only writer of its file, so versions are not kept.
+    public func apply(_ batch: [StoreWrite]) async throws {
         guard !batch.isEmpty else { return }
         try await execute("BEGIN IMMEDIATE")
         do {
             // Consecutive puts become one multi-row statement: one trip to SQLite's thread instead of one per row.
             var puts: [SQLiteData] = []
-            for mutation in batch {
+            for mutation in batch.map(\.mutation) {
                 switch mutation {
                 case .put(let kind, let id, let body):
                     puts += [.text(kind.rawValue), .text(id), .text(body)]
@@ -86,6 +87,10 @@ public final class SQLiteRegistryStore: RegistryStore {
         _ = try await connection.query(
             "INSERT INTO records (kind, id, body) VALUES \(rows) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body", values)
         values.removeAll(keepingCapacity: true)
+    }
+
+    public func ping() async throws {
+        try await execute("SELECT 1")
     }
 
     public func close() async throws {

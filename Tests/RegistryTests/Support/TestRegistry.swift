@@ -35,7 +35,7 @@ extension RegistryServer {
         allowAnonymous: Bool = false, clock: VirtualClock? = nil, store: (any RegistryStore)? = nil,
         configure: (inout RegistryConfiguration) -> Void = { _ in }
     ) async throws -> RegistryServer {
-        var config = RegistryConfiguration(signingSecret: TestKeys.secret, apiKeys: TestKeys.all)
+        var config = RegistryConfiguration(signingSecret: TestKeys.secret, apiKeys: TestKeys.all, database: try await TestDatabase.ephemeral())
         config.host = "127.0.0.1"
         config.port = 0
         config.allowAnonymous = allowAnonymous

@@ -1,0 +1,28 @@
+import Logging
+import ServiceLifecycle
+
+/// Connects this registry to the other replicas on its store: their committed records go into the state,
+/// their signaling into the hub. Runs only when the store is shared (PostgreSQL).
+struct ReplicationService: Service {
+    let link: any ReplicaLink
+    let state: RegistryState
+    let signaling: SignalingHub
+
+    func run() async throws {
+        let (state, signaling) = (self.state, self.signaling)
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    await link.run { event in
+                        switch event {
+                        case .records(let keys): await state.applyReplicated(keys)
+                        case .resync: await state.resync()
+                        case .signal(let signal): await signaling.receive(signal)
+                        }
+                    }
+                }
+                group.addTask { await signaling.announcePeers(every: .seconds(2)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import MeshProtocol
+
+/// Signaling across replicas: each replica relays for the peers connected to it and learns the others'
+/// peers from the link, so peer lists, `peer_joined`/`peer_left` and relayed frames are mesh-wide.
+extension SignalingHub {
+    /// A replica that has not announced its peers for this long is gone, and so are its peers.
+    static let replicaSilence: Duration = .seconds(7)
+
+    /// Sends to the other replicas without holding up this actor.
+    func tellReplicas(_ signal: ReplicaSignal) {
+        guard let link else { return }
+        Task { await link.send(signal) }
+    }
+
+    /// What another replica says about its peers.
+    func receive(_ signal: ReplicaSignal) {
+        let now = ContinuousClock.now
+        switch signal {
+        case .joined(let peerId, let replica, let at):
+            // The latest registration of a peer id wins, wherever it is: an older one here closes quietly
+            // (the peer has not left the mesh); a newer one here stays, and the other replica closes its own
+            // when it hears of ours.
+            if let local = connections[peerId], local.registered, local.registeredAt > at { return }
+            if let old = connections.removeValue(forKey: peerId) {
+                old.queue.close(code: 4000, reason: "replaced by a newer connection")
+                metrics.signalingConnections.set(Double(connections.count))
+                logger.info("signaling connection replaced by one on another replica", metadata: ["peer_id": "\(peerId)", "replica": "\(replica)"])
+            } else if remotePeers[peerId] == nil {
+                broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId)
+            }
+            remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
+        case .left(let peerId, let replica):
+            guard remotePeers[peerId]?.replica == replica else { return }
+            forgetRemote(peerId)
+        case .frame(let target, let text):
+            connections[target]?.queue.send(text)
+        case .alive(let replica, let peers):
+            let listed = Set(peers)
+            for peerId in listed where connections[peerId] == nil {
+                if remotePeers[peerId] == nil { broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId) }
+                remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
+            }
+            for (peerId, peer) in remotePeers where peer.replica == replica && !listed.contains(peerId) { forgetRemote(peerId) }
+        }
+    }
+
+    /// Every `interval`, tells the other replicas which peers are registered here and forgets the peers of
+    /// replicas that went silent (killed, or cut off from the database).
+    func announcePeers(every interval: Duration) async {
+        guard let link else { return }
+        while !Task.isCancelled {
+            let peers = connections.filter(\.value.registered).keys.sorted()
+            tellReplicas(.alive(replica: link.replicaId, peers: peers))
+            let deadline = ContinuousClock.now - Self.replicaSilence
+            for (peerId, peer) in remotePeers where peer.seen < deadline { forgetRemote(peerId) }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func forgetRemote(_ peerId: String) {
+        remotePeers[peerId] = nil
+        broadcast(SignalingMessage(peerId: "registry", .peerLeft(peerId)), except: peerId)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import MeshProtocol
+
+extension RegistryState {
+    /// Whether this registry runs the mesh-wide sweeps: always when it is alone on its store, else only
+    /// while it leads the replicas.
+    var runsMeshSweeps: Bool { store.replication?.isLeader ?? true }
+
+    /// Takes in records another replica committed: memory becomes what the database holds, this replica's
+    /// hub streams hear of the change, and a pending task goes to a long-poll claim waiting here.
+    public func applyReplicated(_ keys: Set<RecordKey>) async {
+        let before = Dictionary(uniqueKeysWithValues: keys.compactMap { key in key.kind == .agent ? agents[key.id].map { (key.id, $0) } : nil })
+        do {
+            try await reload(keys, skippingInFlight: true)
+        } catch {
+            unsettled.formUnion(keys)
+            return
+        }
+        let now = clock()
+        var agentsChanged = false
+        var pending: [String] = []
+        for key in keys {
+            switch key.kind {
+            case .agent:
+                if let agent = agents[key.id] {
+                    lastHealth[key.id] = AgentHealth.of(secondsSinceHeartbeat: now - agent.lastHeartbeat)
+                    guard before[key.id]?.registration != agent.registration else { continue }
+                    events.publish(.agent(record(agent, now: now)))
+                    agentsChanged = true
+                } else if before[key.id] != nil {
+                    events.publish(.agentRemoved(key.id))
+                    agentsChanged = true
+                }
+            case .task:
+                guard let task = tasks[key.id] else { continue }
+                events.publish(.task(task))
+                if task.state == .pending { pending.append(task.id) }
+                if task.state == .canceled, !task.assignedAgentId.isEmpty {
+                    canceledAssignments[task.assignedAgentId, default: []].insert(task.id)
+                }
+            case .pairing:
+                if let pairing = pairings[key.id] { events.publish(.pairing(pairing.entry)) }
+            case .code, .owner, .apiKey:
+                break
+            }
+        }
+        if agentsChanged { topologyChanged() }
+        for id in pending { await offerReplicatedTask(id) }
+    }
+
+    /// Catches up with changes that were never announced (the link was down): every record whose version
+    /// differs from the one in memory, and every record gone from the database, is taken in as above.
+    func resync() async {
+        let stored: [StoredRecord]
+        do {
+            stored = try await store.loadAll()
+        } catch {
+            logger.warning("could not compare with the database after reconnecting", metadata: ["error": "\(error)"])
+            return
+        }
+        let present = Set(stored.map(\.key))
+        var changed = Set(stored.filter { journal.version(of: $0.key) != $0.version }.map(\.key))
+        changed.formUnion(knownKeys.subtracting(present))
+        if !changed.isEmpty { await applyReplicated(changed) }
+    }
+
+    /// Every record held in memory.
+    private var knownKeys: Set<RecordKey> {
+        var keys: Set<RecordKey> = []
+        for id in agents.keys { keys.insert(RecordKey(kind: .agent, id: id)) }
+        for id in owners.keys { keys.insert(RecordKey(kind: .owner, id: id)) }
+        for id in tasks.keys { keys.insert(RecordKey(kind: .task, id: id)) }
+        for id in pairings.keys { keys.insert(RecordKey(kind: .pairing, id: id)) }
+        for id in codes.keys { keys.insert(RecordKey(kind: .code, id: id)) }
+        for id in apiKeys.keys { keys.insert(RecordKey(kind: .apiKey, id: id)) }
+        return keys
+    }
+
+    /// Gives a task another replica queued to a claim waiting here. Each offer commits on its own, so losing
+    /// the race for one task (another replica's claimer took it) costs only that one: the claimer is answered
+    /// with no task and asks again.
+    private func offerReplicatedTask(_ id: String) async {
+        guard var task = tasks[id], task.state == .pending, let waiter = offerToWaiter(&task) else { return }
+        task.updatedAt = clock()
+        var mutations: [StoreMutation] = []
+        store(task, into: &mutations)
+        do {
+            try await persist(mutations)
+        } catch {
+            waiter.continuation.resume(returning: [])
+            return
+        }
+        waiter.continuation.resume(returning: [task])
+        events.publish(.task(task))
+    }
+}

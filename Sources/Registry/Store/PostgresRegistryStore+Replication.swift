@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Replicas on one database tell each other about committed records and relay signaling through
+/// PostgreSQL's LISTEN/NOTIFY on one channel. A notification carries at most 8,000 bytes: record keys go in
+/// several notifications when they must, and a signaling frame that does not fit waits in `signal_frames`
+/// for the replica that relays it.
+extension PostgresRegistryStore: ReplicaLink {
+    struct Message: Codable {
+        var replica: String
+        var records: [[String]]?
+        var signal: ReplicaSignal?
+        /// A `signal_frames` row holding the signal, when it was too large to send inline.
+        var stored: Int64?
+    }
+
+    static let maxPayload = 7_900
+    /// With the schema's key, names the leader lock (two-key advisory locks: this class, that object).
+    static let leaderLockClass: Int32 = 0x6368_6174
+
+    public var isLeader: Bool { leadership.withLock { $0 } }
+
+    public func run(deliver: @escaping @Sendable (ReplicaEvent) async -> Void) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.listen(deliver: deliver) }
+            group.addTask { await self.competeForLeadership() }
+        }
+    }
+
+    public func send(_ signal: ReplicaSignal) async {
+        let (client, logger) = (self.client, self.logger)
+        let inline = Self.encode(Message(replica: replicaId, signal: signal))
+        let (replicaId, channel) = (self.replicaId, self.channel)
+        do {
+            try await Self.bounded {
+                var payload = inline
+                if payload.utf8.count > Self.maxPayload {
+                    let rows = try await client.query("INSERT INTO signal_frames (body) VALUES (\(payload)) RETURNING id", logger: logger)
+                    var id: Int64 = 0
+                    for try await stored in rows.decode(Int64.self) { id = stored }
+                    payload = Self.encode(Message(replica: replicaId, stored: id))
+                }
+                _ = try await client.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+            }
+        } catch {
+            logger.warning("could not tell the other replicas", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The notifications announcing these committed records, each within the size limit.
+    func changeNotifications(for keys: [RecordKey]) -> [String] {
+        var payloads: [String] = []
+        var chunk: [[String]] = []
+        var size = 0
+        for key in keys {
+            let entry = [key.kind.rawValue, key.id]
+            let entrySize = key.kind.rawValue.utf8.count + key.id.utf8.count * 2 + 8
+            if size + entrySize > Self.maxPayload - 64, !chunk.isEmpty {
+                payloads.append(Self.encode(Message(replica: replicaId, records: chunk)))
+                chunk.removeAll()
+                size = 0
+            }
+            chunk.append(entry)
+            size += entrySize
+        }
+        if !chunk.isEmpty { payloads.append(Self.encode(Message(replica: replicaId, records: chunk))) }
+        return payloads
+    }
+
+    /// Listens until cancelled; each time listening (re)starts, first reports what changed unheard.
+    private func listen(deliver: @escaping @Sendable (ReplicaEvent) async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    let notifications = try await connection.listen(self.channel)
+                    // Whatever changed while nobody listened (or before the first listen).
+                    await deliver(.resync)
+                    for try await notification in notifications {
+                        guard let event = try await self.event(from: notification.payload, on: connection) else { continue }
+                        await deliver(event)
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("lost the other replicas' notifications; reconnecting", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func event(from payload: String, on connection: PostgresConnection) async throws -> ReplicaEvent? {
+        guard let message = try? JSONDecoder().decode(Message.self, from: Data(payload.utf8)), message.replica != replicaId else { return nil }
+        if let records = message.records {
+            return .records(Set(records.compactMap { pair in
+                guard pair.count == 2, let kind = RecordKind(rawValue: pair[0]) else { return nil }
+                return RecordKey(kind: kind, id: pair[1])
+            }))
+        }
+        if let signal = message.signal { return .signal(signal) }
+        if let id = message.stored {
+            // Only the target's replica needs a stored frame; every replica reads it (a rare, large frame).
+            for try await body in try await connection.query("SELECT body FROM signal_frames WHERE id = \(id)", logger: logger).decode(String.self) {
+                return try? JSONDecoder().decode(Message.self, from: Data(body.utf8)).signal.map(ReplicaEvent.signal)
+            }
+        }
+        return nil
+    }
+
+    /// Holds a session advisory lock while it can: the holder is the leader. A replica that dies loses the
+    /// lock with its connection, and another takes it within about a second.
+    private func competeForLeadership() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    defer { leadership.withLock { $0 = false } }
+                    do {
+                        while !Task.isCancelled {
+                            if !isLeader {
+                                for try await won in try await connection.query("SELECT pg_try_advisory_lock(\(Self.leaderLockClass), \(self.leaderLockKey))", logger: logger)
+                                    .decode(Bool.self) where won
+                                {
+                                    leadership.withLock { $0 = true }
+                                    logger.info("this replica now runs the mesh-wide sweeps", metadata: ["replica": "\(replicaId)"])
+                                }
+                            } else {
+                                try await connection.query("SELECT 1", logger: logger)
+                            }
+                            try await Task.sleep(for: .seconds(1))
+                        }
+                    } catch {
+                        // The connection may go back to the pool: it must not keep the lock.
+                        _ = try? await connection.query("SELECT pg_advisory_unlock_all()", logger: logger)
+                        throw error
+                    }
+                    _ = try? await connection.query("SELECT pg_advisory_unlock_all()", logger: logger)
+                }
+            } catch {
+                if Task.isCancelled { return }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    static func encode(_ message: Message) -> String {
+        String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,34 @@
+/// How registries that share one database learn of each other's changes and relay signaling between
+/// them. Only a shared store (PostgreSQL) has one; a registry without one is the whole mesh.
+public protocol ReplicaLink: Sendable {
+    /// This process among the replicas (new at every start).
+    var replicaId: String { get }
+    /// Whether this replica runs the mesh-wide sweeps (TTL, leases, codes, retention) now: exactly one does.
+    var isLeader: Bool { get }
+    /// Listens to the other replicas until cancelled, handing each event to `deliver` in order, and keeps
+    /// competing for leadership meanwhile. Each time listening (re)starts it delivers `.resync` first.
+    func run(deliver: @escaping @Sendable (ReplicaEvent) async -> Void) async
+    /// Tells every other replica; best effort (a replica that misses it catches up from the database).
+    func send(_ signal: ReplicaSignal) async
+}
+
+/// What one replica hears from the others.
+public enum ReplicaEvent: Sendable {
+    /// Records another replica committed.
+    case records(Set<RecordKey>)
+    /// Listening (re)started: changes made meanwhile were not announced, so compare with the database.
+    case resync
+    case signal(ReplicaSignal)
+}
+
+/// Signaling state that lives in memory, shared between replicas.
+public enum ReplicaSignal: Sendable, Codable, Equatable {
+    /// A peer registered on `replica` at `at` (epoch seconds); an older connection of the same peer
+    /// elsewhere must close.
+    case joined(peerId: String, replica: String, at: Double)
+    case left(peerId: String, replica: String)
+    /// A frame for a peer connected to some other replica.
+    case frame(target: String, text: String)
+    /// The peers registered on `replica`, sent every few seconds: a replica that stops sending is gone.
+    case alive(replica: String, peers: [String])
+}

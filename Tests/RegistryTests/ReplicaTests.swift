@@ -1,0 +1,213 @@
+import Foundation
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+@testable import Registry
+
+/// Several registries on one PostgreSQL database behave as one: what is done on one replica is seen,
+/// claimed and relayed on the others. These need a shared store, so they run in the suite's PostgreSQL
+/// pass (scripts/test.sh); with SQLite there is no second replica to test.
+@Suite(.enabled(if: TestDatabase.isPostgres, "replicas share a PostgreSQL database; scripts/test.sh runs this suite against one"))
+struct ReplicaTests {
+    /// Runs `body` with `count` live registries on one new database, each with a client of its own.
+    func withReplicas(
+        _ count: Int, _ mode: TestingSetup = .router, _ body: @escaping @Sendable ([any TestClientProtocol], [RegistryServer]) async throws -> Void
+    ) async throws {
+        do {
+            let database = try await TestDatabase.fresh()
+            var servers: [RegistryServer] = []
+            for _ in 0..<count { servers.append(try await RegistryServer.test { $0.database = database }) }
+            try await nest(servers, clients: [], mode, body)
+        } catch let error as TestFailure {
+            throw error
+        } catch {
+            // PostgreSQL's errors describe themselves only when reflected.
+            throw TestFailure(String(reflecting: error))
+        }
+    }
+
+    private func nest(
+        _ servers: [RegistryServer], clients: [any TestClientProtocol], _ mode: TestingSetup,
+        _ body: @escaping @Sendable ([any TestClientProtocol], [RegistryServer]) async throws -> Void
+    ) async throws {
+        guard clients.count < servers.count else { return try await body(clients, servers) }
+        try await servers[clients.count].application.test(mode) { client in
+            try await nest(servers, clients: clients + [client], mode, body)
+        }
+    }
+
+    /// Polls `condition` until it holds, for at most `timeout`.
+    func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw TestFailure("not within \(timeout): \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test func whatOneReplicaStoresTheOthersServe() async throws {
+        try await withReplicas(2) { clients, _ in
+            let (a, b) = (clients[0], clients[1])
+            #expect(try await a.call(.post, "/api/registry/agents", key: TestKeys.agentA, json: #"{"agent_id":"far","hostname":"h","capabilities":{"skills":["echo"]}}"#).status == .ok)
+            try await eventually("agent registered on A is listed on B") {
+                try await b.call(.get, "/api/registry/agents/far", key: TestKeys.hub).status == .ok
+            }
+            // Ownership is mesh-wide: another credential cannot take the id through B.
+            #expect(try await b.call(.post, "/api/registry/agents", key: TestKeys.agentB, json: #"{"agent_id":"far","hostname":"x"}"#).status == .forbidden)
+            // A key created on B authenticates on A; revoked on A, it is refused on B.
+            let created = try await b.call(.post, "/api/keys", key: TestKeys.admin, json: #"{"peer_id":"ops","role":"hub","label":"t"}"#).object()
+            let key = try #require(created["key"] as? String)
+            try await eventually("key created on B works on A") { try await a.call(.get, "/api/registry/agents", key: key).status == .ok }
+            #expect(try await a.call(.delete, "/api/keys/\(created["id"] as! String)", key: TestKeys.admin).status == .ok)
+            try await eventually("key revoked on A is refused on B") { try await b.call(.get, "/api/registry/agents", key: key).status == .unauthorized }
+            #expect(try await a.call(.delete, "/api/registry/agents/far", key: TestKeys.agentA).status == .ok)
+            try await eventually("agent removed on A is gone from B") {
+                try await b.call(.get, "/api/registry/agents/far", key: TestKeys.hub).status == .notFound
+            }
+        }
+    }
+
+    @Test func aTaskSubmittedOnOneReplicaWakesAClaimWaitingOnAnother() async throws {
+        try await withReplicas(2) { clients, servers in
+            let (a, b) = (clients[0], clients[1])
+            #expect(try await b.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"worker","hostname":"h","skill_names":["echo"]}"#).status == .ok)
+            try await eventually("worker known on A") { await servers[0].services.state.agent("worker") != nil }
+            let started = ContinuousClock.now
+            async let claimed = b.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentA, json: #"{"agent_id":"worker","wait_ms":10000}"#)
+            try await eventually("the claim waits on B") { await servers[1].services.state.claimWaiters.count == 1 }
+            let id = try await a.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"echo","payload":{"n":1}}"#).object()["task_id"] as! String
+            let tasks = try await claimed.object()["tasks"] as? [[String: Any]] ?? []
+            #expect(tasks.compactMap { $0["id"] as? String } == [id])
+            #expect(ContinuousClock.now - started < .seconds(5), "the claim was answered by the task, not its timeout")
+            try await eventually("A sees the task assigned") { await servers[0].services.state.task(id)?.state == .assigned }
+        }
+    }
+
+    @Test func twoReplicasRacingForTheSameThousandTasksAssignEachExactlyOnce() async throws {
+        try await withReplicas(2) { clients, servers in
+            let workers: [(client: Int, key: String, agent: String)] = [
+                (0, TestKeys.agentA, "a1"), (0, TestKeys.agentB, "b1"), (1, TestKeys.agentA, "a2"), (1, TestKeys.agentB, "b2"),
+            ]
+            for worker in workers {
+                let body = #"{"agent_id":"\#(worker.agent)","hostname":"h","skill_names":["race"],"max_concurrent_tasks":8}"#
+                #expect(try await clients[worker.client].call(.post, "/api/hub/heartbeat", key: worker.key, json: body).status == .ok)
+            }
+            try await eventually("every worker known on both replicas") {
+                for server in servers { for worker in workers where await server.services.state.agent(worker.agent) == nil { return false } }
+                return true
+            }
+            let count = 1000
+            let submitted = try await withThrowingTaskGroup(of: String.self) { group in
+                for n in 0..<count {
+                    group.addTask {
+                        try await clients[n % 2].call(.post, "/api/hub/tasks", key: TestKeys.admin, json: #"{"skill":"race","payload":{"n":\#(n)}}"#)
+                            .object()["task_id"] as! String
+                    }
+                }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            let claims = ClaimLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in workers {
+                    group.addTask {
+                        let client = clients[worker.client]
+                        let deadline = ContinuousClock.now + .seconds(120)
+                        while claims.count < count, ContinuousClock.now < deadline {
+                            let answer = try await client.call(.post, "/api/hub/tasks/claim", key: worker.key, json: #"{"agent_id":"\#(worker.agent)"}"#)
+                            guard answer.status == .ok else { continue }  // lost a race: ask again
+                            let ids = (try answer.object()["tasks"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                            if ids.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+                            for id in ids {
+                                claims.record(id, by: worker.agent)
+                                let done = try await client.call(.post, "/api/hub/tasks/\(id)", key: worker.key, json: #"{"state":"completed","result":"ok"}"#)
+                                #expect(done.status == .ok, "\(done.text)")
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let assigned = claims.byTask
+            #expect(Set(assigned.keys) == submitted)
+            let twice = assigned.filter { $0.value.count > 1 }
+            #expect(twice.isEmpty, "assigned more than once: \(twice.prefix(5))")
+            #expect(Set(assigned.values.flatMap { $0 }).count > 1, "both replicas' workers took part")
+            try await eventually("every task completed on both replicas") {
+                for server in servers {
+                    for id in submitted where await server.services.state.task(id)?.state != .completed { return false }
+                }
+                return true
+            }
+        }
+    }
+
+    @Test func signalingReachesPeersOnOtherReplicasAndPeerListsAreMeshWide() async throws {
+        try await withReplicas(2, .live) { clients, servers in
+            let (a, b) = (clients[0], clients[1])
+            let peerA = WebSocketProbe(port: a.port!, path: "/ws?token=\(try await a.token(key: TestKeys.agentA))")
+            try peerA.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await peerA.next(type: "peer_list")
+            try await eventually("B knows peer-a") { await servers[1].services.signaling.remotePeers["peer-a"] != nil }
+
+            let peerB = WebSocketProbe(port: b.port!, path: "/ws?token=\(try await b.token(key: TestKeys.agentB))")
+            try peerB.send(json: ["type": "register", "peer_id": "peer-b"])
+            #expect((try await peerB.next(type: "peer_list")["payload"] as? [String: Any])?["peers"] as? [String] == ["peer-a"])
+            #expect((try await peerA.next(type: "peer_joined")["payload"] as? [String: Any])?["peer_id"] as? String == "peer-b")
+
+            let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"
+            try peerB.send(json: ["type": "offer", "peer_id": "peer-b", "target_id": "peer-a", "payload": ["sdp": sdp]])
+            let offer = try await peerA.next(type: "offer")
+            #expect(offer["peer_id"] as? String == "peer-b")
+            #expect((offer["payload"] as? [String: Any])?["sdp"] as? String == sdp)
+            // A frame beyond one notification's 8,000 bytes goes through the database.
+            let large = sdp + String(repeating: "a=x-filler:0123456789\r\n", count: 1500)
+            try peerA.send(json: ["type": "answer", "peer_id": "peer-a", "target_id": "peer-b", "payload": ["sdp": large]])
+            #expect((try await peerB.next(type: "answer")["payload"] as? [String: Any])?["sdp"] as? String == large)
+
+            await peerB.close()
+            #expect((try await peerA.next(type: "peer_left")["payload"] as? [String: Any])?["peer_id"] as? String == "peer-b")
+            await peerA.close()
+        }
+    }
+
+    @Test func thePeerIdConnectedLastWinsAcrossReplicas() async throws {
+        try await withReplicas(2, .live) { clients, servers in
+            let first = WebSocketProbe(port: clients[0].port!, path: "/ws?token=\(try await clients[0].token(key: TestKeys.agentA))")
+            try first.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await first.next(type: "peer_list")
+            let second = WebSocketProbe(port: clients[1].port!, path: "/ws?token=\(try await clients[1].token(key: TestKeys.agentA))")
+            try second.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await second.next(type: "peer_list")
+            try await eventually("the older connection on A is closed") { await servers[0].services.signaling.connections["peer-a"] == nil }
+            #expect(await servers[1].services.signaling.connections["peer-a"] != nil)
+            #expect(await servers[0].services.signaling.remotePeers["peer-a"]?.replica == servers[1].services.state.store.replication?.replicaId)
+            await second.close()
+            await first.close()
+        }
+    }
+
+    @Test func exactlyOneReplicaSweepsAndAnotherTakesOverWhenItStops() async throws {
+        let database = try await TestDatabase.fresh()
+        let first = try await RegistryServer.test { $0.database = database }
+        let second = try await RegistryServer.test { $0.database = database }
+        let leads: @Sendable (RegistryServer) -> Bool = { $0.services.state.store.replication?.isLeader == true }
+        let firstRunning = Task { try await first.application.runService() }
+        try await eventually("the first replica leads") { leads(first) }
+        try await second.application.test(.router) { _ in
+            try await Task.sleep(for: .seconds(2))
+            #expect(!leads(second), "only one replica leads")
+            firstRunning.cancel()
+            _ = await firstRunning.result
+            try await eventually("the second replica leads once the first stopped", timeout: .seconds(10)) { leads(second) }
+        }
+    }
+}
+
+/// Who took which task, from several tasks at once.
+final class ClaimLog: Sendable {
+    private let claims = Mutex<[String: [String]]>([:])
+    var count: Int { claims.withLock { $0.count } }
+    var byTask: [String: [String]] { claims.withLock { $0 } }
+    func record(_ taskId: String, by agentId: String) { claims.withLock { $0[taskId, default: []].append(agentId) } }
+}
