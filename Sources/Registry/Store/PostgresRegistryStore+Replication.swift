@@ -36,6 +36,8 @@ extension PostgresRegistryStore: ReplicaLink {
             try await Self.bounded {
                 var payload = inline
                 if payload.utf8.count > Self.maxPayload {
+                    // Frames are read within moments; older ones are dropped as the next one is stored.
+                    try await client.query("DELETE FROM signal_frames WHERE created_at < now() - interval '1 minute'", logger: logger)
                     let rows = try await client.query("INSERT INTO signal_frames (body) VALUES (\(payload)) RETURNING id", logger: logger)
                     var id: Int64 = 0
                     for try await stored in rows.decode(Int64.self) { id = stored }
