@@ -178,6 +178,7 @@ let package = Package(
             name: "ChatixiaAgentTests",
             dependencies: [
                 "ChatixiaAgent",
+                "Registry",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict

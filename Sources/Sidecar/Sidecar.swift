@@ -35,11 +35,11 @@ public enum Sidecar {
         let tls = ClientTLS.configuration(caFile: configuration.caFile)
         // A client of our own only for a private CA; like `.shared`, it lives as long as the process.
         let registry = RegistryClient(
-            tokenURL: configuration.tokenURL, credential: configuration.credential,
+            tokenURLs: configuration.tokenURLs, credential: configuration.credential,
             http: configuration.caFile == nil ? .shared : Self.privateCAClient(tls))
         let token = try await firstToken(from: registry, logger: logger)
         let hosts = configuration.hostAddresses.isEmpty ? localAddresses() : configuration.hostAddresses
-        let signaling = SignalingClient(signalingURL: configuration.signalingURL, tls: tls, registry: registry, initialToken: token, logger: logger)
+        let signaling = SignalingClient(signalingURLs: configuration.signalingURLs, tls: tls, registry: registry, initialToken: token, logger: logger)
         let environmentTURN = configuration.environmentTURNServer(peerId: token.peerId)
         // Fetched again whenever signaling (re)connects, so TURN credentials never go stale.
         let iceServers: @Sendable () async -> [ICEServer] = {

@@ -73,6 +73,21 @@ import Testing
         #expect(report.manifest.skills.builtin == ["delegate", "mesh_send"])
     }
 
+    @Test func severalRegistryReplicasAreOneCommaSeparatedValue() throws {
+        let report = try parse("""
+            name: alpha
+            registry: "http://10.0.0.1:8080/, https://b.example"
+            """)
+        #expect(report.errors.isEmpty)
+        #expect(report.manifest.registry == "http://10.0.0.1:8080,https://b.example")
+        #expect(Manifest.registryURLs(report.manifest.registry) == ["http://10.0.0.1:8080", "https://b.example"])
+        let bad = try parse("""
+            name: alpha
+            registry: "http://a:1, ftp://b"
+            """)
+        #expect(bad.errors.map(\.description).first?.contains("\"ftp://b\" is not a registry URL") == true)
+    }
+
     @Test func errorsNameFileLineFieldProblemAndWhatIsAllowed() throws {
         let report = try parse("""
             name: alpha
@@ -88,7 +103,7 @@ import Testing
             "agent.yaml:2:12: error: max_turns: must be a whole number, got \"ten\" (allowed: 1 to 100)",
             "agent.yaml:3:11: error: provider: unknown provider \"gpt\" (allowed: azure, openai, ollama)",
             "agent.yaml:5:23: error: skills.builtin[1]: unknown built-in skill \"summarize\"; put your own skills in a folder listed under skills.dirs (allowed: delegate, list_agents, find_agent, mesh_send, mesh_broadcast, user_intervention)",
-            "agent.yaml:6:11: error: registry: \"ftp://x\" is not a registry URL (allowed: an http:// or https:// URL such as http://localhost:8080)",
+            "agent.yaml:6:11: error: registry: \"ftp://x\" is not a registry URL (allowed: an http:// or https:// URL such as http://localhost:8080, or several replicas' URLs separated by commas)",
             "agent.yaml:7:17: error: context_window: 5 is out of range (allowed: 1000 to 10000000)",
         ])
     }

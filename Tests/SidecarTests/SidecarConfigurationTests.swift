@@ -8,7 +8,7 @@ import Testing
 @Suite struct SidecarConfigurationTests {
     @Test func upstreamDefaultsAndDerivedTokenURL() throws {
         let config = try SidecarConfiguration.resolve(environment: ["API_KEY": "key-1", "SIGNALING_URL": "wss://mesh.example:8443/ws"], userID: 1000)
-        #expect(config.tokenURL == "https://mesh.example:8443/api/token")
+        #expect(config.tokenURLs == ["https://mesh.example:8443/api/token"])
         #expect(config.credential == .apiKey("key-1"))
         #expect(config.ipcSocket == "/tmp/chatixia-1000/sidecar.sock")
         #expect(config.hostAddresses.isEmpty)
@@ -25,7 +25,17 @@ import Testing
         #expect(config.ipcToken == "hello")
         #expect(config.hostAddresses == ["127.0.0.1", "::1"])
         #expect(config.ipcSocket == "/run/user/5/chatixia/sidecar.sock")
-        #expect(config.tokenURL == "http://127.0.0.1:9/api/token")
+        #expect(config.tokenURLs == ["http://127.0.0.1:9/api/token"])
+    }
+
+    @Test func severalReplicasEachWithItsTokenEndpoint() throws {
+        let config = try SidecarConfiguration.resolve(
+            environment: ["API_KEY": "k", "SIGNALING_URL": "ws://10.0.0.1:8080/ws, wss://b.example/ws ,"], userID: 5)
+        #expect(config.signalingURLs == ["ws://10.0.0.1:8080/ws", "wss://b.example/ws"])
+        #expect(config.tokenURLs == ["http://10.0.0.1:8080/api/token", "https://b.example/api/token"])
+        #expect(throws: SidecarConfigurationError.self) {
+            try SidecarConfiguration.resolve(environment: ["API_KEY": "k", "SIGNALING_URL": "ws://a/ws,http://b/ws"], userID: 5)
+        }
     }
 
     @Test(arguments: [

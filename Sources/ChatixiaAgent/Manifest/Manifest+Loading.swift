@@ -95,13 +95,21 @@ struct ManifestReader {
                 }
             case "description": manifest.description = string(value, key) ?? manifest.description
             case "registry":
-                if let url = string(value, key, nonEmpty: true) {
-                    if let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host?.isEmpty == false,
-                       components.query == nil
-                    {
-                        manifest.registry = url.hasSuffix("/") ? String(url.dropLast()) : url
+                if let text = string(value, key, nonEmpty: true) {
+                    let urls = Manifest.registryURLs(text)
+                    let bad = urls.first { url in
+                        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""),
+                              components.host?.isEmpty == false, components.query == nil
+                        else { return true }
+                        return false
+                    }
+                    if let bad {
+                        issue(.error, value, key, "\"\(bad)\" is not a registry URL",
+                              allowed: "an http:// or https:// URL such as http://localhost:8080, or several replicas' URLs separated by commas")
+                    } else if urls.isEmpty {
+                        issue(.error, value, key, "no registry URL", allowed: "an http:// or https:// URL such as http://localhost:8080")
                     } else {
-                        issue(.error, value, key, "\"\(url)\" is not a registry URL", allowed: "an http:// or https:// URL such as http://localhost:8080")
+                        manifest.registry = urls.joined(separator: ",")
                     }
                 }
             case "provider":

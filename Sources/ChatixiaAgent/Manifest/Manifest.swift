@@ -71,7 +71,14 @@ public struct Manifest: Sendable, Equatable {
 
     public var name = "unnamed-agent"
     public var description = ""
+    /// The registry's URL, or several replicas' URLs separated by commas (see `registryURLs`).
     public var registry = "http://localhost:8080"
+
+    /// The entries of a `registry` value, without trailing slashes.
+    public static func registryURLs(_ value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    }
     public var provider = "azure"
     public var model = ""
     public var prompt = ""

@@ -19,16 +19,28 @@ public enum RegistryCredential: Sendable, Equatable {
     }
 }
 
-/// The registry's HTTP API (CONTRACT.md §2) as an agent uses it.
+/// The registry's HTTP API (CONTRACT.md §2) as an agent uses it. Given several replicas' URLs
+/// (comma-separated), it uses one until it cannot be reached, then the next: the caller's own retry, with
+/// its backoff, goes to the next replica (a request is never repeated on another replica by itself, so
+/// nothing is submitted twice).
 public struct RegistryClient: Sendable {
-    public let baseURL: String
+    public let baseURLs: [String]
+    /// The index of the URL in use, shared by copies of this client.
+    private let current = Current()
     public let credential: RegistryCredential?
     let http: HTTPClient
     /// Default time for a call that is not a long-poll.
     let timeout: TimeAmount
 
+    private final class Current: Sendable {
+        let index = Mutex(0)
+    }
+
+    /// The URL in use.
+    public var baseURL: String { baseURLs[current.index.withLock { $0 }] }
+
     public init(baseURL: String, credential: RegistryCredential?, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        baseURLs = Manifest.registryURLs(baseURL)
         self.credential = credential
         self.http = http
         self.timeout = timeout
@@ -81,7 +93,8 @@ public struct RegistryClient: Sendable {
     }
 
     func exchange(_ method: HTTPMethod, _ path: String, body: (some Encodable)?, headers extra: [(String, String)], timeout: TimeAmount?) async throws -> (Int, Data) {
-        let url = baseURL + path
+        let base = baseURL
+        let url = base + path
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "accept", value: "application/json")
@@ -99,16 +112,27 @@ public struct RegistryClient: Sendable {
             var buffer = try await response.body.collect(upTo: 16 << 20)
             data = buffer.readData(length: buffer.readableBytes) ?? Data()
         } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+            if error == .connectTimeout { moveOn(from: base) }
             throw RegistryError.timedOut(url: url, seconds: Int(limit.nanoseconds / 1_000_000_000))
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw RegistryError.unreachable(url: baseURL, reason: "\(error)")
+            moveOn(from: base)
+            throw RegistryError.unreachable(url: base, reason: "\(error)")
         }
         if response.status == .tooManyRequests {
             throw Self.error(status: 429, body: data, retryAfter: response.headers.first(name: "retry-after").flatMap { Int($0) })
         }
         return (Int(response.status.code), data)
+    }
+
+    /// The replica at `base` cannot be reached: later calls go to the next one (once, however many calls
+    /// failed against it at the same time).
+    private func moveOn(from base: String) {
+        guard baseURLs.count > 1 else { return }
+        current.index.withLock { index in
+            if baseURLs[index] == base { index = (index + 1) % baseURLs.count }
+        }
     }
 
     static func error(status: Int, body: Data, retryAfter: Int?) -> RegistryError {

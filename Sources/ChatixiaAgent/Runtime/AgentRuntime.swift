@@ -52,8 +52,9 @@ public struct AgentRuntime: Sendable {
 
         var skillEnvironment = environment
         skillEnvironment["CHATIXIA_AGENT_ID"] = manifest.name
-        skillEnvironment["CHATIXIA_REGISTRY_URL"] = manifest.registry
-        skillEnvironment["REGISTRY_URL"] = manifest.registry
+        // Skills get one URL, the first replica's, as upstream's skills expect.
+        skillEnvironment["CHATIXIA_REGISTRY_URL"] = registry.baseURLs[0]
+        skillEnvironment["REGISTRY_URL"] = registry.baseURLs[0]
         self.environment = skillEnvironment
 
         let (folderSkills, problems) = SkillSet.loadFolders(manifest.skillDirectories, environment: skillEnvironment)
@@ -107,11 +108,15 @@ public struct AgentRuntime: Sendable {
     /// The sidecar's environment: ours, plus where the registry is, our credential and the IPC socket.
     func sidecarEnvironment() -> [String: String] {
         var env = environment
-        let registryURL = URLComponents(string: manifest.registry)
-        let secure = registryURL?.scheme == "https"
-        let hostPort = (registryURL?.host ?? "localhost") + (registryURL?.port.map { ":\($0)" } ?? "")
-        if (env["SIGNALING_URL"] ?? "").isEmpty { env["SIGNALING_URL"] = "\(secure ? "wss" : "ws")://\(hostPort)/ws" }
-        if (env["TOKEN_URL"] ?? "").isEmpty { env["TOKEN_URL"] = "\(manifest.registry)/api/token" }
+        // Every replica, in the same order: the sidecar moves along them as the agent does.
+        let urls = Manifest.registryURLs(manifest.registry)
+        let signaling = urls.map { url in
+            let components = URLComponents(string: url)
+            let hostPort = (components?.host ?? "localhost") + (components?.port.map { ":\($0)" } ?? "")
+            return "\(components?.scheme == "https" ? "wss" : "ws")://\(hostPort)/ws"
+        }
+        if (env["SIGNALING_URL"] ?? "").isEmpty { env["SIGNALING_URL"] = signaling.joined(separator: ",") }
+        if (env["TOKEN_URL"] ?? "").isEmpty { env["TOKEN_URL"] = urls.map { "\($0)/api/token" }.joined(separator: ",") }
         env["API_KEY"] = nil
         env["DEVICE_TOKEN"] = nil
         switch credential {

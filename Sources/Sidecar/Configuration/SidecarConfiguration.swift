@@ -24,8 +24,11 @@ public struct SidecarConfiguration: Sendable, Equatable {
         case sharedSecret(String)
     }
 
-    public var signalingURL: String
-    public var tokenURL: String
+    /// The registry replicas' signaling URLs (`SIGNALING_URL`, comma-separated), in order of preference:
+    /// signaling moves to the next one when a replica goes away.
+    public var signalingURLs: [String]
+    /// Their token endpoints (`TOKEN_URL`, one for all or one per signaling URL; else beside each).
+    public var tokenURLs: [String]
     public var credential: Credential
     public var ipcSocket: String
     public var ipcToken: String?
@@ -38,13 +41,13 @@ public struct SidecarConfiguration: Sendable, Equatable {
     public var caFile: String?
 
     public init(
-        signalingURL: String, tokenURL: String, credential: Credential, ipcSocket: String,
+        signalingURLs: [String], tokenURLs: [String], credential: Credential, ipcSocket: String,
         ipcToken: String? = nil, hostAddresses: [String] = [], transportPolicy: ICETransportPolicy = .all,
         turnURL: String? = nil, turnCredentials: TURNCredentials? = nil, caFile: String? = nil
     ) {
         self.caFile = caFile
-        self.signalingURL = signalingURL
-        self.tokenURL = tokenURL
+        self.signalingURLs = signalingURLs
+        self.tokenURLs = tokenURLs
         self.credential = credential
         self.ipcSocket = ipcSocket
         self.ipcToken = ipcToken
@@ -60,18 +63,24 @@ public struct SidecarConfiguration: Sendable, Equatable {
             guard let raw = environment[name].map(trimmed), !raw.isEmpty else { return nil }
             return raw
         }
-        let signalingURL = value("SIGNALING_URL") ?? "ws://localhost:8080/ws"
-        guard let signaling = URLComponents(string: signalingURL), ["ws", "wss"].contains(signaling.scheme ?? ""), signaling.host != nil else {
-            throw .invalid("SIGNALING_URL", signalingURL, "a ws:// or wss:// URL such as ws://localhost:8080/ws")
+        let signalingURLs = Self.list(value("SIGNALING_URL") ?? "ws://localhost:8080/ws")
+        guard !signalingURLs.isEmpty else { throw .invalid("SIGNALING_URL", value("SIGNALING_URL") ?? "", "a ws:// or wss:// URL such as ws://localhost:8080/ws") }
+        var derivedTokenURLs: [String] = []
+        for signalingURL in signalingURLs {
+            guard let signaling = URLComponents(string: signalingURL), ["ws", "wss"].contains(signaling.scheme ?? ""), signaling.host != nil else {
+                throw .invalid("SIGNALING_URL", signalingURL, "a ws:// or wss:// URL such as ws://localhost:8080/ws")
+            }
+            // The WebSocket client sends the host as the TLS server name, which an IP address cannot be.
+            if signaling.scheme == "wss", let host = signaling.host, Self.isIPAddress(String(host.filter { $0 != "[" && $0 != "]" })) {
+                throw .invalid("SIGNALING_URL", signalingURL, "a wss:// URL with a host name, not an IP address (TLS server name indication)")
+            }
+            derivedTokenURLs.append("\(signaling.scheme == "wss" ? "https" : "http")://\(signaling.host!)\(signaling.port.map { ":\($0)" } ?? "")/api/token")
         }
-        // The WebSocket client sends the host as the TLS server name, which an IP address cannot be.
-        if signaling.scheme == "wss", let host = signaling.host, Self.isIPAddress(String(host.filter { $0 != "[" && $0 != "]" })) {
-            throw .invalid("SIGNALING_URL", signalingURL, "a wss:// URL with a host name, not an IP address (TLS server name indication)")
-        }
-        let httpBase = "\(signaling.scheme == "wss" ? "https" : "http")://\(signaling.host!)\(signaling.port.map { ":\($0)" } ?? "")"
-        let tokenURL = value("TOKEN_URL") ?? "\(httpBase)/api/token"
-        guard let token = URLComponents(string: tokenURL), ["http", "https"].contains(token.scheme ?? ""), token.host != nil else {
-            throw .invalid("TOKEN_URL", tokenURL, "an http:// or https:// URL such as http://localhost:8080/api/token")
+        let tokenURLs = value("TOKEN_URL").map(Self.list) ?? derivedTokenURLs
+        for tokenURL in tokenURLs {
+            guard let token = URLComponents(string: tokenURL), ["http", "https"].contains(token.scheme ?? ""), token.host != nil else {
+                throw .invalid("TOKEN_URL", tokenURL, "an http:// or https:// URL such as http://localhost:8080/api/token")
+            }
         }
 
         let credential: Credential
@@ -114,7 +123,7 @@ public struct SidecarConfiguration: Sendable, Equatable {
         }
 
         return SidecarConfiguration(
-            signalingURL: signalingURL, tokenURL: tokenURL, credential: credential,
+            signalingURLs: signalingURLs, tokenURLs: tokenURLs, credential: credential,
             ipcSocket: value("IPC_SOCKET") ?? defaultSocketPath(environment: environment, userID: userID),
             ipcToken: value("CHATIXIA_IPC_TOKEN"), hostAddresses: hosts, transportPolicy: policy,
             turnURL: turnURL, turnCredentials: turnCredentials, caFile: caFile)
@@ -137,6 +146,11 @@ public struct SidecarConfiguration: Sendable, Equatable {
     /// `$XDG_RUNTIME_DIR/chatixia/sidecar.sock`, else `/tmp/chatixia-<uid>/sidecar.sock` (CONTRACT.md §3).
     static func defaultSocketPath(environment: [String: String], userID: UInt32) -> String {
         IPCSocketPath.privateDirectory(environment: environment, userID: userID) + "/sidecar.sock"
+    }
+
+    /// The entries of a comma-separated list.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map(trimmed).filter { !$0.isEmpty }
     }
 
     static func isIPAddress(_ text: String) -> Bool {

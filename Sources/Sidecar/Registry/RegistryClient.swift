@@ -7,6 +7,7 @@ import Foundation
 import PeerConnection
 import MeshProtocol
 import NIOCore
+import Synchronization
 
 /// A signaling JWT from `POST /api/token`, with the peer id the registry assigned to our credential.
 public struct SignalingToken: Sendable, Equatable {
@@ -33,22 +34,49 @@ public enum TokenError: Error, CustomStringConvertible {
     }
 }
 
-/// The registry's HTTP side as the sidecar uses it: the token exchange and the ICE servers.
-struct RegistryClient: Sendable {
-    let tokenURL: String
+/// The registry's HTTP side as the sidecar uses it: the token exchange and the ICE servers. With several
+/// replicas it asks the one that answered last, and moves to the next while one cannot be reached.
+final class RegistryClient: Sendable {
+    let tokenURLs: [String]
     let credential: SidecarConfiguration.Credential
-    var http: HTTPClient = .shared
+    let http: HTTPClient
+    /// The index of the token URL that answered last.
+    private let preferred = Mutex(0)
 
-    /// `GET /api/config` beside the token endpoint.
+    init(tokenURLs: [String], credential: SidecarConfiguration.Credential, http: HTTPClient = .shared) {
+        self.tokenURLs = tokenURLs
+        self.credential = credential
+        self.http = http
+    }
+
+    /// `GET /api/config` beside the token endpoint that answered last.
     var configURL: String {
+        let tokenURL = tokenURLs[preferred.withLock { $0 }]
         guard var components = URLComponents(string: tokenURL) else { return tokenURL }
         components.path = "/api/config"
         components.query = nil
         return components.string ?? tokenURL
     }
 
-    /// Exchanges the API key or device token for a short-lived signaling JWT.
+    /// Exchanges the API key or device token for a short-lived signaling JWT, from the first replica that
+    /// answers (a refused credential is final: every replica shares the keys).
     func fetchToken() async throws -> SignalingToken {
+        let start = preferred.withLock { $0 }
+        var lastError: any Error = TokenError.unreachable("no token URL")
+        for offset in tokenURLs.indices {
+            let index = (start + offset) % tokenURLs.count
+            do {
+                let token = try await fetchToken(from: tokenURLs[index])
+                preferred.withLock { $0 = index }
+                return token
+            } catch TokenError.unreachable(let why) {
+                lastError = TokenError.unreachable(why)
+            }
+        }
+        throw lastError
+    }
+
+    private func fetchToken(from tokenURL: String) async throws -> SignalingToken {
         var request = HTTPClientRequest(url: tokenURL)
         request.method = .POST
         switch credential {

@@ -20,12 +20,15 @@ enum SignalingEvent: Sendable {
 
 /// The sidecar's connection to the registry's `/ws`: registers, relays frames both ways, and
 /// reconnects with jittered backoff (0.5 s to 30 s, reset once a connection is up) for as long as it
-/// runs. Losing it never touches peer connections: the mesh decides what a gap in signaling means.
+/// runs, to the next of several replicas' URLs each time. Losing it never touches peer connections: the
+/// mesh decides what a gap in signaling means.
 final class SignalingClient: Sendable {
     let peerId: String
     let events: AsyncStream<SignalingEvent>
     private let eventSink: AsyncStream<SignalingEvent>.Continuation
-    private let signalingURL: String
+    private let signalingURLs: [String]
+    /// The URL of the next connection attempt.
+    private let next = Mutex(0)
     /// Used for a `wss://` URL: the system trust store plus `CA_FILE`.
     private let tls: TLSConfiguration
     private let registry: RegistryClient
@@ -37,8 +40,8 @@ final class SignalingClient: Sendable {
     /// Largest frame the registry accepts (CONTRACT.md §2).
     static let maxFrameSize = 1 << 16
 
-    init(signalingURL: String, tls: TLSConfiguration, registry: RegistryClient, initialToken: SignalingToken, logger: Logger) {
-        self.signalingURL = signalingURL
+    init(signalingURLs: [String], tls: TLSConfiguration, registry: RegistryClient, initialToken: SignalingToken, logger: Logger) {
+        self.signalingURLs = signalingURLs
         self.tls = tls
         self.registry = registry
         self.logger = logger
@@ -80,6 +83,8 @@ final class SignalingClient: Sendable {
                 token.withLock { $0.expiresAt = .now }
             }
             eventSink.yield(.disconnected)
+            // The replica went away or cannot be reached: the next attempt goes to the next one.
+            next.withLock { $0 = ($0 + 1) % signalingURLs.count }
             let wait = backoff.next()
             logger.info("reconnecting to signaling", metadata: ["in_ms": "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)"])
             try? await Task.sleep(for: wait)
@@ -97,6 +102,7 @@ final class SignalingClient: Sendable {
     }
 
     private func connect(with current: SignalingToken) async throws {
+        let signalingURL = signalingURLs[next.withLock { $0 }]
         let separator = signalingURL.contains("?") ? "&" : "?"
         let url = "\(signalingURL)\(separator)token=\(current.token)"
         let (frames, sink) = AsyncStream<String>.makeStream()
@@ -109,7 +115,7 @@ final class SignalingClient: Sendable {
                 group.addTask { try await self.keepTokenFresh() }
                 self.outgoing.withLock { $0 = sink }
                 self.send(SignalingMessage(peerId: self.peerId, .register))
-                self.logger.info("signaling connected", metadata: ["peer_id": "\(self.peerId)"])
+                self.logger.info("signaling connected", metadata: ["peer_id": "\(self.peerId)", "url": "\(signalingURL)"])
                 self.eventSink.yield(.connected)
                 for try await message in inbound.messages(maxSize: Self.maxFrameSize) {
                     guard case .text(let text) = message,
