@@ -187,6 +187,47 @@ struct ReplicaTests {
         }
     }
 
+    @Test func replicasStartingTogetherOnANewDatabaseAllComeUpWithTheKeysStoredOnce() async throws {
+        let database = try await TestDatabase.fresh()
+        let servers = try await withThrowingTaskGroup(of: RegistryServer.self) { group in
+            for _ in 0..<3 { group.addTask { try await RegistryServer.test { $0.database = database } } }
+            return try await group.reduce(into: [RegistryServer]()) { $0.append($1) }
+        }
+        #expect(servers.count == 3)
+        let keys = try await TestDatabase.records(in: database).filter { $0.kind == .apiKey }
+        #expect(keys.count == TestKeys.all.count)
+        for server in servers { #expect(await server.services.state.listAPIKeys().count == TestKeys.all.count) }
+    }
+
+    @Test func peersRegisteringOnTwoReplicasAtOnceAreToldSoThatExactlyOneOffers() async throws {
+        try await withReplicas(2, .live) { clients, _ in
+            let peerA = WebSocketProbe(port: clients[0].port!, path: "/ws?token=\(try await clients[0].token(key: TestKeys.agentA))")
+            let peerB = WebSocketProbe(port: clients[1].port!, path: "/ws?token=\(try await clients[1].token(key: TestKeys.agentB))")
+            // Both register before either replica has heard of the other's peer.
+            try peerA.send(json: ["type": "register", "peer_id": "peer-a"])
+            try peerB.send(json: ["type": "register", "peer_id": "peer-b"])
+            /// Whether the peer is told to offer (a `peer_list` naming the other) and whether it hears `peer_joined`.
+            func told(_ probe: WebSocketProbe, other: String) async throws -> (offers: Bool, waits: Bool) {
+                var result = (offers: false, waits: false)
+                let deadline = ContinuousClock.now + .seconds(3)
+                while ContinuousClock.now < deadline, let frame = (try? await probe.next(timeout: .milliseconds(800))) ?? nil {
+                    let payload = frame["payload"] as? [String: Any]
+                    if frame["type"] as? String == "peer_list", (payload?["peers"] as? [String])?.contains(other) == true { result.offers = true }
+                    if frame["type"] as? String == "peer_joined", payload?["peer_id"] as? String == other { result.waits = true }
+                }
+                return result
+            }
+            async let a = told(peerA, other: "peer-b")
+            async let b = told(peerB, other: "peer-a")
+            let (toldA, toldB) = try await (a, b)
+            #expect(toldA.offers != toldB.offers, "exactly one offers: \(toldA) \(toldB)")
+            #expect(toldA.offers || toldA.waits)
+            #expect(toldB.offers || toldB.waits)
+            await peerA.close()
+            await peerB.close()
+        }
+    }
+
     @Test func exactlyOneReplicaSweepsAndAnotherTakesOverWhenItStops() async throws {
         let database = try await TestDatabase.fresh()
         let first = try await RegistryServer.test { $0.database = database }

@@ -7,10 +7,12 @@ struct ReplicationService: Service {
     let link: any ReplicaLink
     let state: RegistryState
     let signaling: SignalingHub
+    /// How long shutdown waits for the link to let go (a listening connection may not notice at once).
+    static let stopGrace: Duration = .seconds(1)
 
     func run() async throws {
-        let (state, signaling) = (self.state, self.signaling)
-        await cancelWhenGracefulShutdown {
+        let (link, state, signaling) = (self.link, self.state, self.signaling)
+        let work = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     await link.run { event in
@@ -24,5 +26,8 @@ struct ReplicationService: Service {
                 group.addTask { await signaling.announcePeers(every: .seconds(2)) }
             }
         }
+        try? await gracefulShutdown()
+        work.cancel()
+        await work.finish(waitingAtMost: Self.stopGrace)
     }
 }

@@ -25,10 +25,12 @@ extension SignalingHub {
                 old.queue.close(code: 4000, reason: "replaced by a newer connection")
                 metrics.signalingConnections.set(Double(connections.count))
                 logger.info("signaling connection replaced by one on another replica", metadata: ["peer_id": "\(peerId)", "replica": "\(replica)"])
-            } else if remotePeers[peerId] == nil {
-                broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId)
+                remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
+            } else {
+                let isNew = remotePeers[peerId] == nil
+                remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
+                if isNew { announceRemoteJoin(of: peerId, registeredAt: at) }
             }
-            remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
         case .left(let peerId, let replica):
             guard remotePeers[peerId]?.replica == replica else { return }
             forgetRemote(peerId)
@@ -54,6 +56,21 @@ extension SignalingHub {
             let deadline = ContinuousClock.now - Self.replicaSilence
             for (peerId, peer) in remotePeers where peer.seen < deadline { forgetRemote(peerId) }
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Of two peers, the one that registered later offers (it is sent a `peer_list` naming the other; the
+    /// other hears `peer_joined` and waits). Peers registering on two replicas at the same moment may each
+    /// have missed the other in their first `peer_list`: the one here that registered after `peerId` gets a
+    /// fresh `peer_list`, so exactly one of the two offers.
+    private func announceRemoteJoin(of peerId: String, registeredAt at: Double) {
+        let joined = Self.encode(SignalingMessage(peerId: "registry", .peerJoined(peerId)))
+        for (id, connection) in connections where id != peerId && connection.registered {
+            if (connection.registeredAt, id) > (at, peerId) {
+                connection.queue.send(Self.encode(SignalingMessage(peerId: "registry", .peerList(peerList(for: id)))))
+            } else {
+                connection.queue.send(joined)
+            }
         }
     }
 

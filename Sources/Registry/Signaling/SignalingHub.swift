@@ -94,8 +94,7 @@ public actor SignalingHub {
             connections[peerId]?.registered = true
             let now = Date().timeIntervalSince1970
             if isNew { connections[peerId]?.registeredAt = now }
-            let others = Set(connections.filter { $0.key != peerId && $0.value.registered }.keys).union(remotePeers.keys).subtracting([peerId])
-            connection.queue.send(Self.encode(SignalingMessage(peerId: "registry", .peerList(others.sorted()))))
+            connection.queue.send(Self.encode(SignalingMessage(peerId: "registry", .peerList(peerList(for: peerId)))))
             if isNew {
                 // A peer that moved here from another replica is no longer that replica's.
                 let moved = remotePeers.removeValue(forKey: peerId) != nil
@@ -123,6 +122,11 @@ public actor SignalingHub {
         default:
             reply("unknown message type '\(frame.type.rawValue)'")
         }
+    }
+
+    /// Every registered peer but `peerId`, here and on the other replicas.
+    func peerList(for peerId: String) -> [String] {
+        Set(connections.filter { $0.key != peerId && $0.value.registered }.keys).union(remotePeers.keys).subtracting([peerId]).sorted()
     }
 
     func broadcast(_ message: SignalingMessage, except peerId: String) {

@@ -41,7 +41,10 @@ public final class PostgresRegistryStore: RegistryStore {
 
     /// Connects and brings the schema up to date; fails with the server's error when it cannot.
     public static func open(_ settings: PostgresSettings, logger: Logger) async throws -> PostgresRegistryStore {
-        let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
+        // The client's own reconnect attempts are noise at info level; its warnings and errors are kept.
+        var clientLogger = logger
+        clientLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: clientLogger)
         let runner = Task { await client.run() }
         do {
             // Start-up may wait for other replicas migrating the same schema: a longer bound.
@@ -109,7 +112,7 @@ public final class PostgresRegistryStore: RegistryStore {
         let (deleteKinds, deleteIds, deleteExpected) = deletes
         let keys = Set(writes.map(\.key))
         try await Self.bounded {
-            try await client.withTransaction(logger: logger) { connection in
+            try await Self.unwrapped { try await client.withTransaction(logger: logger) { connection in
                 var written: Set<RecordKey> = []
                 if !putIds.isEmpty {
                     let rows = try await connection.query("""
@@ -150,7 +153,18 @@ public final class PostgresRegistryStore: RegistryStore {
                 for payload in notifications {
                     try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
                 }
-            }
+            } }
+        }
+    }
+
+    /// postgres-nio wraps what a transaction's closure throws; a conflict is told as itself (the
+    /// transaction was rolled back).
+    static func unwrapped<Result>(_ transaction: () async throws -> Result) async throws -> Result {
+        do {
+            return try await transaction()
+        } catch let error as PostgresTransactionError {
+            if let conflict = error.closureError as? StoreConflict, error.rollbackError == nil { throw conflict }
+            throw error
         }
     }
 
@@ -159,9 +173,11 @@ public final class PostgresRegistryStore: RegistryStore {
         try await Self.bounded { _ = try await client.query("SELECT 1", logger: logger) }
     }
 
+    /// Stops the client; gives up waiting after two seconds (a connection stuck in a lost server's backoff
+    /// must not hold up the process's exit).
     public func close() async throws {
         runner.cancel()
-        await runner.value
+        await runner.finish(waitingAtMost: .seconds(2))
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [StoredRecord] {

@@ -49,31 +49,36 @@ final class RegistryClient: Sendable {
         self.http = http
     }
 
-    /// `GET /api/config` beside the token endpoint that answered last.
-    var configURL: String {
-        let tokenURL = tokenURLs[preferred.withLock { $0 }]
+    /// `GET /api/config` beside a token endpoint.
+    static func configURL(besides tokenURL: String) -> String {
         guard var components = URLComponents(string: tokenURL) else { return tokenURL }
         components.path = "/api/config"
         components.query = nil
         return components.string ?? tokenURL
     }
 
-    /// Exchanges the API key or device token for a short-lived signaling JWT, from the first replica that
-    /// answers (a refused credential is final: every replica shares the keys).
-    func fetchToken() async throws -> SignalingToken {
+    /// Runs `call` against the replica that answered last, then the others in turn while one cannot be
+    /// reached; the one that answers becomes the preferred one.
+    private func firstAnswering<Answer>(_ call: (String) async throws -> Answer) async throws -> Answer {
         let start = preferred.withLock { $0 }
         var lastError: any Error = TokenError.unreachable("no token URL")
         for offset in tokenURLs.indices {
             let index = (start + offset) % tokenURLs.count
             do {
-                let token = try await fetchToken(from: tokenURLs[index])
+                let answer = try await call(tokenURLs[index])
                 preferred.withLock { $0 = index }
-                return token
+                return answer
             } catch TokenError.unreachable(let why) {
                 lastError = TokenError.unreachable(why)
             }
         }
         throw lastError
+    }
+
+    /// Exchanges the API key or device token for a short-lived signaling JWT, from the first replica that
+    /// answers (a refused credential is final: every replica shares the keys).
+    func fetchToken() async throws -> SignalingToken {
+        try await firstAnswering(fetchToken(from:))
     }
 
     private func fetchToken(from tokenURL: String) async throws -> SignalingToken {
@@ -109,11 +114,21 @@ final class RegistryClient: Sendable {
 }
 
 extension RegistryClient {
-    /// The STUN and TURN servers the registry hands out (TURN with fresh ephemeral credentials).
+    /// The STUN and TURN servers the registry hands out (TURN with fresh ephemeral credentials), from the
+    /// first replica that answers.
     func fetchICEServers(token: SignalingToken) async throws -> [ICEServer] {
+        try await firstAnswering { tokenURL in try await fetchICEServers(token: token, from: Self.configURL(besides: tokenURL)) }
+    }
+
+    private func fetchICEServers(token: SignalingToken, from configURL: String) async throws -> [ICEServer] {
         var request = HTTPClientRequest(url: configURL)
         request.headers.add(name: "authorization", value: "Bearer \(token.token)")
-        let response = try await http.execute(request, timeout: .seconds(10))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(10))
+        } catch {
+            throw TokenError.unreachable("GET /api/config: \(error)")
+        }
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.status == .ok else { throw TokenError.unreachable("GET /api/config: HTTP \(response.status.code)") }
         return try JSONDecoder().decode(ICEConfiguration.self, from: Data(body.readableBytesView)).iceServers
