@@ -2,14 +2,15 @@
 # End-to-end tests: the whole system as a user runs it (registry, `chatixia run` agents with their sidecars,
 # pairing, the original Python client, coturn) inside a network namespace this script creates, where the
 # tests add further namespaces, veth links and iptables rules of their own. Nothing leaves the machine.
-# Installs what is missing first. Needs `swift build` to have run.
+# Installs what is missing first (PostgreSQL for the replica tests, which start throwaway servers inside the
+# namespace through scripts/lib.sh). Needs `swift build` to have run.
 #
 #   Tests/e2e/run.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-ensure_apt iproute2 util-linux procps coturn iptables
+ensure_apt iproute2 util-linux procps coturn iptables postgresql
 ensure_test_venv
 ensure_binaries chatixia chatixia-registry chatixia-sidecar
 say "running end-to-end tests in a private network (and mount) namespace"

@@ -44,11 +44,13 @@ class Registry(ManagedProcess):
     """A chatixia-registry listening on `host` (reached at `public_host`), with the admin key and one agent key
     per peer in `peers`; its SQLite file (`db`, else registry.db) and log in `workdir`. Restartable on the same
     port, secret and database. `hub_dir` serves the hub from that folder; `agent_key` is the key
-    `register_agent` uses unless told otherwise."""
+    `register_agent` uses unless told otherwise; `secret` is the SIGNALING_SECRET (random unless given:
+    replicas on one database share one)."""
 
     def __init__(self, workdir: Path, keys: Keys, peers=(), *, host: str = "127.0.0.1", public_host: str | None = None,
                  db: str | None = None, hub_dir: Path | None = None, args: list[str] | None = None, extra_env: dict | None = None,
-                 log_level: str = "info", binaries: Path | None = None, agent_key: str | None = None, tls: tuple[Path, Path] | None = None):
+                 log_level: str = "info", binaries: Path | None = None, agent_key: str | None = None, tls: tuple[Path, Path] | None = None,
+                 secret: str | None = None):
         self.workdir = workdir
         self.keys = keys
         self.host = host
@@ -63,7 +65,7 @@ class Registry(ManagedProcess):
         self.log_level = log_level
         self.binary = (binaries or bin_dir()) / "chatixia-registry"
         self.agent_key = agent_key
-        self.secret = secrets.token_hex(32)
+        self.secret = secret or secrets.token_hex(32)
         self.keys_file = workdir / "api_keys.json"
         self.keys_file.write_text(json.dumps(keys.file(peers)))
         self.log_path = workdir / "registry.log"
