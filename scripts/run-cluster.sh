@@ -21,7 +21,7 @@
 #
 # Try stopping a replica (kill -9 its pid, printed at the end): HAProxy takes it out of the rotation within
 # about two seconds, the agents and sidecars that used it move to the next replica on their lists, and the
-# DataChannels stay up. The topology the dashboard shows (sidecars' mesh_status reports) is per replica.
+# DataChannels stay up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -245,8 +245,7 @@ sys.exit(0 if all(health.get(name) == "active" for name in sys.argv[1:]) else 1)
 say "waiting until the replicas list the three agents as active"
 wait_for "the agents to be listed as active" 30 all_active
 
-# The observed topology is per replica (each keeps the mesh_status reports of its own sidecars), so the
-# full mesh is read from the agents themselves: each logs "peer connected" for each DataChannel it opens.
+# The full mesh is read from the agents themselves: each logs "peer connected" for each DataChannel it opens.
 sees_the_others() { # AGENT
     local other
     for other in "${AGENTS[@]}"; do

@@ -228,6 +228,31 @@ struct ReplicaTests {
         }
     }
 
+    @Test func topologyReportsAndAnswersBeingWrittenReachEveryReplica() async throws {
+        try await withReplicas(2, .live) { clients, servers in
+            let (a, b) = (clients[0], clients[1])
+            let peerA = WebSocketProbe(port: a.port!, path: "/ws?token=\(try await a.token(key: TestKeys.agentA))")
+            try peerA.send(json: ["type": "register", "peer_id": "peer-a"])
+            _ = try await peerA.next(type: "peer_list")
+            try peerA.send(json: ["type": "mesh_status", "peer_id": "peer-a", "payload": ["connected_peers": ["peer-b"]]])
+            try await eventually("B holds peer-a's mesh report") { await servers[1].services.state.meshReports["peer-a"] == ["peer-b"] }
+            await peerA.close()
+            try await eventually("B drops it once peer-a left") { await servers[1].services.state.meshReports["peer-a"] == nil }
+
+            // An agent working through A reports its answer so far; a dashboard on B sees it.
+            #expect(try await a.call(.post, "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"writer","skill_names":["poem"]}"#).status == .ok)
+            let id = try await a.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"poem"}"#).object()["task_id"] as! String
+            _ = try await a.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentA, json: #"{"agent_id":"writer"}"#)
+            try await eventually("B sees the task assigned") { await servers[1].services.state.task(id)?.state == .assigned }
+            let dashboard = WebSocketProbe(port: b.port!, path: "/api/hub/events?token=\(try await b.token(key: TestKeys.hub))")
+            _ = try await dashboard.next(type: "snapshot")
+            #expect(try await a.call(.post, "/api/hub/tasks/\(id)/progress", key: TestKeys.agentA, json: #"{"text":"Roses are"}"#).status == .ok)
+            let progress = try await dashboard.next(type: "task_progress")
+            #expect((progress["data"] as? [String: Any])?["text"] as? String == "Roses are")
+            await dashboard.close()
+        }
+    }
+
     @Test func exactlyOneReplicaSweepsAndAnotherTakesOverWhenItStops() async throws {
         let database = try await TestDatabase.fresh()
         let first = try await RegistryServer.test { $0.database = database }

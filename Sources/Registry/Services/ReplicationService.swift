@@ -19,6 +19,8 @@ struct ReplicationService: Service {
                         switch event {
                         case .records(let keys): await state.applyReplicated(keys)
                         case .resync: await state.resync()
+                        case .signal(.progress(let taskId, let text)): await state.applyReplicatedProgress(of: taskId, text: text)
+                        case .signal(.meshStatus(let peerId, let peers)): await state.reportMeshStatus(peerId: peerId, connectedPeers: peers)
                         case .signal(let signal): await signaling.receive(signal)
                         }
                     }

@@ -13,7 +13,7 @@ extension SignalingHub {
     }
 
     /// What another replica says about its peers.
-    func receive(_ signal: ReplicaSignal) {
+    func receive(_ signal: ReplicaSignal) async {
         let now = ContinuousClock.now
         switch signal {
         case .joined(let peerId, let replica, let at):
@@ -33,7 +33,7 @@ extension SignalingHub {
             }
         case .left(let peerId, let replica):
             guard remotePeers[peerId]?.replica == replica else { return }
-            forgetRemote(peerId)
+            await forgetRemote(peerId)
         case .frame(let target, let text):
             connections[target]?.queue.send(text)
         case .alive(let replica, let peers):
@@ -42,7 +42,9 @@ extension SignalingHub {
                 if remotePeers[peerId] == nil { broadcast(SignalingMessage(peerId: "registry", .peerJoined(peerId)), except: peerId) }
                 remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
             }
-            for (peerId, peer) in remotePeers where peer.replica == replica && !listed.contains(peerId) { forgetRemote(peerId) }
+            for (peerId, peer) in remotePeers where peer.replica == replica && !listed.contains(peerId) { await forgetRemote(peerId) }
+        case .meshStatus, .progress:
+            break  // the state's (ReplicationService hands them there)
         }
     }
 
@@ -54,7 +56,7 @@ extension SignalingHub {
             let peers = connections.filter(\.value.registered).keys.sorted()
             tellReplicas(.alive(replica: link.replicaId, peers: peers))
             let deadline = ContinuousClock.now - Self.replicaSilence
-            for (peerId, peer) in remotePeers where peer.seen < deadline { forgetRemote(peerId) }
+            for (peerId, peer) in remotePeers where peer.seen < deadline { await forgetRemote(peerId) }
             try? await Task.sleep(for: interval)
         }
     }
@@ -74,8 +76,9 @@ extension SignalingHub {
         }
     }
 
-    private func forgetRemote(_ peerId: String) {
+    private func forgetRemote(_ peerId: String) async {
         remotePeers[peerId] = nil
         broadcast(SignalingMessage(peerId: "registry", .peerLeft(peerId)), except: peerId)
+        await state.dropMeshStatus(peerId: peerId)
     }
 }

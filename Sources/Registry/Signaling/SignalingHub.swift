@@ -119,6 +119,7 @@ public actor SignalingHub {
                 return reply("mesh_status needs payload.connected_peers (an array of peer ids)")
             }
             await state.reportMeshStatus(peerId: peerId, connectedPeers: peers)
+            tellReplicas(.meshStatus(peerId: peerId, peers: peers))
         default:
             reply("unknown message type '\(frame.type.rawValue)'")
         }

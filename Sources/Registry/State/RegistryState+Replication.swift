@@ -48,6 +48,13 @@ extension RegistryState {
         for id in pending { await offerReplicatedTask(id) }
     }
 
+    /// Passes on the answer so far that an agent reported on another replica, while the task is still
+    /// being worked on here too.
+    func applyReplicatedProgress(of taskId: String, text: String) {
+        guard tasks[taskId]?.state == .assigned else { return }
+        events.publish(.taskProgress(taskId, text: text))
+    }
+
     /// Catches up with changes that were never announced (the link was down): every record whose version
     /// differs from the one in memory, and every record gone from the database, is taken in as above.
     func resync() async {

@@ -31,4 +31,8 @@ public enum ReplicaSignal: Sendable, Codable, Equatable {
     case frame(target: String, text: String)
     /// The peers registered on `replica`, sent every few seconds: a replica that stops sending is gone.
     case alive(replica: String, peers: [String])
+    /// A sidecar's `mesh_status` report (its open DataChannels), for the mesh-wide topology.
+    case meshStatus(peerId: String, peers: [String])
+    /// The answer so far of a task being worked on (not stored), for hub and A2A streams on every replica.
+    case progress(taskId: String, text: String)
 }
