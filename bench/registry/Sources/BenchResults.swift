@@ -10,6 +10,9 @@ struct BenchResults {
     var bareRelay: Double = 0
     var registryRSS = 0
     var bareRSS = 0
+    /// Offer→answer round trips through the one SQLite registry, beside the cross-replica ones.
+    var roundTrip: Percentiles?
+    var cluster: ClusterBench.Result?
 
     func markdown(seconds: Int, samples: Int, messages: Int) -> String {
         func ms(_ duration: Duration?) -> String { duration.map { String(format: "%.2f ms", $0.milliseconds) } ?? "-" }
@@ -31,6 +34,22 @@ struct BenchResults {
             "| signaling messages relayed/s (\(messages) offers, ≤ \(RelayThroughput.window) in flight) | \(rate(relay)) | \(rate(bareRelay)) | ≥ 20,000/s | \(verdict(relay >= 20_000)) |",
             "| RSS with 10,000 registered agents | \(mb(registryRSS)) | idle: \(mb(bareRSS)) | < 150 MB | \(verdict(registryRSS > 0 && registryRSS < 150 << 20)) |",
         ]
+        if let cluster {
+            let keeps = hbRate > 0 ? cluster.heartbeatsThree / max(cluster.heartbeatsOne, 1) : 0
+            let relayP50 = cluster.roundTripAcross?.p50.milliseconds ?? .infinity
+            let claimAcrossP50 = cluster.claimAcross?.p50.milliseconds ?? .infinity
+            lines += [
+                "",
+                "### On PostgreSQL, one replica and three (same run, same server, same machine)",
+                "",
+                "| metric | SQLite ×1 | PostgreSQL ×1 | PostgreSQL ×3 | target | met |",
+                "|---|---|---|---|---|---|",
+                "| heartbeats/s (wrk, 64 connections shared by the replicas, \(seconds) s) | \(rate(heartbeat?.requestsPerSecond)) | \(rate(cluster.heartbeatsOne)) | \(rate(cluster.heartbeatsThree)) | ×3 ≥ 80 % of ×1 | \(verdict(keeps >= 0.8)) (\(String(format: "%.0f %%", keeps * 100))) |",
+                "| signaling relayed/s (≤ \(RelayThroughput.window) in flight) | \(rate(relay)) | – | \(rate(cluster.relayAcross)) (replica 1 → 2) | – | – |",
+                "| offer → answer round trip p50 / p99 (\(samples) samples) | \(ms(roundTrip?.p50)) / \(ms(roundTrip?.p99)) | – | \(ms(cluster.roundTripAcross?.p50)) / \(ms(cluster.roundTripAcross?.p99)) (both legs cross replicas) | p50 < 5 ms | \(verdict(relayP50 < 5)) |",
+                "| submit → long-poll claim p50 / p99 | \(ms(claimLatency?.p50)) / \(ms(claimLatency?.p99)) | – | \(ms(cluster.claimAcross?.p50)) / \(ms(cluster.claimAcross?.p99)) (submit on 1, claim on 2) | p50 < 10 ms | \(verdict(claimAcrossP50 < 10)) |",
+            ]
+        }
         for (name, result) in [("registry", heartbeat), ("bare", bareHeartbeat)] {
             if let errors = result?.errors { lines += ["", "wrk reported for \(name): `\(errors)`"] }
         }

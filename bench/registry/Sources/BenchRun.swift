@@ -12,6 +12,15 @@ struct BenchRun: AsyncParsableCommand {
     @Option(help: "Seconds per wrk run.") var seconds = 10
     @Option(help: "Submit→claim samples.") var samples = 500
     @Option(help: "Relayed signaling messages.") var messages = 10_000
+    @Option(help: "A PostgreSQL server's URL (its database is the template): also measure the registry on PostgreSQL, one replica and three.")
+    var postgres: String?
+
+    /// The URL of another database on the same server.
+    static func database(_ url: String, named name: String) throws -> String {
+        guard var components = URLComponents(string: url) else { throw BenchError("bad --postgres URL") }
+        components.path = "/" + name
+        return components.string!
+    }
 
     func run() async throws {
         let binDirectory = binDir ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
@@ -52,17 +61,27 @@ struct BenchRun: AsyncParsableCommand {
         results.bareHeartbeat = try Wrk.run(url: "http://127.0.0.1:\(barePort)/heartbeat", script: script, seconds: seconds)
 
         print("submit→claim latency: \(samples) samples")
-        results.claimLatency = try await ClaimLatency.measure(api: api, key: keys.agent, adminKey: keys.admin, samples: samples)
+        results.claimLatency = try await ClaimLatency.measure(submitOn: api, claimOn: api, key: keys.agent, adminKey: keys.admin, samples: samples)
         results.bareRoundTrip = try await bareAPI.roundTrips(path: "/heartbeat", samples: samples)
 
         print("signaling relay: \(messages) messages")
         results.relay = try await RelayThroughput.measureRegistry(api: api, port: registryPort, keys: keys, messages: messages)
+        results.roundTrip = try await RelayThroughput.roundTrips(
+            between: ClusterBench.Replica(process: registry, port: registryPort, api: api), and: ClusterBench.Replica(process: registry, port: registryPort, api: api),
+            keys: keys, samples: samples)
         results.bareRelay = try await RelayThroughput.measureBare(port: barePort, messages: messages)
 
         print("RSS with 10,000 registered agents")
         try await api.registerAgents(count: 9000, prefix: "bulk-", key: keys.agent)
         results.registryRSS = registry.residentBytes()
         results.bareRSS = bare.residentBytes()
+
+        if let postgres {
+            let cluster = ClusterBench(binDirectory: binDirectory, work: work, keys: keys, seconds: seconds, samples: samples, messages: messages)
+            results.cluster = try await cluster.run(
+                oneURL: try Self.database(postgres, named: "bench_one"), threeURL: try Self.database(postgres, named: "bench_three"), script: script
+            ) { api in try await api.registerAgents(count: 1000, prefix: "bench-", key: keys.agent) }
+        }
 
         let table = results.markdown(seconds: seconds, samples: samples, messages: messages)
         print(table)

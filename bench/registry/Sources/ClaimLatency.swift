@@ -2,12 +2,15 @@ import Foundation
 
 /// Time from starting a task submission to a long-polling agent receiving it.
 enum ClaimLatency {
-    static func measure(api: BenchAPI, key: String, adminKey: String, samples: Int) async throws -> Percentiles {
+    /// Submissions go to `submitOn`, the claim waits on `claimOn` (the same registry, or another replica).
+    static func measure(submitOn api: BenchAPI, claimOn claimAPI: BenchAPI, key: String, adminKey: String, samples: Int) async throws -> Percentiles {
         _ = try await api.json(.POST, "/api/registry/agents", key: key, json: #"{"agent_id":"claimer","hostname":"bench","capabilities":{"skills":["bench-claim"]}}"#)
+        // The claiming replica must know the agent first.
+        while (try? await claimAPI.json(.GET, "/api/registry/agents/claimer", key: key)) == nil { try await Task.sleep(for: .milliseconds(20)) }
         let (arrivals, arrived) = AsyncStream<(String, ContinuousClock.Instant)>.makeStream()
         let claimer = Task {
             while !Task.isCancelled {
-                guard let reply = try? await api.json(.POST, "/api/hub/tasks/claim", key: key, json: #"{"agent_id":"claimer","wait_ms":5000}"#) else { continue }
+                guard let reply = try? await claimAPI.json(.POST, "/api/hub/tasks/claim", key: key, json: #"{"agent_id":"claimer","wait_ms":5000}"#) else { continue }
                 let now = ContinuousClock.now
                 for task in reply["tasks"] as? [[String: Any]] ?? [] {
                     if let id = task["id"] as? String { arrived.yield((id, now)) }
