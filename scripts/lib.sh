@@ -100,3 +100,52 @@ stop_postgres() {
     rm -rf "$PG_DIR"
     PG_DIR=""
 }
+
+# Sets BIN to the folder of the release binaries chatixia-registry, chatixia-sidecar and chatixia, building them
+# first (the compiler's "[n/m] Compiling ..." lines are the progress; warnings are left out, errors shown);
+# with BIN_DIR set, uses the binaries there without building. Exports SIDECAR_BINARY for `chatixia run`.
+release_binaries() {
+    local products=(chatixia-registry chatixia-sidecar chatixia) step=0 product status
+    if [ -n "${BIN_DIR:-}" ]; then
+        BIN="$(cd "$BIN_DIR" && pwd)"
+        for product in "${products[@]}"; do
+            [ -x "$BIN/$product" ] || { echo "BIN_DIR=$BIN_DIR has no $product" >&2; exit 1; }
+        done
+        say "using the binaries in $BIN (BIN_DIR: no build)"
+    else
+        ensure_swift
+        for product in "${products[@]}"; do
+            step=$((step + 1))
+            say "building $product (release, $step/${#products[@]}; the first build takes several minutes)"
+            set +e
+            swift build -c release --product "$product" 2>&1 | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|error:|Build .*complete|Compiling|Linking' | grep --line-buffered -v 'warning:'
+            status=${PIPESTATUS[0]}
+            set -e
+            [ "$status" -eq 0 ] || { echo "building $product failed (exit $status); run 'swift build -c release --product $product' to see everything" >&2; exit 1; }
+        done
+        BIN="$(swift build -c release --show-bin-path)"
+    fi
+    export SIDECAR_BINARY="$BIN/chatixia-sidecar"
+}
+
+# Creates the keys file KEYS unless it exists (so restarts keep it): one admin key and one agent key per named
+# agent (peer id = the agent's name), readable by its owner only.
+ensure_example_keys() { # KEYS AGENT...
+    local keys=$1
+    shift
+    [ -f "$keys" ] && return 0
+    say "creating API keys in $keys (one admin key, one key per example agent; kept across restarts)"
+    (umask 077; python3 - "$keys" "$@" <<'PY'
+import json, secrets, sys
+path, agents = sys.argv[1], sys.argv[2:]
+keys = {f"ak_admin_{secrets.token_hex(16)}": {"peer_id": "admin", "role": "admin"}}
+keys.update({f"ak_{name.split('-')[0]}_{secrets.token_hex(16)}": {"peer_id": name, "role": "agent"} for name in agents})
+json.dump({"keys": keys}, open(path, "w"), indent=2)
+PY
+    )
+}
+
+# Prints the key of PEER_ID in the keys file KEYS.
+key_for() { # KEYS PEER_ID
+    python3 -c 'import json, sys; print(next(k for k, v in json.load(open(sys.argv[1]))["keys"].items() if v["peer_id"] == sys.argv[2]))' "$1" "$2"
+}

@@ -45,48 +45,14 @@ for port in "$PORT" "${REPLICA_PORTS[@]}"; do
 done
 
 # --- build -----------------------------------------------------------------------------------------------
-if [ -n "${BIN_DIR:-}" ]; then
-    BIN="$(cd "$BIN_DIR" && pwd)"
-    for binary in chatixia chatixia-registry chatixia-sidecar; do
-        [ -x "$BIN/$binary" ] || { echo "BIN_DIR=$BIN_DIR has no $binary" >&2; exit 1; }
-    done
-    say "using the binaries in $BIN (BIN_DIR: no build)"
-else
-    ensure_swift
-    # The compiler's "[n/m] Compiling ..." lines are the progress; warnings are left out, errors are shown.
-    build() {
-        local product=$1 step=$2 configuration=${3:-release}
-        say "building $product ($configuration, $step/3; the first build takes several minutes)"
-        set +e
-        swift build -c "$configuration" --product "$product" 2>&1 | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|error:|Build .*complete|Compiling|Linking' | grep --line-buffered -v 'warning:'
-        local status=${PIPESTATUS[0]}
-        set -e
-        [ "$status" -eq 0 ] || { echo "building $product failed (exit $status); run 'swift build -c $configuration --product $product' to see everything" >&2; exit 1; }
-    }
-    build chatixia-registry 1
-    build chatixia-sidecar 2
-    build chatixia 3
-    BIN="$(swift build -c release --show-bin-path)"
-fi
-export SIDECAR_BINARY="$BIN/chatixia-sidecar"
+release_binaries
 
 # --- state and keys --------------------------------------------------------------------------------------
 mkdir -p "$CLUSTER_DIR/logs" "$CLUSTER_DIR/agents"
 chmod 700 "$CLUSTER_DIR"
 KEYS="$CLUSTER_DIR/api_keys.json"
-if [ ! -f "$KEYS" ]; then
-    say "creating API keys in $KEYS (one admin key, one key per example agent; kept across restarts)"
-    (umask 077; python3 - "$KEYS" "${AGENTS[@]}" <<'PY'
-import json, secrets, sys
-path, agents = sys.argv[1], sys.argv[2:]
-keys = {f"ak_admin_{secrets.token_hex(16)}": {"peer_id": "admin", "role": "admin"}}
-keys.update({f"ak_{name.split('-')[0]}_{secrets.token_hex(16)}": {"peer_id": name, "role": "agent"} for name in agents})
-json.dump({"keys": keys}, open(path, "w"), indent=2)
-PY
-    )
-fi
-key_for() { python3 -c 'import json, sys; print(next(k for k, v in json.load(open(sys.argv[1]))["keys"].items() if v["peer_id"] == sys.argv[2]))' "$KEYS" "$1"; }
-ADMIN_KEY=$(key_for admin)
+ensure_example_keys "$KEYS" "${AGENTS[@]}"
+ADMIN_KEY=$(key_for "$KEYS" admin)
 # One signing secret for the three replicas (a token one replica signs, another checks), new every run.
 SIGNING_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 
@@ -227,7 +193,7 @@ for name in "${AGENTS[@]}"; do
     registry_line=$(IFS=,; echo "${urls[*]}")
     sed -i "s#^registry: .*#registry: \"$registry_line\"#" "$dir/agent.yaml"
     say "starting $name (first replica ${REPLICAS[$i]}; skills: $(ls "$dir/skills" | tr '\n' ' ')) with its sidecar"
-    API_KEY=$(key_for "$name") ICE_HOST_ADDRESSES=127.0.0.1 LOG_LEVEL=info \
+    API_KEY=$(key_for "$KEYS" "$name") ICE_HOST_ADDRESSES=127.0.0.1 LOG_LEVEL=info \
         setsid "$BIN/chatixia" run "$dir/agent.yaml" >"$CLUSTER_DIR/logs/$name.log" 2>&1 &
     AGENT_PIDS[$name]=$!
     i=$((i + 1))

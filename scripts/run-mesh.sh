@@ -6,6 +6,7 @@
 # Ctrl-C stops everything cleanly: the agents deregister and stop their sidecars, then the registry exits.
 #
 #   scripts/run-mesh.sh            PORT=8081 scripts/run-mesh.sh        MESH_DIR=/tmp/mesh scripts/run-mesh.sh
+#   BIN_DIR=.build/debug scripts/run-mesh.sh     (no build: use the binaries in that folder)
 #
 # State (SQLite database, API keys, agent copies and logs) lives in $MESH_DIR (default ./.mesh), so a restart
 # keeps tasks, pairings and keys. Nothing here talks to anything but 127.0.0.1: no STUN, host candidates on
@@ -30,39 +31,14 @@ if curl -s -o /dev/null --max-time 1 "$REGISTRY_URL/"; then
 fi
 
 # --- build -----------------------------------------------------------------------------------------------
-# The compiler's "[n/m] Compiling ..." lines are the progress; warnings are left out, errors are shown.
-build() {
-    local product=$1 step=$2 configuration=${3:-release}
-    say "building $product ($configuration, $step/3; the first build takes several minutes)"
-    set +e
-    swift build -c "$configuration" --product "$product" 2>&1 | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|error:|Build .*complete|Compiling|Linking' | grep --line-buffered -v 'warning:'
-    local status=${PIPESTATUS[0]}
-    set -e
-    [ "$status" -eq 0 ] || { echo "building $product failed (exit $status); run 'swift build -c $configuration --product $product' to see everything" >&2; exit 1; }
-}
-build chatixia-registry 1
-build chatixia-sidecar 2
-build chatixia 3
-BIN="$(swift build -c release --show-bin-path)"
-export SIDECAR_BINARY="$BIN/chatixia-sidecar"
+release_binaries
 
 # --- state and keys --------------------------------------------------------------------------------------
 mkdir -p "$MESH_DIR/logs" "$MESH_DIR/agents"
 chmod 700 "$MESH_DIR"
 KEYS="$MESH_DIR/api_keys.json"
-if [ ! -f "$KEYS" ]; then
-    say "creating API keys in $KEYS (one admin key, one key per example agent; kept across restarts)"
-    (umask 077; python3 - "$KEYS" "${AGENTS[@]}" <<'PY'
-import json, secrets, sys
-path, agents = sys.argv[1], sys.argv[2:]
-keys = {f"ak_admin_{secrets.token_hex(16)}": {"peer_id": "admin", "role": "admin"}}
-keys.update({f"ak_{name.split('-')[0]}_{secrets.token_hex(16)}": {"peer_id": name, "role": "agent"} for name in agents})
-json.dump({"keys": keys}, open(path, "w"), indent=2)
-PY
-    )
-fi
-key_for() { python3 -c 'import json, sys; print(next(k for k, v in json.load(open(sys.argv[1]))["keys"].items() if v["peer_id"] == sys.argv[2]))' "$KEYS" "$1"; }
-ADMIN_KEY=$(key_for admin)
+ensure_example_keys "$KEYS" "${AGENTS[@]}"
+ADMIN_KEY=$(key_for "$KEYS" admin)
 
 api() { # METHOD PATH [JSON]
     curl -s --max-time 10 -X "$1" -H "x-api-key: $ADMIN_KEY" -H 'content-type: application/json' ${3:+--data "$3"} "$REGISTRY_URL$2"
@@ -133,7 +109,7 @@ for name in "${AGENTS[@]}"; do
     cp -R "examples/$name/." "$dir/"
     sed -i "s#^registry: .*#registry: \"$REGISTRY_URL\"#" "$dir/agent.yaml"
     say "starting $name (skills: $(ls "$dir/skills" | tr '\n' ' ')) with its sidecar"
-    API_KEY=$(key_for "$name") ICE_HOST_ADDRESSES=127.0.0.1 LOG_LEVEL=info \
+    API_KEY=$(key_for "$KEYS" "$name") ICE_HOST_ADDRESSES=127.0.0.1 LOG_LEVEL=info \
         setsid "$BIN/chatixia" run "$dir/agent.yaml" >"$MESH_DIR/logs/$name.log" 2>&1 &
     AGENT_PIDS[$name]=$!
 done
