@@ -47,18 +47,25 @@ public struct RegistryClient: Sendable {
     }
 
     /// A client that also trusts the PEM CA certificates in `caFile` (`CA_FILE`) for an `https://` registry.
+    /// With several replicas, a refused connection fails the call at once instead of being retried until
+    /// its deadline, so the next call goes to the next replica without waiting.
     public init(baseURL: String, credential: RegistryCredential?, caFile: String?) {
-        self.init(baseURL: baseURL, credential: credential, http: caFile.map(Self.httpClient(trusting:)) ?? .shared)
+        let failFast = Manifest.registryURLs(baseURL).count > 1
+        self.init(baseURL: baseURL, credential: credential, http: Self.httpClient(trusting: caFile, failingFast: failFast))
     }
 
-    /// One HTTP client per CA file for the life of the process (like `.shared`, never shut down).
+    /// One HTTP client per kind for the life of the process (like `.shared`, never shut down).
     private static let clients = Mutex<[String: HTTPClient]>([:])
 
-    static func httpClient(trusting caFile: String) -> HTTPClient {
-        clients.withLock { clients in
-            if let client = clients[caFile] { return client }
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: ClientTLS.configuration(caFile: caFile)))
-            clients[caFile] = client
+    static func httpClient(trusting caFile: String?, failingFast: Bool) -> HTTPClient {
+        guard caFile != nil || failingFast else { return .shared }
+        let kind = "\(failingFast) \(caFile ?? "")"
+        return clients.withLock { clients in
+            if let client = clients[kind] { return client }
+            var configuration = HTTPClient.Configuration(tlsConfiguration: ClientTLS.configuration(caFile: caFile))
+            configuration.connectionPool.retryConnectionEstablishment = !failingFast
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[kind] = client
             return client
         }
     }
