@@ -253,6 +253,28 @@ struct ReplicaTests {
         }
     }
 
+    @Test func aKeyRevokedOnOneReplicaClosesTheSignalingConnectionItOpenedOnAnother() async throws {
+        try await withReplicas(2, .live) { clients, _ in
+            let (a, b) = (clients[0], clients[1])
+            let created = try await b.call(.post, "/api/keys", key: TestKeys.admin, json: #"{"peer_id":"roamer","role":"agent","label":"t"}"#).object()
+            let key = try #require(created["key"] as? String)
+            let peer = WebSocketProbe(port: b.port!, path: "/ws?token=\(try await b.token(key: key))")
+            try peer.send(json: ["type": "register", "peer_id": "roamer"])
+            _ = try await peer.next(type: "peer_list")
+            try await eventually("A knows the key") { try await a.call(.get, "/api/registry/agents", key: key).status == .ok }
+            #expect(try await a.call(.delete, "/api/keys/\(created["id"] as! String)", key: TestKeys.admin).status == .ok)
+            // The connection on B ends: the next read finds it closed.
+            var closed = false
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !closed, ContinuousClock.now < deadline {
+                // nil: the socket closed; a frame or a time-out: still open.
+                if case .some(.none) = try? await peer.next(timeout: .milliseconds(500)) { closed = true }
+            }
+            #expect(closed, "the signaling connection opened with the revoked key is still open on B")
+            await peer.close()
+        }
+    }
+
     @Test func exactlyOneReplicaSweepsAndAnotherTakesOverWhenItStops() async throws {
         let database = try await TestDatabase.fresh()
         let first = try await RegistryServer.test { $0.database = database }

@@ -6,16 +6,29 @@ extension RegistryState {
     /// while it leads the replicas.
     var runsMeshSweeps: Bool { store.replication?.isLeader ?? true }
 
+    /// Credentials another replica revoked: the connections they opened here must close.
+    public struct Revocations: Sendable {
+        public var keyIds: [String] = []
+        public var peerIds: [String] = []
+    }
+
     /// Takes in records another replica committed: memory becomes what the database holds, this replica's
-    /// hub streams hear of the change, and a pending task goes to a long-poll claim waiting here.
-    public func applyReplicated(_ keys: Set<RecordKey>) async {
+    /// hub streams hear of the change, and a pending task goes to a long-poll claim waiting here. Returns the
+    /// keys and pairings that became revoked, whose open connections here must close.
+    @discardableResult
+    public func applyReplicated(_ keys: Set<RecordKey>) async -> Revocations {
         let before = Dictionary(uniqueKeysWithValues: keys.compactMap { key in key.kind == .agent ? agents[key.id].map { (key.id, $0) } : nil })
+        let liveKeys = Set(keys.filter { $0.kind == .apiKey && apiKeys[$0.id]?.revokedAt == nil }.map(\.id))
+        let livePairings = Set(keys.filter { $0.kind == .pairing && pairings[$0.id]?.entry.status != .revoked }.map(\.id))
+        var revoked = Revocations()
         do {
             try await reload(keys, skippingInFlight: true)
         } catch {
             unsettled.formUnion(keys)
-            return
+            return revoked
         }
+        revoked.keyIds = liveKeys.filter { apiKeys[$0]?.revokedAt != nil }.sorted()
+        revoked.peerIds = livePairings.compactMap { id in pairings[id].flatMap { $0.entry.status == .revoked ? $0.entry.peerId : nil } }.sorted()
         let now = clock()
         var agentsChanged = false
         var pending: [String] = []
@@ -46,6 +59,7 @@ extension RegistryState {
         }
         if agentsChanged { topologyChanged() }
         for id in pending { await offerReplicatedTask(id) }
+        return revoked
     }
 
     /// Passes on the answer so far that an agent reported on another replica, while the task is still
@@ -57,18 +71,18 @@ extension RegistryState {
 
     /// Catches up with changes that were never announced (the link was down): every record whose version
     /// differs from the one in memory, and every record gone from the database, is taken in as above.
-    func resync() async {
+    func resync() async -> Revocations {
         let stored: [StoredRecord]
         do {
             stored = try await store.loadAll()
         } catch {
             logger.warning("could not compare with the database after reconnecting", metadata: ["error": "\(error)"])
-            return
+            return Revocations()
         }
         let present = Set(stored.map(\.key))
         var changed = Set(stored.filter { journal.version(of: $0.key) != $0.version }.map(\.key))
         changed.formUnion(knownKeys.subtracting(present))
-        if !changed.isEmpty { await applyReplicated(changed) }
+        return changed.isEmpty ? Revocations() : await applyReplicated(changed)
     }
 
     /// Every record held in memory.

@@ -10,7 +10,7 @@ import MeshProtocol
 public actor RegistryState {
     let journal: Journal
     nonisolated let store: any RegistryStore
-    let events: HubEventBus
+    nonisolated let events: HubEventBus
     let logger: Logger
     let clock: @Sendable () -> Double
     let limits: RegistryLimits
