@@ -149,3 +149,56 @@ PY
 key_for() { # KEYS PEER_ID
     python3 -c 'import json, sys; print(next(k for k, v in json.load(open(sys.argv[1]))["keys"].items() if v["peer_id"] == sys.argv[2]))' "$1" "$2"
 }
+
+# --- for the demo scripts (run-mesh.sh, run-cluster.sh): they set LOGS (their log folder), keep their agents'
+# pids in the associative array AGENT_PIDS, and define `api METHOD PATH [JSON]` and `stop_all [STATUS]`.
+
+wait_for() { # DESCRIPTION TIMEOUT_SECONDS COMMAND...
+    local what=$1 timeout=$2
+    shift 2
+    local deadline=$((SECONDS + timeout))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out after ${timeout}s waiting for $what; logs are in $LOGS/" >&2
+            stop_all 1
+        fi
+        sleep 0.2
+    done
+}
+
+# Stops the agents (each deregisters and stops its sidecar) and waits for them, reporting a failed exit.
+stop_agents() {
+    local name status
+    for name in "${!AGENT_PIDS[@]}"; do
+        say "stopping $name (deregisters, stops its sidecar)"
+        kill -TERM "${AGENT_PIDS[$name]}" 2>/dev/null || true
+    done
+    for name in "${!AGENT_PIDS[@]}"; do
+        status=0
+        wait "${AGENT_PIDS[$name]}" 2>/dev/null || status=$?
+        [ "$status" -eq 0 ] || echo "  $name exited with status $status (see $LOGS/$name.log)" >&2
+    done
+}
+
+# Each task goes to one agent's `delegate` skill, which sends the work over its DataChannel to the agent
+# that has the skill and returns that agent's answer (printed); submitted and followed through `api`. The
+# task's source is the calling script's name.
+run_task() { # AGENT TARGET SKILL MESSAGE
+    local body id="" task
+    body=$(python3 -c 'import json, sys; print(json.dumps({"skill": "delegate", "target_agent_id": sys.argv[1], "source_agent_id": sys.argv[5], "payload": {"message": sys.argv[4], "target_agent_id": sys.argv[2], "skill": sys.argv[3]}, "ttl": 60}))' "$@" "$(basename "$0" .sh)")
+    id=$(api POST /api/hub/tasks "$body" | python3 -c 'import json, sys; print(json.load(sys.stdin)["task_id"])') || true
+    [ -n "$id" ] || { echo "    submitting to $1 failed" >&2; return 0; }
+    for _ in $(seq 1 150); do
+        task=$(api GET "/api/hub/tasks/$id")
+        if python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1]).get("state") in ("completed", "failed") else 1)' "$task" 2>/dev/null; then
+            python3 -c '
+import json, sys
+task, agent, target, skill, message = json.loads(sys.argv[1]), *sys.argv[2:]
+outcome = task["result"] if task["state"] == "completed" else "FAILED: " + task["error"]
+print(f"    {agent:>10} -> {target:<10} {skill}({message!r}) = {outcome}")' "$task" "$@" >&2
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "    task $id did not finish" >&2
+}

@@ -48,7 +48,8 @@ done
 release_binaries
 
 # --- state and keys --------------------------------------------------------------------------------------
-mkdir -p "$CLUSTER_DIR/logs" "$CLUSTER_DIR/agents"
+LOGS="$CLUSTER_DIR/logs"
+mkdir -p "$LOGS" "$CLUSTER_DIR/agents"
 chmod 700 "$CLUSTER_DIR"
 KEYS="$CLUSTER_DIR/api_keys.json"
 ensure_example_keys "$KEYS" "${AGENTS[@]}"
@@ -79,15 +80,7 @@ stop_all() {
     STOPPING=1
     trap 'stop_all' INT TERM
     echo >&2
-    for name in "${!AGENT_PIDS[@]}"; do
-        say "stopping $name (deregisters, stops its sidecar)"
-        kill -TERM "${AGENT_PIDS[$name]}" 2>/dev/null || true
-    done
-    for name in "${!AGENT_PIDS[@]}"; do
-        local status=0
-        wait "${AGENT_PIDS[$name]}" 2>/dev/null || status=$?
-        [ "$status" -eq 0 ] || echo "  $name exited with status $status (see $CLUSTER_DIR/logs/$name.log)" >&2
-    done
+    stop_agents
     if [ -n "$HAPROXY_PID" ]; then
         say "stopping HAProxy"
         kill -TERM "$HAPROXY_PID" 2>/dev/null || true
@@ -109,18 +102,6 @@ trap 'stop_all 0' INT TERM
 # Any other way out (an error under set -e, a timeout) stops the children too.
 trap 'status=$?; [ "$STOPPING" = 1 ] || stop_all "$status"' EXIT
 
-wait_for() { # DESCRIPTION TIMEOUT_SECONDS COMMAND...
-    local what=$1 timeout=$2
-    shift 2
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "timed out after ${timeout}s waiting for $what; logs are in $CLUSTER_DIR/logs/" >&2
-            stop_all 1
-        fi
-        sleep 0.2
-    done
-}
 
 # --- PostgreSQL, the replicas, HAProxy ---------------------------------------------------------------------
 start_postgres
@@ -224,28 +205,6 @@ for name in "${AGENTS[@]}"; do
 done
 
 # --- the agents delegate work to each other --------------------------------------------------------------
-# Each task goes to one agent's `delegate` skill, which sends the work over its DataChannel to the agent
-# that has the skill and returns that agent's answer. Submitted and followed through HAProxy, so the
-# submission, the claim and the polls land on different replicas.
-run_task() { # AGENT TARGET SKILL MESSAGE
-    local body id="" task
-    body=$(python3 -c 'import json, sys; print(json.dumps({"skill": "delegate", "target_agent_id": sys.argv[1], "source_agent_id": "run-cluster", "payload": {"message": sys.argv[4], "target_agent_id": sys.argv[2], "skill": sys.argv[3]}, "ttl": 60}))' "$@")
-    id=$(api POST /api/hub/tasks "$body" | python3 -c 'import json, sys; print(json.load(sys.stdin)["task_id"])') || true
-    [ -n "$id" ] || { echo "    submitting to $1 failed" >&2; return 0; }
-    for _ in $(seq 1 150); do
-        task=$(api GET "/api/hub/tasks/$id")
-        if python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1]).get("state") in ("completed", "failed") else 1)' "$task" 2>/dev/null; then
-            python3 -c '
-import json, sys
-task, agent, target, skill, message = json.loads(sys.argv[1]), *sys.argv[2:]
-outcome = task["result"] if task["state"] == "completed" else "FAILED: " + task["error"]
-print(f"    {agent:>10} -> {target:<10} {skill}({message!r}) = {outcome}")' "$task" "$@" >&2
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "    task $id did not finish" >&2
-}
 say "the agents delegate work to each other over their DataChannels:"
 run_task text-agent math-agent calculate "2^10 + 24"
 run_task math-agent time-agent date_time "days between 2026-01-01 and 2026-12-25"

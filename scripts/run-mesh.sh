@@ -34,7 +34,8 @@ fi
 release_binaries
 
 # --- state and keys --------------------------------------------------------------------------------------
-mkdir -p "$MESH_DIR/logs" "$MESH_DIR/agents"
+LOGS="$MESH_DIR/logs"
+mkdir -p "$LOGS" "$MESH_DIR/agents"
 chmod 700 "$MESH_DIR"
 KEYS="$MESH_DIR/api_keys.json"
 ensure_example_keys "$KEYS" "${AGENTS[@]}"
@@ -60,15 +61,7 @@ stop_all() {
     STOPPING=1
     trap 'stop_all' INT TERM
     echo >&2
-    for name in "${!AGENT_PIDS[@]}"; do
-        say "stopping $name (deregisters, stops its sidecar)"
-        kill -TERM "${AGENT_PIDS[$name]}" 2>/dev/null || true
-    done
-    for name in "${!AGENT_PIDS[@]}"; do
-        local status=0
-        wait "${AGENT_PIDS[$name]}" 2>/dev/null || status=$?
-        [ "$status" -eq 0 ] || echo "  $name exited with status $status (see $MESH_DIR/logs/$name.log)" >&2
-    done
+    stop_agents
     if [ -n "$REGISTRY_PID" ]; then
         say "stopping the registry"
         kill -TERM "$REGISTRY_PID" 2>/dev/null || true
@@ -81,18 +74,6 @@ trap 'stop_all 0' INT TERM
 # Any other way out (an error under set -e, a timeout) stops the children too.
 trap 'status=$?; [ "$STOPPING" = 1 ] || stop_all "$status"' EXIT
 
-wait_for() { # DESCRIPTION TIMEOUT_SECONDS COMMAND...
-    local what=$1 timeout=$2
-    shift 2
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "timed out after ${timeout}s waiting for $what; logs are in $MESH_DIR/logs/" >&2
-            stop_all 1
-        fi
-        sleep 0.2
-    done
-}
 
 say "starting chatixia-registry on $REGISTRY_URL (SQLite database $MESH_DIR/registry.db, hub dashboard at /)"
 STUN_URLS="" setsid "$BIN/chatixia-registry" --dev --host 127.0.0.1 --port "$PORT" --db "$MESH_DIR/registry.db" \
@@ -127,26 +108,6 @@ say "waiting for the sidecars to open their DataChannels (a full mesh of three: 
 wait_for "the full mesh" 60 mesh_complete
 
 # --- the agents delegate work to each other --------------------------------------------------------------
-# Each task goes to one agent's `delegate` skill, which sends the work over its DataChannel to the agent
-# that has the skill and returns that agent's answer.
-run_task() { # AGENT TARGET SKILL MESSAGE
-    local body id task
-    body=$(python3 -c 'import json, sys; print(json.dumps({"skill": "delegate", "target_agent_id": sys.argv[1], "source_agent_id": "run-mesh", "payload": {"message": sys.argv[4], "target_agent_id": sys.argv[2], "skill": sys.argv[3]}, "ttl": 60}))' "$@")
-    id=$(api POST /api/hub/tasks "$body" | python3 -c 'import json, sys; print(json.load(sys.stdin)["task_id"])')
-    for _ in $(seq 1 150); do
-        task=$(api GET "/api/hub/tasks/$id")
-        if python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1])["state"] in ("completed", "failed") else 1)' "$task"; then
-            python3 -c '
-import json, sys
-task, agent, target, skill, message = json.loads(sys.argv[1]), *sys.argv[2:]
-outcome = task["result"] if task["state"] == "completed" else "FAILED: " + task["error"]
-print(f"    {agent:>10} -> {target:<10} {skill}({message!r}) = {outcome}")' "$task" "$@" >&2
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "    task $id did not finish" >&2
-}
 say "the agents delegate work to each other over their DataChannels:"
 run_task text-agent math-agent calculate "2^10 + 24"
 run_task math-agent time-agent date_time "days between 2026-01-01 and 2026-12-25"
