@@ -172,3 +172,45 @@ def test_a_slow_agent_holds_the_sender_back_and_loses_nothing(sidecars):
     while acked < count:
         assert agent_a.next(timeout=60)["type"] == "ack"
         acked += 1
+
+
+def test_an_agent_that_dies_mid_flood_to_a_stalled_peer_is_replaced_at_once(sidecars):
+    a, b = sidecars("sc-1"), sidecars("sc-2")
+    agent_a = a.connect()
+    agent_a.next("peer_connected")
+    agent_b = b.connect(reading=False)  # stops reading: sc-2 pauses the channel, so sc-1's sends stall
+    count, filler = 80, "x" * ((1 << 20) - 200)
+
+    def flood():
+        try:
+            for n in range(count):
+                agent_a.send("send", {"target_peer": "sc-2", "message": mesh_message(filler, seq=n)}, id_=n)
+        except OSError:
+            pass  # the agent "dies" below, mid-flood
+    threading.Thread(target=flood, daemon=True).start()
+    last_ack = time.monotonic()
+    while time.monotonic() - last_ack < 3:
+        try:
+            if agent_a.lines.get(timeout=0.2)["type"] == "ack":
+                last_ack = time.monotonic()
+        except queue.Empty:
+            pass
+    # Both agents die; sc-1 still has a send waiting for the stalled channel and more commands unread.
+    agent_a.close()
+    agent_b.close()
+
+    successor = a.connect()
+    successor.send("list_peers", {}, id_="hello-again")
+    assert successor.next("peer_list", timeout=5)["payload"] == {"peers": ["sc-2"]}
+    wait_until(lambda: "dropped" in a.log() and "the agent disconnected before these commands ran" in a.log(),
+               "sc-1 to report the dead agent's unread commands as dropped")
+    dropped = [line for line in a.log().splitlines() if "the agent disconnected before these commands ran" in line]
+    assert dropped and "commands=" in dropped[0] and int(dropped[0].split("commands=")[1].split()[0]) > 0, dropped
+
+    # The restarted receiver gets what was sent for it, then the successor's message.
+    receiver = b.connect()
+    successor.send("send", {"target_peer": "sc-2", "message": mesh_message("after-restart")}, id_="after")
+    assert successor.next("ack", where=lambda line: line["payload"]["id"] == "after", timeout=60)
+    assert receiver.next("message", where=lambda line: line["payload"]["message"]["payload"]["message"] == "after-restart",
+                         timeout=60)
+    assert a.process.poll() is None and b.process.poll() is None

@@ -16,9 +16,11 @@ import Synchronization
 protocol IPCCommandHandler: Sendable {
     /// A new agent connection; it should hear about every DataChannel already open.
     func attach(_ session: IPCSession) async
+    /// The session's agent is gone: nothing more is delivered to it, and its commands waiting for a peer's
+    /// buffer to drain give up waiting.
     func detach(_ session: IPCSession) async
-    /// Runs a command; returns the reply line if the command has one (`list_peers`).
-    func handle(_ command: IPCCommand.Kind) async throws(MeshCommandError) -> IPCEvent?
+    /// Runs a command of `session`'s agent; returns the reply line if the command has one (`list_peers`).
+    func handle(_ command: IPCCommand.Kind, from session: IPCSession) async throws(MeshCommandError) -> IPCEvent?
 }
 
 /// The agent-facing Unix socket: newline-delimited JSON, one active client at a time, optional hello
@@ -113,7 +115,16 @@ final class IPCServer: Sendable {
                     return true
                 }
                 guard claimed else { return try await refuse("another agent is already connected to this sidecar") }
-                defer { activeSession.withLock { $0 = nil } }
+                // An agent that dies while a command waits (a send to a stalled peer) frees the sidecar at once
+                // for its successor; the commands it left unread are dropped, not run on its behalf.
+                client.channel.closeFuture.whenComplete { _ in
+                    guard session.markDisconnected() else { return }
+                    Task {
+                        await self.handler.detach(session)
+                        self.release(id)
+                    }
+                }
+                defer { release(id) }
 
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -125,12 +136,20 @@ final class IPCServer: Sendable {
                     if let helloID { session.deliver(.ack(id: helloID)) }
                     await handler.attach(session)
                     logger.info("agent connected over IPC")
+                    var dropped = 0
                     do {
                         while let line = try await lines.next() {
+                            guard session.isConnected else {
+                                dropped += 1
+                                continue
+                            }
                             await self.handle(line.readableBytesView, from: session)
                         }
                     } catch let error as LineTooLongError {
                         session.deliver(.error(id: nil, "\(error.description); closing the connection"))
+                    }
+                    if dropped > 0 {
+                        logger.warning("the agent disconnected before these commands ran: dropped", metadata: ["commands": "\(dropped)"])
                     }
                     await handler.detach(session)
                     session.finish()
@@ -158,10 +177,17 @@ final class IPCServer: Sendable {
             return
         }
         do {
-            if let reply = try await handler.handle(command.kind) { session.deliver(reply) }
+            if let reply = try await handler.handle(command.kind, from: session) { session.deliver(reply) }
             if let id = command.id { session.deliver(.ack(id: id)) }
         } catch {
             session.deliver(.error(id: command.id, error.description))
+        }
+    }
+
+    /// Frees the client slot if `session` still holds it (a successor may have taken it already).
+    private func release(_ session: ObjectIdentifier) {
+        activeSession.withLock { active in
+            if active == session { active = nil }
         }
     }
 

@@ -25,6 +25,7 @@ final class IPCSession: Sendable {
         var isBacklogged = false
     }
     private let backlog = Mutex(Backlog())
+    private let connected = Atomic<Bool>(true)
     private let logger: Logger
 
     init(logger: Logger) {
@@ -69,6 +70,14 @@ final class IPCSession: Sendable {
         if dropped > 0 {
             deliver(.error(id: nil, "dropped \(dropped) events because the agent read too slowly"))
         }
+    }
+
+    /// False once the agent's end of the socket has closed, even while its last command still runs.
+    var isConnected: Bool { connected.load(ordering: .acquiring) }
+
+    /// Marks the agent gone; true for the first call only.
+    func markDisconnected() -> Bool {
+        connected.exchange(false, ordering: .acquiringAndReleasing)
     }
 
     func finish() {

@@ -24,6 +24,8 @@ extension Mesh: IPCCommandHandler {
         self.session = nil
         caughtUpTask?.cancel()
         caughtUpTask = nil
+        // Its sends waiting for a stalled peer's buffer to drain return now (what they queued stays queued).
+        for link in links.values { link.releaseSenders() }
         // What arrives now is held (and paused for) on its own terms.
         setPeersPaused(false)
     }
@@ -55,17 +57,18 @@ extension Mesh: IPCCommandHandler {
         for link in links.values where link.isOpen { link.driver.setReceivePaused(paused) }
     }
 
-    func handle(_ command: IPCCommand.Kind) async throws(MeshCommandError) -> IPCEvent? {
+    func handle(_ command: IPCCommand.Kind, from agent: IPCSession) async throws(MeshCommandError) -> IPCEvent? {
+        guard session === agent else { throw .agentDetached }
         switch command {
         case .send(let target, let message):
             guard let link = links[target], link.isOpen else {
                 throw present.contains(target) || links[target] != nil ? .notConnected(target) : .unknownPeer(target)
             }
-            try await transmit(message, on: link)
+            try await transmit(message, on: link, waitingAs: agent)
         case .broadcast(let message):
             for link in links.values where link.isOpen {
                 do {
-                    try await transmit(message, on: link)
+                    try await transmit(message, on: link, waitingAs: agent)
                 } catch {
                     logger.warning("broadcast to one peer failed", metadata: ["remote": "\(link.remote)", "error": "\(error)"])
                 }
@@ -84,12 +87,13 @@ extension Mesh: IPCCommandHandler {
     }
 
     /// Hands `text` to the link without waiting for its event loop; while more than `highWater` bytes
-    /// wait to be sent, the caller (an agent's IPC command) waits for low water: backpressure, not memory.
-    func transmit(_ text: String, on link: PeerLink) async throws(MeshCommandError) {
+    /// wait to be sent, the caller (`agent`'s IPC command) waits for low water, as long as that agent is
+    /// attached: backpressure, not memory.
+    func transmit(_ text: String, on link: PeerLink, waitingAs agent: IPCSession? = nil) async throws(MeshCommandError) {
         guard let stream = link.stream else { throw .notConnected(link.remote) }
         let seen = link.lowWaterEvents
         link.driver.enqueue(.text(text), on: stream)
-        guard link.driver.bufferedAmount > Self.highWater else { return }
+        guard link.driver.bufferedAmount > Self.highWater, agent == nil || session === agent else { return }
         if link.lowWaterEvents == seen { await withCheckedContinuation { link.addLowWaterWaiter($0) } }
         guard links[link.remote] === link else { throw .sendFailed(link.remote, "the connection closed") }
     }
