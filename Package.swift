@@ -63,11 +63,14 @@ let package = Package(
                 "PeerConnection",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Sources/RTC/RTCTransport",
             swiftSettings: strict
         ),
-        .executableTarget(name: "rtc-interop-peer", dependencies: ["RTCTransport"], path: "Tests/interop/Peer", swiftSettings: strict),
+        .executableTarget(
+            name: "rtc-interop-peer", dependencies: ["RTCTransport", "MeshProtocol", .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            path: "Tests/interop/Peer", swiftSettings: strict),
         .target(
             name: "Registry",
             dependencies: [

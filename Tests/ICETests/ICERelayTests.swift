@@ -168,4 +168,85 @@ import Testing
         #expect(agent.deadline == nil)
         #expect(agent.state == .new)
     }
+
+    // MARK: TURN over TCP and TLS
+
+    static let tcpServers = [ICEServer(urls: ["turn:192.0.2.10:3478?transport=tcp"], username: "alice", credential: "secret")]
+
+    @Test func relayOverTCPConnectsWhenUDPIsBlocked() throws {
+        let (network, a, b) = network(policyA: .relay, policyB: .relay, servers: Self.tcpServers)
+        network.udpBlocked = true
+        network.run(for: .seconds(5)) { a.state == .connected && b.state == .connected }
+        #expect(a.state == .connected && b.state == .connected)
+        // One connection per agent, from its host candidate's address, plain TCP.
+        #expect(network.connectionRequests.map(\.server) == [Self.serverAddress, Self.serverAddress])
+        #expect(network.connectionRequests.map(\.localIP) == [address("10.0.0.1:4000").ip, address("10.0.0.2:5000").ip])
+        #expect(network.connectionRequests.allSatisfy { !$0.usesTLS })
+        let selected = try #require(a.selectedPair)
+        #expect(selected.local.candidate.kind == .relay)
+        #expect(selected.local.socket == 1)  // the stream, not the UDP socket 0
+        // ChannelData on a stream is padded to a multiple of 4 (RFC 8656 §12.5).
+        network.run(for: .milliseconds(100))
+        let transmit = try #require(a.send([23, 254, 253, 9, 1]))
+        #expect(transmit.socket == 1 && transmit.destination == Self.serverAddress)
+        #expect(DatagramKind(classifying: transmit.payload) == .turnChannelData)
+        #expect(transmit.payload.count == 4 + 8)
+    }
+
+    @Test func withoutTCPTheBlockedUDPRelayFails() {
+        let (network, a, b) = network(policyA: .relay, policyB: .relay)
+        network.udpBlocked = true
+        network.run(for: .seconds(60)) { a.state == .failed && b.state == .failed }
+        #expect(a.state == .failed && b.state == .failed)
+        #expect(network.connectionRequests.isEmpty)
+    }
+
+    @Test func turnsAsksForTLSNamedAfterTheURLHost() throws {
+        let agent = ICEAgent(role: .controlling, servers: [ICEServer(urls: ["turns:192.0.2.10"], username: "alice", credential: "secret")], policy: .relay)
+        agent.addLocalCandidate(kind: .host, address: address("10.0.0.1:4000"), socket: 0, now: .zero)
+        let request = try #require(agent.pollConnectionRequest())
+        #expect(request.usesTLS && request.serverName == "192.0.2.10" && request.server == address("192.0.2.10:5349"))
+        #expect(agent.pollConnectionRequest() == nil)
+        // Nothing goes out over UDP for it, and relay-only waits for the connection rather than failing.
+        #expect(agent.pollTransmit() == nil)
+        #expect(agent.state == .new)
+        agent.connectionFailed(request.id, now: .milliseconds(5))
+        #expect(agent.state == .failed)
+    }
+
+    @Test func aUDPRelayOutranksATCPRelayWhenBothWork() throws {
+        let both = [ICEServer(urls: ["turn:192.0.2.10:3478?transport=tcp", "turn:192.0.2.10:3478"], username: "alice", credential: "secret")]
+        let (network, a, b) = network(policyA: .relay, policyB: .relay, servers: both)
+        network.run(for: .seconds(5)) { a.state == .connected && b.state == .connected }
+        network.run(for: .milliseconds(500))
+        let relays = try #require(network.announced[0]).filter { $0.kind == .relay }
+        #expect(relays.count == 2)
+        let viaUDP = try #require(relays.first { $0.relatedAddress == address("10.0.0.1:4000") })
+        let viaTCP = try #require(relays.first { $0.relatedAddress != address("10.0.0.1:4000") })
+        #expect(viaUDP.priority > viaTCP.priority)
+        #expect(a.selectedPair?.local.socket == 0)
+    }
+
+    @Test func aRefusedConnectionFailsRelayOnlyAtOnce() {
+        let (network, a, _) = network(policyA: .relay, policyB: .relay, servers: Self.tcpServers)
+        network.refusingConnections.insert(Self.serverAddress)
+        network.run(for: .seconds(1)) { a.state == .failed }
+        #expect(a.state == .failed)
+        #expect(network.now < .seconds(1))
+    }
+
+    @Test func theConnectionClosingEndsTheRelayAndWithItARelayOnlySession() {
+        let (network, a, b) = network(policyA: .relay, policyB: .relay, servers: Self.tcpServers)
+        network.udpBlocked = true
+        network.run(for: .seconds(5)) { a.state == .connected && b.state == .connected }
+        a.connectionClosed(socket: 1, now: network.now)
+        // Its only relay is gone: nothing can carry the session, so it fails now, not at the consent timeout.
+        #expect(a.state == .failed)
+        #expect(a.deadline == nil)
+        // The peer learns by consent: its checks go unanswered.
+        let closedAt = network.now
+        network.run(for: .seconds(30)) { b.state == .failed }
+        #expect(b.state == .failed)
+        #expect(network.now - closedAt >= .seconds(4) && network.now - closedAt <= .seconds(9))
+    }
 }

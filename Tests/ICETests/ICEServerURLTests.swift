@@ -18,6 +18,16 @@ import Testing
         #expect(try ICEServerURL(parsing: "stun:192.0.2.1").port == 3478)
     }
 
+    @Test func readsTheTransportToTheServer() throws {
+        #expect(try ICEServerURL(parsing: "turn:192.0.2.1").transport == .udp)
+        #expect(try ICEServerURL(parsing: "turn:192.0.2.1?transport=UDP").transport == .udp)
+        let tcp = try ICEServerURL(parsing: "turn:192.0.2.1:443?transport=tcp")
+        #expect(tcp.transport == .tcp && tcp.port == 443 && tcp.scheme == .turn)
+        let tls = try ICEServerURL(parsing: "turns:192.0.2.1")
+        #expect(tls.transport == .tls && tls.port == 5349 && tls.address == address("192.0.2.1:5349"))
+        #expect(try ICEServerURL(parsing: "turns:turn.example.com:443?transport=tcp").transport == .tls)
+    }
+
     @Test func keepsNamesWithoutAnAddress() throws {
         let named = try ICEServerURL(parsing: "stun:stun.l.google.com:19302")
         #expect(named.host == "stun.l.google.com")
@@ -26,9 +36,10 @@ import Testing
     }
 
     @Test func rejectsWhatItCannotUse() {
-        #expect(throws: ICEServerURL.ParseError.unsupportedScheme("turns")) { try ICEServerURL(parsing: "turns:192.0.2.1:5349") }
+        #expect(throws: ICEServerURL.ParseError.unsupportedScheme("stuns")) { try ICEServerURL(parsing: "stuns:192.0.2.1:5349") }
+        #expect(throws: ICEServerURL.ParseError.unsupportedTransport("transport=udp")) { try ICEServerURL(parsing: "turns:192.0.2.1?transport=udp") }
+        #expect(throws: ICEServerURL.ParseError.unsupportedTransport("transport=sctp")) { try ICEServerURL(parsing: "turn:192.0.2.1?transport=sctp") }
         #expect(throws: ICEServerURL.ParseError.unsupportedScheme("http")) { try ICEServerURL(parsing: "http://192.0.2.1") }
-        #expect(throws: ICEServerURL.ParseError.unsupportedTransport("transport=tcp")) { try ICEServerURL(parsing: "turn:192.0.2.1?transport=tcp") }
         #expect(throws: ICEServerURL.ParseError.unsupportedTransport("transport=udp")) { try ICEServerURL(parsing: "stun:192.0.2.1?transport=udp") }
         #expect(throws: ICEServerURL.ParseError.badPort("99999")) { try ICEServerURL(parsing: "stun:192.0.2.1:99999") }
         #expect(throws: ICEServerURL.ParseError.badPort("")) { try ICEServerURL(parsing: "stun:192.0.2.1:") }

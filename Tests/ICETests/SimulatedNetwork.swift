@@ -10,6 +10,8 @@ final class SimulatedNetwork {
         let local: TransportAddress
         /// What others see and send to.
         let seenAs: TransportAddress
+        /// A TCP or TLS connection to a TURN server rather than a UDP socket.
+        var isStream = false
     }
 
     var now: Duration = .zero
@@ -22,6 +24,12 @@ final class SimulatedNetwork {
     var unreachable: Set<TransportAddress> = []
     /// Passes each agent's `localCandidate` events to every other agent.
     var trickle = false
+    /// Drops every datagram to or from an agent's UDP socket (a firewall); streams to servers pass.
+    var udpBlocked = false
+    /// Servers whose TCP connections are refused.
+    var refusingConnections: Set<TransportAddress> = []
+    /// Every connection an agent asked for, in order.
+    private(set) var connectionRequests: [TURNConnectionRequest] = []
     var received: [Int: [[UInt8]]] = [:]
     /// Every datagram an agent sent to a server, for assertions on the wire format.
     private(set) var sentToServers: [[UInt8]] = []
@@ -48,9 +56,22 @@ final class SimulatedNetwork {
                     guard trickle else { continue }
                     for other in agents.indices where other != index { agents[other].agent.addRemoteCandidate(candidate, now: now) }
                 }
+                while let request = entry.agent.pollConnectionRequest() {
+                    moved = true
+                    connectionRequests.append(request)
+                    guard !refusingConnections.contains(request.server), !cut else {
+                        entry.agent.connectionFailed(request.id, now: now)
+                        continue
+                    }
+                    let stream = TransportAddress(ip: request.localIP, port: UInt16(40_000 + connectionRequests.count))
+                    agents[index].hosts.append(Host(local: stream, seenAs: stream, isStream: true))
+                    entry.agent.connectionOpened(request.id, socket: agents[index].hosts.count - 1, now: now)
+                }
                 while let transmit = entry.agent.pollTransmit() {
                     moved = true
-                    deliver(transmit.payload, from: entry.hosts[transmit.socket].seenAs, to: transmit.destination, relayed: false)
+                    let host = agents[index].hosts[transmit.socket]
+                    guard host.isStream || !udpBlocked else { continue }
+                    deliver(transmit.payload, from: host.seenAs, to: transmit.destination, relayed: false)
                 }
             }
             if moved { continue }
@@ -75,6 +96,7 @@ final class SimulatedNetwork {
                 let target = agents.firstIndex(where: { $0.hosts.contains { $0.seenAs == destination } })
             else { continue }
             let socket = agents[target].hosts.firstIndex { $0.seenAs == destination }!
+            guard agents[target].hosts[socket].isStream || !udpBlocked else { continue }
             if let data = agents[target].agent.receive(payload, from: source, socket: socket, now: now) {
                 received[target, default: []].append(data)
             }

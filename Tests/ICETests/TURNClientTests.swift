@@ -15,9 +15,12 @@ final class TURNClientHarness {
     var fromPeers: [(peer: TransportAddress, payload: [UInt8])] = []
     private(set) var events: [TURNClientEvent] = []
 
-    init(password: String = "secret", timing: TURNClient.Timing = TURNClient.Timing()) {
+    /// Every message the client sent, reachable server or not.
+    private(set) var sent = 0
+
+    init(password: String = "secret", transport: TURNClient.Transport = .datagram, timing: TURNClient.Timing = TURNClient.Timing()) {
         server = TURNServerSimulation(address: serverAddress, users: ["alice": "secret"])
-        client = TURNClient(server: serverAddress, username: "alice", password: password, timing: timing, now: .zero)
+        client = TURNClient(server: serverAddress, transport: transport, username: "alice", password: password, timing: timing, now: .zero)
     }
 
     /// Delivers everything queued, then steps the clock to the client's deadlines until `done`.
@@ -27,6 +30,7 @@ final class TURNClientHarness {
             var moved = false
             while let bytes = client.pollTransmit() {
                 moved = true
+                sent += 1
                 guard serverReachable else { continue }
                 for out in server.receive(bytes, from: clientAddress, to: serverAddress, now: now) { route(out) }
             }
@@ -81,6 +85,34 @@ final class TURNClientHarness {
         #expect(harness.client.state == .failed(.timeout(.allocate)))
         #expect(harness.now <= .seconds(10))
         // Nothing left to wait for: the owner is not woken again.
+        #expect(harness.client.deadline == nil)
+    }
+
+    @Test func overAStreamNothingIsRetransmittedAndTheWaitIsLonger() {
+        let harness = TURNClientHarness(transport: .stream)
+        harness.serverReachable = false
+        harness.run(for: .seconds(39)) { !harness.events.isEmpty }
+        #expect(harness.sent == 1)
+        #expect(harness.events.isEmpty)
+        harness.run(for: .seconds(2)) { !harness.events.isEmpty }
+        #expect(harness.events == [.failed(.timeout(.allocate))])
+    }
+
+    @Test func overAStreamChannelDataIsPaddedAndAClosedStreamEndsTheAllocation() throws {
+        let harness = TURNClientHarness(transport: .stream)
+        harness.run(for: .seconds(5)) { harness.client.isAllocated }
+        harness.client.bindChannel(to: peer, now: harness.now)
+        harness.run(for: .seconds(5)) { harness.client.boundChannel(for: peer) != nil }
+        let wrapped = try #require(harness.client.encapsulate([6, 7, 8, 9, 10], for: peer))
+        #expect(wrapped.count == 4 + 8)
+        harness.client.send([6, 7, 8, 9, 10], to: peer, now: harness.now)
+        harness.run(for: .milliseconds(10))
+        #expect(harness.toPeers.last?.payload == [6, 7, 8, 9, 10])
+
+        harness.client.connectionClosed()
+        harness.run(for: .milliseconds(10))
+        #expect(harness.client.state == .failed(.connectionClosed))
+        #expect(harness.events.last == .failed(.connectionClosed))
         #expect(harness.client.deadline == nil)
     }
 

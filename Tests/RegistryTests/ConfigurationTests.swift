@@ -105,6 +105,16 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "TURN_URL": "turn:x", "TURN_SECRET": "s", "TURN_TTL": "-5"])
         }
+        let (turn, _) = try RegistryConfiguration.resolve(
+            flags: .init(apiKeys: keys),
+            environment: ["SIGNALING_SECRET": secret, "TURN_URL": "turn:192.0.2.1?transport=udp, turn:192.0.2.1?transport=tcp,turns:192.0.2.1", "TURN_SECRET": "s"])
+        #expect(turn.turn?.urls == ["turn:192.0.2.1?transport=udp", "turn:192.0.2.1?transport=tcp", "turns:192.0.2.1"])
+        #expect(throws: ConfigurationError.self) {
+            try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "TURN_URL": "stun:192.0.2.1", "TURN_SECRET": "s"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "TURN_URL": "turn:192.0.2.1?transport=sctp", "TURN_SECRET": "s"])
+        }
         let (empty, _) = try RegistryConfiguration.resolve(flags: .init(apiKeys: keys), environment: ["SIGNALING_SECRET": secret, "STUN_URLS": "", "TURN_URL": "", "TURN_SECRET": "s"])
         #expect(empty.stunURLs.isEmpty)
         #expect(empty.turn == nil)
@@ -127,14 +137,14 @@ import Testing
         #expect(RegistryServices.turnCredential(secret: "my-secret", username: "1700000000:mesh") == "FY0EQsIVzE0oG9WXfEDH+9fGga4=")
         let server = try await RegistryServer.test { config in
             config.stunURLs = ["stun:127.0.0.1:3478"]
-            config.turn = .init(url: "turn:127.0.0.1:3478", secret: "my-secret", ttl: 600)
+            config.turn = .init(urls: ["turn:127.0.0.1:3478", "turns:127.0.0.1:5349"], secret: "my-secret", ttl: 600)
         }
         try await server.application.test(.router) { client in
             let body = try await client.call(.get, "/api/config", key: TestKeys.agentA).object()
             let servers = try #require(body["iceServers"] as? [[String: Any]])
             #expect(servers.first?["urls"] as? [String] == ["stun:127.0.0.1:3478"])
             let turn = try #require(servers.last)
-            #expect(turn["urls"] as? [String] == ["turn:127.0.0.1:3478"])
+            #expect(turn["urls"] as? [String] == ["turn:127.0.0.1:3478", "turns:127.0.0.1:5349"])
             let username = try #require(turn["username"] as? String)
             let parts = username.split(separator: ":")
             #expect(parts.last == "peer-a")

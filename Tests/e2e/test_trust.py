@@ -12,6 +12,7 @@ import subprocess
 
 from harness import KEYS, new_registry, sh
 from pysupport.agent import Agent, skill_json
+from pysupport.tls import self_signed_certificate
 from pysupport.waits import wait_until
 
 
@@ -164,9 +165,7 @@ def test_a_full_disk_costs_503s_then_writes_succeed_again(workdir, cleanup):
 
 
 def test_agents_mesh_and_delegate_through_a_registry_serving_tls(workdir, cleanup):
-    certificate, key = workdir / "cert.pem", workdir / "key.pem"
-    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key), "-out", str(certificate))
+    certificate, key = self_signed_certificate(workdir)
     # By name, as a deployment would be (the WebSocket client sends the host as SNI, which an IP address cannot be).
     registry = new_registry(workdir, ["alpha", "beta"], tls=(certificate, key), public_host="localhost").start()
     cleanup(registry)

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-ensure_apt iproute2 util-linux chromium chromium-driver coturn
+ensure_apt iproute2 util-linux iptables chromium chromium-driver coturn
 ensure_test_venv
 ensure_binaries rtc-interop-peer
 # Selenium must use the Debian chromedriver, never download one.

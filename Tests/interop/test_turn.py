@@ -5,6 +5,7 @@ import asyncio
 import base64
 import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -14,15 +15,16 @@ from aiortc.sdp import candidate_from_sdp
 from pysupport.coturn import RELAY_PORTS, Coturn
 from pysupport.ports import free_udp_port
 from pysupport.rtc_peer import TIMEOUT, InteropPeer
+from pysupport.tls import self_signed_certificate
 
 SECRET = "interop-static-auth-secret"
 SIZES = [0, 1, 1200, 16_000, 65_536, 256 * 1024]
 
 
-def ice_servers(server: Coturn, peer: str, secret: str | None = None, port: int | None = None) -> str:
+def ice_servers(server: Coturn, peer: str, secret: str | None = None, port: int | None = None, url: str | None = None) -> str:
     """The registry's /api/config body for `peer`."""
     username, credential = server.credentials(peer, secret)
-    url = f"turn:127.0.0.1:{port or server.port}?transport=udp"
+    url = url or f"turn:127.0.0.1:{port or server.port}?transport=udp"
     return json.dumps({"iceServers": [{"urls": [url], "username": username, "credential": credential}]})
 
 
@@ -31,6 +33,33 @@ def coturn(tmp_path):
     server = Coturn(tmp_path, SECRET).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """coturn's TLS certificate (for 127.0.0.1), which the peers trust through CA_FILE."""
+    return self_signed_certificate(tmp_path, names=("IP:127.0.0.1",))
+
+
+@pytest.fixture
+def stream_coturn(tmp_path, certificate):
+    """coturn listening for UDP, TCP and TLS."""
+    server = Coturn(tmp_path, SECRET, tls=certificate).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def udp_blocked():
+    """A firewall that drops every UDP datagram in the namespace but those between coturn's relayed addresses:
+    the peers can reach coturn only over TCP, and coturn can still relay between their allocations."""
+    relay = f"{RELAY_PORTS.start}:{RELAY_PORTS.stop - 1}"
+    rules = [["OUTPUT", "-p", "udp", "--sport", relay, "--dport", relay, "-j", "ACCEPT"], ["OUTPUT", "-p", "udp", "-j", "DROP"]]
+    for rule in rules:
+        subprocess.run(["iptables", "-A", *rule], check=True)
+    yield
+    for rule in reversed(rules):
+        subprocess.run(["iptables", "-D", *rule], check=True)
 
 
 def assert_relayed(candidate):
@@ -78,35 +107,40 @@ async def final_state(peer, timeout=TIMEOUT):
             return message["state"]
 
 
+async def talk_relay_only(a, b, link):
+    """Offer from a, answer from b, then every size both ways; only relayed candidates are ever announced."""
+    a.send(type="make_offer")
+    offer = await link.next(a, "offer")
+    # The relay policy never reveals a host address, not even in the description.
+    assert "typ host" not in offer["sdp"]
+    b.send(type="offer", sdp=offer["sdp"])
+    answer = await link.next(b, "answer")
+    assert "typ host" not in answer["sdp"]
+    a.send(type="answer", sdp=answer["sdp"])
+    assert (await link.next(a, "open"))["label"] == "mesh"
+    assert (await link.next(b, "open"))["label"] == "mesh"
+
+    for size in SIZES:
+        text = "t" * size
+        a.send(type="send", text=text)
+        assert (await link.next(b, "message"))["text"] == text
+        data = bytes((i * 13) % 256 for i in range(size))
+        b.send(type="send", binary=base64.b64encode(data).decode())
+        assert base64.b64decode((await link.next(a, "message"))["binary"]) == data
+
+    for peer in (a, b):
+        assert link.candidates[peer], "no candidate was announced"
+        for candidate in link.candidates[peer]:
+            assert_relayed(candidate)
+
+
 @pytest.mark.asyncio
 async def test_two_relay_only_peers_talk_through_coturn(coturn):
     a = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-a"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
     b = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(coturn, "peer-b"), "ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0"})
     link = Link(a, b)
     try:
-        a.send(type="make_offer")
-        offer = await link.next(a, "offer")
-        # The relay policy never reveals a host address, not even in the description.
-        assert "typ host" not in offer["sdp"]
-        b.send(type="offer", sdp=offer["sdp"])
-        answer = await link.next(b, "answer")
-        assert "typ host" not in answer["sdp"]
-        a.send(type="answer", sdp=answer["sdp"])
-        assert (await link.next(a, "open"))["label"] == "mesh"
-        assert (await link.next(b, "open"))["label"] == "mesh"
-
-        for size in SIZES:
-            text = "t" * size
-            a.send(type="send", text=text)
-            assert (await link.next(b, "message"))["text"] == text
-            data = bytes((i * 13) % 256 for i in range(size))
-            b.send(type="send", binary=base64.b64encode(data).decode())
-            assert base64.b64decode((await link.next(a, "message"))["binary"]) == data
-
-        for peer in (a, b):
-            assert link.candidates[peer], "no candidate was announced"
-            for candidate in link.candidates[peer]:
-                assert_relayed(candidate)
+        await talk_relay_only(a, b, link)
         log = coturn.text()
         assert "CHANNEL_BIND processed, success" in log
         assert "CREATE_PERMISSION processed, success" in log
@@ -177,5 +211,50 @@ async def test_an_unreachable_turn_server_fails_within_seconds(coturn):
         peer.send(type="make_offer")
         assert await final_state(peer, timeout=15) == "failed"
         assert time.monotonic() - started < 12
+    finally:
+        peer.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("transport", ["tcp", "tls"])
+async def test_with_udp_blocked_relay_only_peers_talk_through_coturn_over(transport, stream_coturn, certificate, udp_blocked):
+    url = stream_coturn.tcp_url if transport == "tcp" else stream_coturn.tls_url
+    env = {"ICE_TRANSPORT_POLICY": "relay", "PEER_ECHO": "0", "CA_FILE": str(certificate[0])}
+    a = InteropPeer.in_running_loop({**env, "ICE_SERVERS": ice_servers(stream_coturn, "peer-a", url=url)})
+    b = InteropPeer.in_running_loop({**env, "ICE_SERVERS": ice_servers(stream_coturn, "peer-b", url=url)})
+    link = Link(a, b)
+    try:
+        await talk_relay_only(a, b, link)
+        log = stream_coturn.text()
+        assert "CHANNEL_BIND processed, success" in log
+        # Both allocations came in over a stream, encrypted exactly when the URL said turns:.
+        sessions = re.findall(r"session \d+: new, .*", log)
+        assert len(sessions) == 2 and log.count("tcp or tls connected to") >= 2, log
+        assert all(("method=TLS" in line) == (transport == "tls") for line in sessions), sessions
+    finally:
+        link.close()
+        a.close()
+        b.close()
+
+
+@pytest.mark.asyncio
+async def test_with_udp_blocked_a_udp_turn_server_cannot_be_reached(stream_coturn, udp_blocked):
+    """The control for the test above: the firewall really leaves UDP to coturn no way through."""
+    peer = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(stream_coturn, "peer-u"), "ICE_TRANSPORT_POLICY": "relay"})
+    try:
+        peer.send(type="make_offer")
+        assert await final_state(peer, timeout=15) == "failed"
+        assert "ALLOCATE processed" not in stream_coturn.text()
+    finally:
+        peer.close()
+
+
+@pytest.mark.asyncio
+async def test_a_turns_server_whose_certificate_is_not_trusted_is_refused(stream_coturn):
+    peer = InteropPeer.in_running_loop({"ICE_SERVERS": ice_servers(stream_coturn, "peer-t", url=stream_coturn.tls_url), "ICE_TRANSPORT_POLICY": "relay"})
+    try:
+        peer.send(type="make_offer")
+        assert await final_state(peer, timeout=15) == "failed"
+        assert "ALLOCATE processed, success" not in stream_coturn.text()
     finally:
         peer.close()

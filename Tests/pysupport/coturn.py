@@ -11,14 +11,18 @@ import subprocess
 import time
 from pathlib import Path
 
-from pysupport.ports import free_udp_port
+from pysupport.ports import free_port, free_udp_port
 
 RELAY_PORTS = range(50000, 50200)
 
 
 class Coturn:
-    def __init__(self, workdir: Path, secret: str, realm: str = "chatixia.test", address: str = "127.0.0.1"):
+    def __init__(self, workdir: Path, secret: str, realm: str = "chatixia.test", address: str = "127.0.0.1",
+                 tls: tuple[Path, Path] | None = None):
+        """With `tls` (certificate, key) it also listens for TCP on `port` and for TLS on `tls_port`."""
         self.secret = secret
+        self.tls = tls
+        self.tls_port = free_port(address) if tls else None
         self.realm = realm
         self.address = address
         self.port = free_udp_port(address)
@@ -30,6 +34,14 @@ class Coturn:
     def url(self) -> str:
         return f"turn:{self.address}:{self.port}?transport=udp"
 
+    @property
+    def tcp_url(self) -> str:
+        return f"turn:{self.address}:{self.port}?transport=tcp"
+
+    @property
+    def tls_url(self) -> str:
+        return f"turns:{self.address}:{self.tls_port}"
+
     def credentials(self, peer: str, secret: str | None = None) -> tuple[str, str]:
         username = f"{int(time.time()) + 3600}:{peer}"
         mac = hmac.new((secret or self.secret).encode(), username.encode(), hashlib.sha1).digest()
@@ -37,6 +49,10 @@ class Coturn:
 
     def start(self) -> "Coturn":
         turnserver = shutil.which("turnserver") or "/usr/bin/turnserver"
+        if self.tls:
+            streams = [f"--tls-listening-port={self.tls_port}", f"--cert={self.tls[0]}", f"--pkey={self.tls[1]}"]
+        else:
+            streams = ["--no-tls", "--no-tcp"]
         with open(self.log, "w") as out:
             self.process = subprocess.Popen(
                 [turnserver, "-n", f"--listening-ip={self.address}", f"--relay-ip={self.address}", f"--listening-port={self.port}",
@@ -44,12 +60,15 @@ class Coturn:
                  "--use-auth-secret", f"--static-auth-secret={self.secret}", f"--realm={self.realm}",
                  # Peers and their relayed addresses are all on loopback, which coturn refuses by default.
                  "--allow-loopback-peers",
-                 "--no-cli", "--no-tls", "--no-dtls", "--no-tcp", "--no-tcp-relay",
+                 "--no-cli", "--no-dtls", "--no-tcp-relay", *streams,
                  f"--userdb={self.workdir / 'turndb'}", f"--pidfile={self.workdir / 'turnserver.pid'}",
                  "--log-file=stdout", "--simple-log", "--verbose"],
                 stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
-        while f"UDP listener opened on: {self.address}:{self.port}" not in self.text():
+        ready = [f"UDP listener opened on: {self.address}:{self.port}"]
+        if self.tls:
+            ready.append(f"TLS/TCP listener opened on : {self.address}:{self.tls_port}")
+        while not all(line in self.text() for line in ready):
             assert self.process.poll() is None, f"turnserver exited:\n{self.text()}"
             assert time.monotonic() < deadline, f"turnserver did not start:\n{self.text()}"
             time.sleep(0.05)

@@ -73,17 +73,20 @@ public final class ICEAgent {
         public init() {}
     }
 
-    /// A TURN server we may allocate on, from a `turn:` URL with credentials.
+    /// A TURN server we may allocate on, from a `turn:` or `turns:` URL with credentials.
     private struct TURNServer {
         let address: TransportAddress
+        let name: String
+        let transport: ICEServerURL.Transport
         let username: String
         let password: String
     }
 
-    /// One allocation, made from the host candidate on `socket`.
+    /// One allocation, made from the host candidate on `socket` or over the TCP or TLS stream that is `socket`.
     private struct Relay {
         let socket: Int
         let client: TURNClient
+        let transport: ICEServerURL.Transport
         var candidate: ICELocalCandidate?
     }
 
@@ -108,6 +111,10 @@ public final class ICEAgent {
     private let turnServers: [TURNServer]
     private let discovery: ServerReflexiveDiscovery
     private var relays: [Relay] = []
+    /// Streams to TURN servers asked of the owner and not yet opened, by request id.
+    private var pendingConnections: [Int: TURNServer] = [:]
+    private var connectionRequests: [TURNConnectionRequest] = []
+    private var nextConnectionID = 0
 
     private(set) var localCandidates: [ICELocalCandidate] = []
     private(set) var remoteCandidates: [ICECandidateAddress] = []
@@ -124,7 +131,7 @@ public final class ICEAgent {
     private var transmits: [ICETransmit] = []
     private var events: [ICEEvent] = []
 
-    /// `servers` are used as far as they name literal IP addresses over UDP; other URLs are skipped.
+    /// `servers` are used as far as they name literal IP addresses; other URLs are skipped.
     public init(
         role: ICERole, local: ICECredentials = .random(), tieBreaker: UInt64 = .random(in: .min ... .max), timing: Timing = Timing(),
         servers: [ICEServer] = [], policy: ICETransportPolicy = .all
@@ -141,14 +148,16 @@ public final class ICEAgent {
                 switch parsed.scheme {
                 case .stun:
                     if !stun.contains(address) { stun.append(address) }
-                case .turn:
-                    guard let username = server.username, let password = server.credential, !turn.contains(where: { $0.address == address }) else { continue }
-                    turn.append(TURNServer(address: address, username: username, password: password))
+                case .turn, .turns:
+                    guard let username = server.username, let password = server.credential,
+                        !turn.contains(where: { $0.address == address && $0.transport == parsed.transport })
+                    else { continue }
+                    turn.append(TURNServer(address: address, name: parsed.host, transport: parsed.transport, username: username, password: password))
                 }
             }
         }
-        // A TURN server's Allocate response already says where it saw us.
-        stunServers = stun.filter { address in !turn.contains { $0.address == address } }
+        // A TURN server's Allocate response over UDP already says where it saw us.
+        stunServers = stun.filter { address in !turn.contains { $0.address == address && $0.transport == .udp } }
         turnServers = turn
         discovery = ServerReflexiveDiscovery(schedule: timing.stunRetransmit)
     }
@@ -165,8 +174,18 @@ public final class ICEAgent {
         return candidate
     }
 
-    private func makeLocalCandidate(kind: ICECandidateKind, address: TransportAddress, socket: Int, foundation: String, relatedAddress: TransportAddress? = nil) -> ICELocalCandidate {
-        let preference = UInt32(65535 - min(localCandidates.count, 65535))
+    private func makeLocalCandidate(
+        kind: ICECandidateKind, address: TransportAddress, socket: Int, foundation: String, relatedAddress: TransportAddress? = nil,
+        serverTransport: ICEServerURL.Transport = .udp
+    ) -> ICELocalCandidate {
+        // A relay reached over TCP, and more so over TLS, costs more per packet than one over UDP: it is
+        // used only when that one fails (as browsers rank them).
+        let penalty = switch serverTransport {
+        case .udp: 0
+        case .tcp: 16_384
+        case .tls: 32_768
+        }
+        let preference = UInt32(65535 - penalty - min(localCandidates.count, 16_383))
         return ICELocalCandidate(
             candidate: ICECandidateAddress(
                 kind: kind, address: address, priority: ICECandidateAddress.priority(kind: kind, localPreference: preference),
@@ -201,15 +220,53 @@ public final class ICEAgent {
     private func gather(from host: ICELocalCandidate, now: Duration) {
         let isIPv4 = host.candidate.address.ip.isIPv4
         for server in turnServers where server.address.ip.isIPv4 == isIPv4 {
-            let client = TURNClient(server: server.address, username: server.username, password: server.password, timing: timing.turn, now: now)
-            for remote in remoteCandidates where remote.address.ip.isIPv4 == isIPv4 { client.createPermission(for: remote.address, now: now) }
-            relays.append(Relay(socket: host.socket, client: client))
+            guard server.transport == .udp else {
+                pendingConnections[nextConnectionID] = server
+                connectionRequests.append(TURNConnectionRequest(
+                    id: nextConnectionID, server: server.address, serverName: server.name, usesTLS: server.transport == .tls,
+                    localIP: host.candidate.address.ip))
+                nextConnectionID += 1
+                continue
+            }
+            startRelay(on: host.socket, server: server, now: now)
         }
         if policy == .all {
             for server in stunServers where server.ip.isIPv4 == isIPv4 { discovery.start(socket: host.socket, server: server, now: now) }
         }
         flushServers(now: now)
         failIfNoRelayCanExist()
+    }
+
+    private func startRelay(on socket: Int, server: TURNServer, now: Duration) {
+        let client = TURNClient(
+            server: server.address, transport: server.transport == .udp ? .datagram : .stream, username: server.username,
+            password: server.password, timing: timing.turn, now: now)
+        for remote in remoteCandidates where remote.address.ip.isIPv4 == server.address.ip.isIPv4 { client.createPermission(for: remote.address, now: now) }
+        relays.append(Relay(socket: socket, client: client, transport: server.transport))
+    }
+
+    /// The next TCP or TLS connection to a TURN server the owner should open.
+    public func pollConnectionRequest() -> TURNConnectionRequest? {
+        connectionRequests.isEmpty ? nil : connectionRequests.removeFirst()
+    }
+
+    /// The connection asked for by request `id` is open as `socket`: allocate through it.
+    public func connectionOpened(_ id: Int, socket: Int, now: Duration) {
+        guard let server = pendingConnections.removeValue(forKey: id), state != .closed, state != .failed else { return }
+        startRelay(on: socket, server: server, now: now)
+        flushServers(now: now)
+    }
+
+    /// The connection asked for by request `id` could not be opened.
+    public func connectionFailed(_ id: Int, now: Duration) {
+        guard pendingConnections.removeValue(forKey: id) != nil else { return }
+        failIfNoRelayCanExist()
+    }
+
+    /// The connection that is `socket` closed, and with it the allocation made through it.
+    public func connectionClosed(socket: Int, now: Duration) {
+        for relay in relays where relay.socket == socket && relay.transport != .udp { relay.client.connectionClosed() }
+        flushServers(now: now)
     }
 
     private func addServerReflexive(_ mapped: TransportAddress, socket: Int, now: Duration) {
@@ -227,7 +284,8 @@ public final class ICEAgent {
                 case .allocated(let relayed, let mapped):
                     if let mapped { addServerReflexive(mapped, socket: relays[index].socket, now: now) }
                     let candidate = makeLocalCandidate(
-                        kind: .relay, address: relayed, socket: relays[index].socket, foundation: "relay\(index)", relatedAddress: mapped)
+                        kind: .relay, address: relayed, socket: relays[index].socket, foundation: "relay\(index)", relatedAddress: mapped,
+                        serverTransport: relays[index].transport)
                     relays[index].candidate = candidate
                     add(candidate, now: now)
                 case .failed:
@@ -251,7 +309,7 @@ public final class ICEAgent {
     /// connect: say so now rather than wait for a checking timeout that never starts.
     private func failIfNoRelayCanExist() {
         guard policy == .relay, state != .closed, state != .failed, localCandidates.contains(where: { $0.candidate.kind == .host }),
-            !relays.contains(where: { $0.client.isAllocated || $0.client.state == .allocating })
+            pendingConnections.isEmpty, !relays.contains(where: { $0.client.isAllocated || $0.client.state == .allocating })
         else { return }
         setState(.failed)
     }
@@ -348,6 +406,8 @@ public final class ICEAgent {
         transactions.removeAll()
         triggered.removeAll()
         discovery.cancel()
+        pendingConnections.removeAll()
+        connectionRequests.removeAll()
         for relay in relays { relay.client.close() }
         drainServerTransmits()
         setState(.closed)

@@ -7,6 +7,14 @@ public struct STUNRetransmitSchedule: Sendable, Hashable {
     public var maxRetransmits = 5
 
     public init() {}
+
+    /// Over TCP or TLS (RFC 8489 §6.2.2): sent once, given up after 39.5 s without an answer.
+    public static var reliable: STUNRetransmitSchedule {
+        var schedule = STUNRetransmitSchedule()
+        schedule.initialInterval = .milliseconds(39_500)
+        schedule.maxRetransmits = 0
+        return schedule
+    }
 }
 
 /// The retransmission timer of one outstanding request.

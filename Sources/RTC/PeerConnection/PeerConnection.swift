@@ -40,7 +40,8 @@ public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvert
 ///
 /// The owner exchanges descriptions and candidates over signaling, registers its UDP sockets as local
 /// host candidates, feeds received datagrams to `receive`, sends what `pollTransmit` yields, and calls
-/// `handleTimeout` at `deadline`. Each layer sees only the one below it.
+/// `handleTimeout` at `deadline`. For a TURN server over TCP or TLS it also opens the connections
+/// `pollConnectionRequest` asks for, as sockets of their own. Each layer sees only the one below it.
 public final class PeerConnection {
     public struct Configuration: Sendable {
         public var dtls: DTLSContext
@@ -48,6 +49,7 @@ public final class PeerConnection {
         public var maxMessageSize = 4 << 20
         public var iceTiming = ICEAgent.Timing()
         /// STUN and TURN servers (`GET /api/config`'s `iceServers`); only literal IP addresses are used.
+        /// TURN may be reached over UDP, TCP (`?transport=tcp`) or TLS (`turns:`).
         public var iceServers: [ICEServer] = []
         public var iceTransportPolicy = ICETransportPolicy.all
 
@@ -160,6 +162,28 @@ public final class PeerConnection {
     public func addLocalSocket(_ socket: Int, address: TransportAddress, now: Duration) {
         localSockets.append((socket, address))
         ice?.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)
+        pumpICE()
+    }
+
+    /// The next TCP or TLS connection to a TURN server to open (see ``TURNConnectionRequest``).
+    public func pollConnectionRequest() -> TURNConnectionRequest? {
+        ice?.pollConnectionRequest()
+    }
+
+    /// The connection for request `id` is open as `socket`; what arrives on it goes to `receive` one
+    /// message at a time (``TURNStreamFraming``), from the server's address.
+    public func connectionOpened(_ id: Int, socket: Int, now: Duration) {
+        ice?.connectionOpened(id, socket: socket, now: now)
+        pumpICE()
+    }
+
+    public func connectionFailed(_ id: Int, now: Duration) {
+        ice?.connectionFailed(id, now: now)
+        pumpICE()
+    }
+
+    public func connectionClosed(socket: Int, now: Duration) {
+        ice?.connectionClosed(socket: socket, now: now)
         pumpICE()
     }
 

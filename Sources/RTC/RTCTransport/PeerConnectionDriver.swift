@@ -1,12 +1,14 @@
 import DataChannel
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PeerConnection
 import SDP
 import STUN
 import Synchronization
 
-/// Runs one `PeerConnection` on a SwiftNIO event loop with its own UDP sockets (one per local address).
+/// Runs one `PeerConnection` on a SwiftNIO event loop with its own UDP sockets (one per local address),
+/// plus a TCP or TLS connection per TURN server that is reached that way.
 ///
 /// Sockets per connection keep demultiplexing trivial (every datagram on them belongs to this
 /// connection) at the cost of a port per peer, which a full mesh of ~50 peers affords easily, and a
@@ -23,6 +25,10 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private let connection: PeerConnection
     /// Bound sockets; a socket's index is the `socket` number the connection knows it by.
     private var channels: [any Channel] = []
+    /// Which of `channels` are streams to TURN servers (written as bytes, not datagrams), by channel.
+    private var streamSockets: [ObjectIdentifier: Int] = [:]
+    /// Verifies `turns:` servers; nil: the system's trust store.
+    private let turnTLS: NIOSSLContext?
     private var timer: Scheduled<Void>?
     private let started = NIODeadline.now()
     /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
@@ -48,11 +54,13 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// lost datagrams' source addresses in testing, so reads stay one syscall each.)
     private static let readBatch: UInt = 16
 
+    /// `turnTLS` verifies the certificates of `turns:` servers (default: the system's trust store).
     public init(
-        configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10,
+        configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTLS: NIOSSLContext? = nil,
         loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) {
         self.loop = loop
+        self.turnTLS = turnTLS
         self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
         connection = PeerConnection(configuration: configuration)
         (events, eventSink) = AsyncStream.makeStream()
@@ -157,13 +165,18 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         flush()
     }
 
-    /// Sends queued datagrams, reports events and re-arms the timer.
+    /// Opens the connections the connection asks for, sends queued datagrams, reports events and re-arms the timer.
     private func flush() {
+        while let request = connection.pollConnectionRequest() { open(request) }
         var written = Set<Int>()
         while let transmit = connection.pollTransmit() {
             guard channels.indices.contains(transmit.socket) else { continue }
-            let envelope = AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: ByteBuffer(bytes: transmit.payload))
-            channels[transmit.socket].write(envelope, promise: nil)
+            let channel = channels[transmit.socket]
+            if streamSockets[ObjectIdentifier(channel)] != nil {
+                channel.write(ByteBuffer(bytes: transmit.payload), promise: nil)
+            } else {
+                channel.write(AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: ByteBuffer(bytes: transmit.payload)), promise: nil)
+            }
             written.insert(transmit.socket)
         }
         for socket in written { channels[socket].flush() }
@@ -185,6 +198,102 @@ public final class PeerConnectionDriver: @unchecked Sendable {
                 self.flush()
             }
         }
+    }
+}
+
+extension PeerConnectionDriver {
+    /// How long connecting to a TURN server over TCP may take before its relay is given up.
+    static let turnConnectTimeout: TimeAmount = .seconds(10)
+
+    /// Connects to a TURN server over TCP, or TLS, for `request`; once connected it is a socket like the
+    /// UDP ones, and its end (the server's or a TLS failure) ends the allocation made through it.
+    fileprivate func open(_ request: TURNConnectionRequest) {
+        let tls: NIOSSLContext?
+        do {
+            tls = request.usesTLS ? try turnTLS ?? Self.systemTrustTLS.get() : nil
+        } catch {
+            loop.execute {
+                self.connection.connectionFailed(request.id, now: self.now)
+                self.flush()
+            }
+            return
+        }
+        // A certificate for an IP address is checked against the address; only a name goes in SNI.
+        let serverName = IPAddress(request.serverName) == nil ? request.serverName : nil
+        var bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(Self.turnConnectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TURNStreamDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(InboundStream(driver: self, server: request.server))
+                }
+            }
+        if let local = try? SocketAddress(ipAddress: request.localIP.description, port: 0) { bootstrap = bootstrap.bind(to: local) }
+        bootstrap.connect(to: request.server.socketAddress).hop(to: loop).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                let socket = self.channels.count
+                self.channels.append(channel)
+                self.streamSockets[ObjectIdentifier(channel)] = socket
+                channel.closeFuture.hop(to: self.loop).whenComplete { _ in
+                    self.connection.connectionClosed(socket: socket, now: self.now)
+                    self.flush()
+                }
+                self.connection.connectionOpened(request.id, socket: socket, now: self.now)
+            case .failure:
+                self.connection.connectionFailed(request.id, now: self.now)
+            }
+            self.flush()
+        }
+    }
+
+    /// One whole message from a TURN server's stream.
+    fileprivate func receive(_ message: ByteBuffer, from server: TransportAddress, on channel: any Channel) {
+        guard let socket = streamSockets[ObjectIdentifier(channel)] else { return }
+        connection.receive(Array(buffer: message), from: server, socket: socket, now: now)
+    }
+
+    private static let systemTrustTLS = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
+}
+
+/// Splits a TURN server's byte stream into STUN messages and ChannelData.
+private struct TURNStreamDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    struct Unframed: Error {}
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let header = buffer.getBytes(at: buffer.readerIndex, length: TURNStreamFraming.headerLength) else { return .needMoreData }
+        guard let length = TURNStreamFraming.messageLength(startingWith: header) else { throw Unframed() }
+        guard let message = buffer.readSlice(length: length) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(message))
+        return .continue
+    }
+}
+
+private final class InboundStream: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let driver: PeerConnectionDriver
+    let server: TransportAddress
+
+    init(driver: PeerConnectionDriver, server: TransportAddress) {
+        self.driver = driver
+        self.server = server
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        driver.receive(unwrapInboundIn(data), from: server, on: context.channel)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        driver.readComplete()
+    }
+
+    /// Bytes that frame as neither STUN nor ChannelData, or a TLS failure: the stream is useless.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }
 

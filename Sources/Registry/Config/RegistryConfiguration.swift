@@ -1,4 +1,5 @@
 import Foundation
+import ICE
 
 /// Everything the registry needs to start, resolved from flags and environment (a flag wins).
 public struct RegistryConfiguration: Sendable {
@@ -31,7 +32,8 @@ public struct RegistryConfiguration: Sendable {
     public var a2aDescription = "The agents of a chatixia mesh: their skills, and answers to prompts from those with an LLM."
 
     public struct TURNSettings: Sendable, Equatable {
-        public var url: String
+        /// One server's URLs, one entry of `iceServers`: typically UDP, then TCP and TLS for networks that block UDP.
+        public var urls: [String]
         public var secret: String
         public var ttl: Int
     }
@@ -150,7 +152,13 @@ public struct RegistryConfiguration: Sendable {
                 guard let value = Int(text), value > 0 else { throw ConfigurationError("TURN_TTL must be a positive number of seconds, got '\(text)'") }
                 ttl = value
             }
-            config.turn = TURNSettings(url: turnURL, secret: turnSecret, ttl: ttl)
+            let urls = turnURL.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for url in urls {
+                guard let parsed = try? ICEServerURL(parsing: url), parsed.scheme != .stun else {
+                    throw ConfigurationError("TURN_URL holds '\(url)', not a turn: or turns: URL (turn:203.0.113.10:3478?transport=udp, …?transport=tcp, turns:203.0.113.10:5349)")
+                }
+            }
+            config.turn = TURNSettings(urls: urls, secret: turnSecret, ttl: ttl)
         } else if !turnURL.isEmpty || !turnSecret.isEmpty {
             warnings.append("TURN disabled: TURN_URL and TURN_SECRET must both be set")
         }

@@ -17,7 +17,7 @@ extension RegistryServices {
         if !config.stunURLs.isEmpty { servers.append(ICEServer(urls: config.stunURLs)) }
         if let turn = config.turn {
             let username = "\(Int(now) + turn.ttl):\(identity.peerId.isEmpty ? "mesh" : identity.peerId)"
-            servers.append(ICEServer(urls: [turn.url], username: username, credential: Self.turnCredential(secret: turn.secret, username: username)))
+            servers.append(ICEServer(urls: turn.urls, username: username, credential: Self.turnCredential(secret: turn.secret, username: username)))
         }
         return ICEConfiguration(iceServers: servers)
     }

@@ -100,8 +100,8 @@ public struct SidecarConfiguration: Sendable, Equatable {
         let turnURL = value("TURN_URL")
         var turnCredentials: TURNCredentials?
         if let turnURL {
-            guard let parsed = try? ICEServerURL(parsing: turnURL), parsed.scheme == .turn else {
-                throw .invalid("TURN_URL", turnURL, "a turn: URL such as turn:192.0.2.10:3478?transport=udp")
+            guard let parsed = try? ICEServerURL(parsing: turnURL), parsed.scheme != .stun else {
+                throw .invalid("TURN_URL", turnURL, "a turn: or turns: URL such as turn:192.0.2.10:3478?transport=udp")
             }
             if let secret = value("TURN_SECRET") {
                 turnCredentials = .sharedSecret(secret)

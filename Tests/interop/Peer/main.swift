@@ -2,6 +2,8 @@ import DTLS
 import DataChannel
 import Foundation
 import ICE
+import MeshProtocol
+import NIOSSL
 import PeerConnection
 import RTCTransport
 import SDP
@@ -11,7 +13,8 @@ import SDP
 ///
 /// Environment: `PEER_HOST` (the address to bind, 127.0.0.1 by default), `ICE_SERVERS` (the registry's
 /// `/api/config` JSON, `{"iceServers":[...]}`), `ICE_TRANSPORT_POLICY` (`all` or `relay`) and
-/// `PEER_ECHO=0` to stop echoing (when two of these peers talk to each other).
+/// `PEER_ECHO=0` to stop echoing (when two of these peers talk to each other), `CA_FILE` (PEM CA
+/// certificates a `turns:` server's certificate may chain to, beside the system's).
 ///
 /// In:  {"type":"make_offer"} | {"type":"offer"|"answer","sdp"} | {"type":"candidate","candidate"}
 ///      {"type":"send","text"} | {"type":"send","binary":"<base64>"} | {"type":"close"}
@@ -30,7 +33,8 @@ struct InteropPeer {
             configuration.iceTransportPolicy = parsed
         }
         let echoes = environment["PEER_ECHO"] != "0"
-        let driver = PeerConnectionDriver(configuration: configuration)
+        let turnTLS = try NIOSSLContext(configuration: ClientTLS.configuration(caFile: environment["CA_FILE"]))
+        let driver = PeerConnectionDriver(configuration: configuration, turnTLS: turnTLS)
         _ = try await driver.bind(host: environment["PEER_HOST"] ?? "127.0.0.1")
         let channel = ChannelBox()
 

@@ -1,25 +1,34 @@
 import STUN
 
-/// A `stun:` or `turn:` URI (RFC 7064, RFC 7065) as far as this stack uses it: UDP to a literal IP
-/// address. Host names are parsed but have no ``address``; resolving them is the shell's business.
+/// A `stun:`, `turn:` or `turns:` URI (RFC 7064, RFC 7065) as far as this stack uses it: STUN over UDP,
+/// TURN over UDP, TCP (`?transport=tcp`) or TLS over TCP (`turns:`), to a literal IP address. Host names
+/// are parsed but have no ``address``; resolving them is the shell's business.
 public struct ICEServerURL: Sendable, Hashable {
     public enum Scheme: String, Sendable, Hashable {
-        case stun, turn
+        case stun, turn, turns
+    }
+
+    /// How we reach the server. The relayed address a TURN server hands out is UDP whichever it is.
+    public enum Transport: String, Sendable, Hashable {
+        case udp, tcp, tls
     }
 
     public var scheme: Scheme
     /// The host as written, without IPv6 brackets.
     public var host: String
     public var port: UInt16
+    public var transport: Transport
 
     public static let defaultPort: UInt16 = 3478
+    public static let defaultTLSPort: UInt16 = 5349
 
     public enum ParseError: Error, Sendable, Hashable {
-        /// Not `stun:` or `turn:`; `stuns:` and `turns:` (TLS) are not supported.
+        /// Not `stun:`, `turn:` or `turns:`; `stuns:` is not supported.
         case unsupportedScheme(String)
         case missingHost
         case badPort(String)
-        /// `?transport=tcp` or any query but `transport=udp`.
+        /// A query but `transport=udp` or `transport=tcp` on `turn:`, or `transport=tcp` on `turns:`;
+        /// any query on `stun:`.
         case unsupportedTransport(String)
     }
 
@@ -28,9 +37,15 @@ public struct ICEServerURL: Sendable, Hashable {
         let schemeText = text[..<colon].lowercased()
         guard let scheme = Scheme(rawValue: schemeText) else { throw .unsupportedScheme(schemeText) }
         var rest = text[text.index(after: colon)...]
+        var transport: Transport = scheme == .turns ? .tls : .udp
         if let question = rest.firstIndex(of: "?") {
             let query = rest[rest.index(after: question)...]
-            guard scheme == .turn, query.lowercased() == "transport=udp" else { throw .unsupportedTransport(String(query)) }
+            switch (scheme, query.lowercased()) {
+            case (.turn, "transport=udp"): transport = .udp
+            case (.turn, "transport=tcp"): transport = .tcp
+            case (.turns, "transport=tcp"): transport = .tls
+            default: throw .unsupportedTransport(String(query))
+            }
             rest = rest[..<question]
         }
 
@@ -51,7 +66,7 @@ public struct ICEServerURL: Sendable, Hashable {
             host = rest
         }
         guard !host.isEmpty else { throw .missingHost }
-        var port = Self.defaultPort
+        var port = scheme == .turns ? Self.defaultTLSPort : Self.defaultPort
         if let portText {
             guard !portText.isEmpty, portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = UInt16(portText), value != 0 else {
                 throw .badPort(String(portText))
@@ -61,6 +76,7 @@ public struct ICEServerURL: Sendable, Hashable {
         self.scheme = scheme
         self.host = String(host)
         self.port = port
+        self.transport = transport
     }
 
     /// The server's address when the host is a literal IP address; nil for a name.

@@ -1,13 +1,22 @@
 import STUN
 
-/// A sans-IO TURN client (RFC 8656) for one allocation over UDP.
+/// A sans-IO TURN client (RFC 8656) for one allocation, reached over UDP or over a TCP or TLS stream.
 ///
 /// It allocates with long-term credentials (answering the 401 challenge and 438 stale-nonce
 /// replies), refreshes the allocation, its permissions and its channels before they expire, and
 /// wraps data for peers in Send indications or, once a channel is bound, ChannelData. Every byte it
 /// produces goes to `server` from the one local socket the owner runs it on; the owner feeds back
-/// every datagram arriving from `server` on that socket.
+/// every datagram arriving from `server` on that socket. Over a stream each output is one message to
+/// write as it is, and the owner splits what it reads into messages with ``TURNStreamFraming``.
 public final class TURNClient {
+    /// How the client reaches its server; the relayed address is UDP either way.
+    public enum Transport: Sendable, Equatable {
+        /// Datagrams: requests are retransmitted, ChannelData goes unpadded.
+        case datagram
+        /// TCP or TLS: nothing is retransmitted (the stream is reliable), ChannelData is padded to 4 bytes.
+        case stream
+    }
+
     public struct Timing: Sendable {
         public var retransmit = STUNRetransmitSchedule()
         /// The allocation lifetime we ask for; the server may grant another.
@@ -70,6 +79,7 @@ public final class TURNClient {
     }
 
     public let server: TransportAddress
+    public let transport: Transport
     public let timing: Timing
     public private(set) var state = State.allocating
     private var credentials: TURNLongTermCredentials
@@ -87,8 +97,11 @@ public final class TURNClient {
     private static let maxStaleNonceRetries = 2
 
     /// Starts allocating at once: the first Allocate is ready in `pollTransmit`.
-    public init(server: TransportAddress, username: String, password: String, timing: Timing = Timing(), now: Duration) {
+    public init(
+        server: TransportAddress, transport: Transport = .datagram, username: String, password: String, timing: Timing = Timing(), now: Duration
+    ) {
         self.server = server
+        self.transport = transport
         self.timing = timing
         credentials = TURNLongTermCredentials(username: username, password: password)
         start(.allocate, request: allocateRequest(), now: now)
@@ -179,8 +192,8 @@ public final class TURNClient {
     public func encapsulate(_ payload: [UInt8], for peer: TransportAddress) -> [UInt8]? {
         guard isAllocated else { return nil }
         if let channel = channels[peer], channel.bound {
-            // Unpadded: UDP allows it (RFC 8656 §12.5) and it saves up to 3 bytes per datagram.
-            return try? TURNChannelData(channel: channel.number, payload: payload).encoded(padded: false)
+            // Unpadded over UDP: it is allowed (RFC 8656 §12.5) and saves up to 3 bytes per datagram.
+            return try? TURNChannelData(channel: channel.number, payload: payload).encoded(padded: transport == .stream)
         }
         guard permissions[peer.ip]?.installed == true else { return nil }
         let indication = STUNMessage(method: .send, class: .indication, transactionID: .random(), attributes: [
@@ -324,6 +337,11 @@ public final class TURNClient {
         }
     }
 
+    /// The stream to the server closed: the server has dropped the allocation with it.
+    public func connectionClosed() {
+        fail(.connectionClosed)
+    }
+
     /// Deletes the allocation (a Refresh with lifetime 0), sent once: the owner is going away.
     public func close() {
         if isAllocated {
@@ -360,7 +378,8 @@ public final class TURNClient {
         guard let bytes = credentials.encode(request) else { return }
         transactions[request.transactionID] = Transaction(
             purpose: purpose, request: request, bytes: bytes, signed: credentials.isChallenged,
-            retransmission: STUNRetransmission(schedule: timing.retransmit, now: now), staleNonceRetries: staleNonceRetries)
+            retransmission: STUNRetransmission(schedule: transport == .stream ? .reliable : timing.retransmit, now: now),
+            staleNonceRetries: staleNonceRetries)
         transmits.append(bytes)
     }
 }

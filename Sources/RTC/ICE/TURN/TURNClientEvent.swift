@@ -16,12 +16,15 @@ public enum TURNClientError: Error, Sendable, Equatable, CustomStringConvertible
     case rejected(STUNMethod, STUNErrorCode)
     /// A success response without what it must carry (an Allocate without XOR-RELAYED-ADDRESS).
     case malformedResponse(STUNMethod)
+    /// The TCP or TLS connection to the server closed: the allocation went with it (RFC 8656 §3.1).
+    case connectionClosed
 
     public var description: String {
         switch self {
         case .timeout(let method): "TURN \(method): no response from the server"
         case .rejected(let method, let error): "TURN \(method): \(error.code) \(error.reason)"
         case .malformedResponse(let method): "TURN \(method): malformed response"
+        case .connectionClosed: "TURN: the connection to the server closed"
         }
     }
 }
