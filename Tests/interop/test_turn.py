@@ -5,14 +5,13 @@ import asyncio
 import base64
 import json
 import re
-import subprocess
 import time
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
-from pysupport.coturn import RELAY_PORTS, Coturn
+from pysupport.coturn import RELAY_PORTS, Coturn, udp_blocked_but_relays
 from pysupport.ports import free_udp_port
 from pysupport.rtc_peer import TIMEOUT, InteropPeer
 from pysupport.tls import self_signed_certificate
@@ -51,15 +50,8 @@ def stream_coturn(tmp_path, certificate):
 
 @pytest.fixture
 def udp_blocked():
-    """A firewall that drops every UDP datagram in the namespace but those between coturn's relayed addresses:
-    the peers can reach coturn only over TCP, and coturn can still relay between their allocations."""
-    relay = f"{RELAY_PORTS.start}:{RELAY_PORTS.stop - 1}"
-    rules = [["OUTPUT", "-p", "udp", "--sport", relay, "--dport", relay, "-j", "ACCEPT"], ["OUTPUT", "-p", "udp", "-j", "DROP"]]
-    for rule in rules:
-        subprocess.run(["iptables", "-A", *rule], check=True)
-    yield
-    for rule in reversed(rules):
-        subprocess.run(["iptables", "-D", *rule], check=True)
+    with udp_blocked_but_relays():
+        yield
 
 
 def assert_relayed(candidate):

@@ -4,6 +4,7 @@ time-limited credentials: username "<expiry>:<peer>", password base64(HMAC-SHA1(
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import shutil
@@ -84,3 +85,19 @@ class Coturn:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextlib.contextmanager
+def udp_blocked_but_relays():
+    """A firewall (iptables, in the caller's private network namespace) that drops every UDP datagram but those
+    between coturn's relayed addresses: clients reach coturn only over TCP, and coturn still relays between
+    their allocations."""
+    relay = f"{RELAY_PORTS.start}:{RELAY_PORTS.stop - 1}"
+    rules = [["OUTPUT", "-p", "udp", "--sport", relay, "--dport", relay, "-j", "ACCEPT"], ["OUTPUT", "-p", "udp", "-j", "DROP"]]
+    for rule in rules:
+        subprocess.run(["iptables", "-A", *rule], check=True)
+    try:
+        yield
+    finally:
+        for rule in reversed(rules):
+            subprocess.run(["iptables", "-D", *rule], check=True)

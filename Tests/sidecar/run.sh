@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-ensure_apt iproute2 util-linux coturn
+ensure_apt iproute2 util-linux iptables coturn
 ensure_test_venv
 ensure_binaries chatixia-registry chatixia-sidecar
 say "running sidecar integration tests in a private network namespace"

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from harness import new_registry
-from pysupport.coturn import Coturn
+from pysupport.coturn import Coturn, udp_blocked_but_relays
 from pysupport.sidecar import Sidecar
+from pysupport.tls import self_signed_certificate
 
 SECRET = "sidecar-test-turn-secret"
 
@@ -44,6 +45,29 @@ def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(wo
         assert ":sc-1" in log and ":sc-2" in log
     finally:
         a.stop(), b.stop(), registry.stop()
+
+
+def test_behind_a_firewall_dropping_udp_sidecars_fall_back_to_the_registrys_turns_url(workdir):
+    certificate, key = self_signed_certificate(workdir, names=("IP:127.0.0.1",))
+    server = Coturn(workdir, SECRET, tls=(certificate, key)).start()
+    # The registry offers UDP first, then TLS, as a deployment would; only TLS gets through here.
+    registry = new_registry(workdir, extra_env={"TURN_URL": f"{server.url},{server.tls_url}", "TURN_SECRET": SECRET})
+    registry.start()
+    env = {"ICE_TRANSPORT_POLICY": "relay", "CA_FILE": str(certificate)}
+    a = b = None
+    try:
+        with udp_blocked_but_relays():
+            a = Sidecar(registry, workdir, "sc-1", extra_env=env).start()
+            b = Sidecar(registry, workdir, "sc-2", extra_env=env).start()
+            exchange(a, b)
+        sessions = [line for line in server.text().splitlines() if ": new, realm" in line]
+        assert len(sessions) >= 2 and all("method=TLS" in line for line in sessions), sessions
+    finally:
+        for sidecar in (a, b):
+            if sidecar:
+                sidecar.stop()
+        registry.stop()
+        server.stop()
 
 
 def test_turn_from_the_sidecar_environment(workdir, coturn):
