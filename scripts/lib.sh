@@ -65,6 +65,25 @@ ensure_binaries() {
     done
 }
 
+# Builds our two pion/webrtc (Go) programs into .build-go/bin and exports PION_BIN_DIR: pion-interop-peer
+# (Tests/interop/pion) and pion-bench (bench/rtc/pion). Needs Debian's golang-go and
+# golang-github-pion-webrtc.v3-dev. Offline, in GOPATH mode, against the sources Debian installs in
+# /usr/share/gocode/src: they keep pion/webrtc v3 at github.com/pion/webrtc, so a private GOPATH in
+# .build-go adds the import path github.com/pion/webrtc/v3 as a symlink to it (/usr/share is not touched).
+ensure_pion_binaries() {
+    local root
+    root="$(pwd)/.build-go"
+    mkdir -p "$root/gopath/src/github.com/pion/webrtc"
+    ln -sfn /usr/share/gocode/src/github.com/pion/webrtc "$root/gopath/src/github.com/pion/webrtc/v3"
+    export PION_BIN_DIR="$root/bin"
+    say "building pion-interop-peer and pion-bench (Go, pion/webrtc from Debian; the first build takes a minute or two)"
+    local program
+    for program in pion-interop-peer=Tests/interop/pion pion-bench=bench/rtc/pion; do
+        GO111MODULE=off GOPROXY=off GOPATH="$root/gopath:/usr/share/gocode" GOCACHE="$root/cache" \
+            go build -o "$PION_BIN_DIR/${program%%=*}" "./${program#*=}"
+    done
+}
+
 # Starts a throwaway PostgreSQL server from Debian's postgresql package: a new cluster in a temporary folder,
 # run as an unprivileged user (postgres when started as root), on 127.0.0.1 only, with a random password.
 # Sets PG_DIR, PG_PORT and PG_URL (postgres://chatixia:...@127.0.0.1:PORT/postgres?sslmode=disable);

@@ -25,7 +25,7 @@ BIN_DIR="$(swift build --show-bin-path)"
 say "running the hub's browser tests (headless Chromium against real registries)"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/hub/run.sh
 
-say "running WebRTC interop tests: our stack against aiortc, Chromium and coturn, inside a private network namespace"
+say "running WebRTC interop tests: our stack against aiortc, Chromium, pion and coturn, inside a private network namespace"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/interop/run.sh
 
 say "running sidecar integration tests (real registry, sidecars and the original Python client) in a private network namespace"

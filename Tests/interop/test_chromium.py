@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pysupport.chromium import WEBRTC_ON_LOOPBACK, headless_chromium
-from pysupport.rtc_peer import TIMEOUT, InteropPeer
+from pysupport.rtc_peer import TIMEOUT, InteropPeer, assert_same, bytes_of, payload, text_of
 
 PAGE = Path(__file__).with_name("chromium_peer.html").resolve().as_uri()
 # Up to Chromium's own a=max-message-size (256 KiB): our echo back to it must fit.
@@ -92,28 +92,6 @@ class Link:
 
     def opened(self):
         return [side for side, events in self.events.items() if any(e["type"] == "open" for e in events)]
-
-
-def payload(event):
-    """A message event's content as bytes, and whether it was text."""
-    if "text" in event:
-        return event["text"].encode(), True
-    return base64.b64decode(event["binary"]), False
-
-
-def assert_same(what, got, want):
-    """Byte-exact comparison that reports lengths and the first difference, not a huge diff."""
-    if got != want:
-        first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-        raise AssertionError(f"{what}: got {len(got)} bytes, want {len(want)}, first difference at byte {first}")
-
-
-def text_of(size):
-    return "".join(chr(32 + i % 95) for i in range(size))
-
-
-def bytes_of(size):
-    return bytes((i * 7 + i // 256) % 256 for i in range(size))
 
 
 def expect_message(link, side, want, is_text, what):

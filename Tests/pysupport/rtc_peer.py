@@ -1,14 +1,17 @@
 """rtc-interop-peer (our WebRTC stack behind JSON lines on stdin/stdout) as a subprocess, for the interop
-tests: a thread queues each line it prints, on a plain queue or, given an event loop, on an asyncio queue."""
+tests: a thread queues each line it prints, on a plain queue or, given an event loop, on an asyncio queue.
+pysupport.pion runs pion's peer, which speaks the same lines, the same way."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import queue
 import subprocess
 import threading
+from pathlib import Path
 
 from pysupport.ipc import drain
 from pysupport.processes import bin_dir
@@ -23,9 +26,13 @@ class InteropPeer:
         to an asyncio.Queue for `next`, else to a queue.Queue for `poll`."""
         self.loop = loop
         self.queue = asyncio.Queue() if loop else queue.Queue()
-        self.process = subprocess.Popen([str(bin_dir() / "rtc-interop-peer")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        self.process = subprocess.Popen([str(self.executable())], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                         bufsize=1, env={**os.environ, **(env or {})})
         threading.Thread(target=self._read, daemon=True).start()
+
+    @staticmethod
+    def executable() -> Path:
+        return bin_dir() / "rtc-interop-peer"
 
     @classmethod
     def in_running_loop(cls, env: dict | None = None) -> "InteropPeer":
@@ -67,3 +74,27 @@ class InteropPeer:
             self.process.kill()
             self.process.wait()
             return None
+
+
+# For checking messages: the peers print each as {"type": "message", "text"} or {"type": "message", "binary"}
+# (base64); the tests send text and bytes of given sizes.
+def payload(event):
+    """A message event's content as bytes, and whether it was text."""
+    if "text" in event:
+        return event["text"].encode(), True
+    return base64.b64decode(event["binary"]), False
+
+
+def assert_same(what, got, want):
+    """Byte-exact comparison that reports lengths and the first difference, not a huge diff."""
+    if got != want:
+        first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        raise AssertionError(f"{what}: got {len(got)} bytes, want {len(want)}, first difference at byte {first}")
+
+
+def text_of(size):
+    return "".join(chr(32 + i % 95) for i in range(size))
+
+
+def bytes_of(size):
+    return bytes((i * 7 + i // 256) % 256 for i in range(size))

@@ -1,6 +1,8 @@
 """Runs the WebRTC DataChannel benchmark: our stack (rtc-bench, release build), aiortc <-> aiortc in two
-processes, Chromium in-page (two RTCPeerConnections) and a raw UDP ping-pong floor, all on loopback in
-one run. Prints a table and writes it to docs/BENCHMARKS.md between the rtc-bench markers."""
+processes, pion <-> pion in one Go process (pion-bench, in $PION_BIN_DIR), Chromium in-page (two
+RTCPeerConnections) and a raw UDP ping-pong floor, all on loopback in one run. Prints a table and writes it
+to docs/BENCHMARKS.md between the rtc-bench markers; `--only STACK` (repeatable) measures just those stacks
+and only prints."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import sys
 from pathlib import Path
 
 from pysupport.measure import cpu_seconds
+from pysupport.pion import pion_bin_dir
 from pysupport.report import arguments, cell, machine, publish
 
 HERE = Path(__file__).resolve().parent
+#: In the table's order.
+STACKS = ("ours", "chromium", "aiortc", "pion", "udp")
 
 
 def run_json(command: list[str]) -> dict:
@@ -69,39 +74,52 @@ def table(results: list[dict], ratios: dict) -> str:
     for r in results:
         lines.append(f"| {r['stack']} | {cell(r.get('setup_ms'))} | {cell(r.get('rtt_p50_us'), 0)} | {cell(r.get('rtt_p99_us'), 0)} | "
                      f"{cell(r.get('bulk_mb_per_s'))} | {cell(r.get('messages_per_s'), 0)} | {cell(r.get('cpu_s_per_100mb'), 2)} |")
-    lines.append("")
-    lines.append("Ours against Chromium in the same run (targets from issue 3 in brackets): " + ", ".join(
-        f"{name} {value:.2f}× [{target}]" for name, (value, target) in ratios.items()))
+    if ratios:
+        lines.append("")
+        lines.append("Ours against Chromium in the same run (targets from issue 3 in brackets): " + ", ".join(
+            f"{name} {value:.2f}× [{target}]" for name, (value, target) in ratios.items()))
     return "\n".join(lines)
 
 
 def main() -> None:
-    args = arguments(megabytes=200, round_trips=2000, messages=100_000).parse_args()
+    parser = arguments(megabytes=200, round_trips=2000, messages=100_000)
+    parser.add_argument("--only", action="append", choices=STACKS, help="measure only this stack (repeatable); never writes")
+    args = parser.parse_args()
     load = os.getloadavg()[0]  # other work on the machine skews every stack in the run
     sizes = [str(args.megabytes), str(args.round_trips), str(args.messages)]
     bench = str(Path(args.bin_dir) / "rtc-bench")
 
-    print("measuring: raw UDP ping-pong", file=sys.stderr)
-    udp = run_json([bench, "udp", "--round-trips", str(args.round_trips)])
-    print("measuring: our stack (rtc-bench)", file=sys.stderr)
-    ours = run_json([bench, "ours", "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2]])
-    print("measuring: aiortc <-> aiortc", file=sys.stderr)
-    aiortc = run_json([sys.executable, str(HERE / "aiortc_pair.py"), *sizes])
-    print("measuring: Chromium in-page", file=sys.stderr)
-    chrome = chromium(args.megabytes, args.round_trips, args.messages)
-
-    ratios = {
-        "setup (Chromium/ours)": (chrome["setup_ms"] / ours["setup_ms"], "≥ 1"),
-        "RTT p50 (Chromium/ours)": (chrome["rtt_p50_us"] / ours["rtt_p50_us"], "≥ 2"),
-        "bulk (ours/Chromium)": (ours["bulk_mb_per_s"] / chrome["bulk_mb_per_s"], "≥ 3"),
-        "messages/s (ours/Chromium)": (ours["messages_per_s"] / chrome["messages_per_s"], "≥ 2.5"),
+    measurements = {  # in the order they run
+        "udp": ("raw UDP ping-pong", lambda: run_json([bench, "udp", "--round-trips", sizes[1]])),
+        "ours": ("our stack (rtc-bench)", lambda: run_json([bench, "ours", "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2]])),
+        "aiortc": ("aiortc <-> aiortc", lambda: run_json([sys.executable, str(HERE / "aiortc_pair.py"), *sizes])),
+        "pion": ("pion <-> pion (pion-bench)",
+                 lambda: run_json([str(pion_bin_dir() / "pion-bench"), "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2]])),
+        "chromium": ("Chromium in-page", lambda: chromium(args.megabytes, args.round_trips, args.messages)),
     }
+    results = {}
+    for stack, (what, measure) in measurements.items():
+        if not args.only or stack in args.only:
+            print(f"measuring: {what}", file=sys.stderr)
+            results[stack] = measure()
+
+    ratios = {}
+    if "ours" in results and "chromium" in results:
+        ours, chrome = results["ours"], results["chromium"]
+        ratios = {
+            "setup (Chromium/ours)": (chrome["setup_ms"] / ours["setup_ms"], "≥ 1"),
+            "RTT p50 (Chromium/ours)": (chrome["rtt_p50_us"] / ours["rtt_p50_us"], "≥ 2"),
+            "bulk (ours/Chromium)": (ours["bulk_mb_per_s"] / chrome["bulk_mb_per_s"], "≥ 3"),
+            "messages/s (ours/Chromium)": (ours["messages_per_s"] / chrome["messages_per_s"], "≥ 2.5"),
+        }
     header = (f"{machine(load)}, "
               f"loopback inside a private network namespace; {args.megabytes} MB bulk in 64 KiB messages, {args.round_trips} round trips "
               f"of 1 KiB (after a tenth as warm-up), {args.messages:,} messages of 1000 B; setup is the median of 7 fresh connections "
-              "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; "
-              "aiortc runs one peer per process; CPU counts every process of the pair.")
-    publish(table([ours, chrome, aiortc, udp], ratios), "rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header, write=not args.no_write)
+              "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; pion (Go) "
+              "runs both in one process too, its bulk in 65,535 B messages (its DataChannel fails on receiving a 64 KiB one); aiortc runs "
+              "one peer per process; CPU counts every process of the pair.")
+    publish(table([results[stack] for stack in STACKS if stack in results], ratios), "rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header,
+            write=not (args.no_write or args.only))
 
 
 if __name__ == "__main__":
