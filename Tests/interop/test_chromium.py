@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pysupport.chromium import WEBRTC_ON_LOOPBACK, headless_chromium
-from pysupport.rtc_peer import TIMEOUT, InteropPeer, assert_same, bytes_of, payload, text_of
+from pysupport.rtc_peer import TIMEOUT, InteropPeer, bytes_of, expect_message, text_of
 
 PAGE = Path(__file__).with_name("chromium_peer.html").resolve().as_uri()
 # Up to Chromium's own a=max-message-size (256 KiB): our echo back to it must fit.
@@ -92,12 +92,6 @@ class Link:
 
     def opened(self):
         return [side for side, events in self.events.items() if any(e["type"] == "open" for e in events)]
-
-
-def expect_message(link, side, want, is_text, what):
-    got, got_text = payload(link.expect(side, "message"))
-    assert got_text == is_text, f"{what}: arrived as {'text' if got_text else 'binary'}"
-    assert_same(what, got, want)
 
 
 def exchange(link):

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from pysupport.pion import PionPeer
-from pysupport.rtc_peer import TIMEOUT, InteropPeer, assert_same, bytes_of, payload, text_of
+from pysupport.rtc_peer import TIMEOUT, InteropPeer, bytes_of, expect_message, text_of
 
 SIZES = [0, 1, 100, 1200, 16_000, 65_535]
 SIGNALING = ("offer", "answer", "candidate")
@@ -71,12 +71,6 @@ def send_text(link, side, text):
 
 def send_binary(link, side, data):
     link.send(side, type="send", binary=base64.b64encode(data).decode())
-
-
-def expect_message(link, side, want, is_text, what):
-    got, got_text = payload(link.expect(side, "message"))
-    assert got_text == is_text, f"{what}: arrived as {'text' if got_text else 'binary'}"
-    assert_same(what, got, want)
 
 
 def exchange(link, sender, echoer):

@@ -92,6 +92,13 @@ def assert_same(what, got, want):
         raise AssertionError(f"{what}: got {len(got)} bytes, want {len(want)}, first difference at byte {first}")
 
 
+def expect_message(link, side, want, is_text, what):
+    """The next message `side` reports on `link` (a test's link object with `expect`) is `want`, as text or binary."""
+    got, got_text = payload(link.expect(side, "message"))
+    assert got_text == is_text, f"{what}: arrived as {'text' if got_text else 'binary'}"
+    assert_same(what, got, want)
+
+
 def text_of(size):
     return "".join(chr(32 + i % 95) for i in range(size))
 
