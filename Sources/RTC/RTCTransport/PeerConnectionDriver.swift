@@ -30,11 +30,26 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// Verifies `turns:` servers; nil: the system's trust store.
     private let turnTLS: NIOSSLContext?
     private var timer: Scheduled<Void>?
+    /// The deadline `timer` fires at.
+    private var timerDeadline: Duration?
     private let started = NIODeadline.now()
     /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
-    /// batch of received datagrams instead of one per message.
+    /// batch of received datagrams instead of one per message. Empty when events go to a handler.
     public let events: AsyncStream<[PeerConnectionEvent]>
     private let eventSink: AsyncStream<[PeerConnectionEvent]>.Continuation
+
+    /// Where the connection's events go.
+    public enum EventDelivery: Sendable {
+        /// To `events`, for a consumer on another task.
+        case stream
+        /// To a handler called on the loop, in order, as they happen: no task switch, and what it sends with
+        /// `enqueue` goes out in the same loop turn. It must not block.
+        case onLoop(@Sendable ([PeerConnectionEvent]) -> Void)
+    }
+    private let delivery: EventDelivery
+    /// `flush` is running; a flush asked for meanwhile (by an event handler's send) runs once it ends.
+    private var isFlushing = false
+    private var flushAgain = false
 
     private struct Outbox {
         var messages: [(message: DataChannelMessage, stream: UInt16)] = []
@@ -57,13 +72,15 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// `turnTLS` verifies the certificates of `turns:` servers (default: the system's trust store).
     public init(
         configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTLS: NIOSSLContext? = nil,
-        loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        events delivery: EventDelivery = .stream, loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) {
         self.loop = loop
         self.turnTLS = turnTLS
+        self.delivery = delivery
         self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
         connection = PeerConnection(configuration: configuration)
         (events, eventSink) = AsyncStream.makeStream()
+        if case .onLoop = delivery { eventSink.finish() }
     }
 
     private var now: Duration { .nanoseconds((NIODeadline.now() - started).nanoseconds) }
@@ -102,9 +119,17 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     }
 
     /// Sends `message` on `stream` without waiting for the event loop. Messages keep their order; a
-    /// burst costs one loop wake-up and one flush. A send the connection refuses (it closed meanwhile)
-    /// is dropped: the connection's state events say why.
+    /// burst costs one loop wake-up and one flush, and a send from the loop itself (an `.onLoop` event
+    /// handler) none. A send the connection refuses (it closed meanwhile) is dropped: the connection's
+    /// state events say why.
     public func enqueue(_ message: DataChannelMessage, on stream: UInt16) {
+        if loop.inEventLoop {
+            // What other threads queued goes first, so messages keep their order.
+            sendOutbox()
+            try? connection.send(message, on: stream)
+            flush()
+            return
+        }
         outboxBytes.add(message.byteCount, ordering: .relaxed)
         let wake = outbox.withLock { outbox in
             outbox.messages.append((message, stream))
@@ -121,6 +146,12 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     }
 
     private func drainOutbox() {
+        sendOutbox()
+        flush()
+    }
+
+    /// Hands what `enqueue` queued from other threads to the connection.
+    private func sendOutbox() {
         // A sender may have seen the outbox above the threshold and now waits for low water.
         if bufferedAmount > bufferedAmountLowThreshold { wasAboveLowThreshold = true }
         let batch = outbox.withLock { outbox in
@@ -133,7 +164,6 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             try? connection.send(message, on: stream)
             outboxBytes.subtract(message.byteCount, ordering: .relaxed)
         }
-        flush()
     }
 
     /// Stops or resumes reading from the peer (`PeerConnection.setReceivePaused`), in call order.
@@ -165,8 +195,22 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         flush()
     }
 
-    /// Opens the connections the connection asks for, sends queued datagrams, reports events and re-arms the timer.
+    /// Opens the connections the connection asks for, sends queued datagrams, reports events and re-arms the
+    /// timer; again if an event handler sent something meanwhile.
     private func flush() {
+        guard !isFlushing else {
+            flushAgain = true
+            return
+        }
+        isFlushing = true
+        repeat {
+            flushAgain = false
+            flushOnce()
+        } while flushAgain
+        isFlushing = false
+    }
+
+    private func flushOnce() {
         while let request = connection.pollConnectionRequest() { open(request) }
         var written = Set<Int>()
         while let transmit = connection.pollTransmit() {
@@ -189,14 +233,30 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         let buffered = bufferedAmount
         if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { batch.append(.bufferedAmountLow) }
         wasAboveLowThreshold = buffered > bufferedAmountLowThreshold
-        if !batch.isEmpty { eventSink.yield(batch) }
-        timer?.cancel()
-        if let deadline = connection.deadline {
-            let delay = max(deadline - now, .zero)
-            timer = loop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
-                self.connection.handleTimeout(now: self.now)
-                self.flush()
+        if !batch.isEmpty {
+            switch delivery {
+            case .stream: eventSink.yield(batch)
+            case .onLoop(let handler): handler(batch)
             }
+        }
+        rearmTimer()
+    }
+
+    /// Schedules the connection's next deadline, unless the timer already waits for that very one (most
+    /// flushes leave it where it was, and a cancelled task costs an allocation).
+    private func rearmTimer() {
+        let deadline = connection.deadline
+        guard deadline != timerDeadline || timer == nil && deadline != nil else { return }
+        timer?.cancel()
+        timer = nil
+        timerDeadline = deadline
+        guard let deadline else { return }
+        let delay = max(deadline - now, .zero)
+        timer = loop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
+            self.timer = nil
+            self.timerDeadline = nil
+            self.connection.handleTimeout(now: self.now)
+            self.flush()
         }
     }
 }

@@ -6,56 +6,25 @@ import SDP
 import Synchronization
 
 /// One side of a benchmark connection: a PeerConnectionDriver (its own socket, on an event loop of
-/// NIO's shared group) whose events are routed to whatever the running measurement installed.
+/// NIO's shared group) whose events are handled on that loop and routed to whatever the running
+/// measurement installed, as an application on the loop would (no task switch per message).
 final class BenchPeer: Sendable {
     let driver: PeerConnectionDriver
 
-    private struct Routing {
-        var stream: UInt16?
-        var openWaiter: CheckedContinuation<UInt16, Never>?
-        var onMessage: (@Sendable (DataChannelMessage) async -> Void)?
-        /// Counts `bufferedAmountLow` events, so a sender can wait for "one more than I saw".
-        var lowEvents = 0
-        var lowWaiter: (seen: Int, continuation: CheckedContinuation<Void, Never>)?
-    }
-    private let routing = Mutex(Routing())
+    private let routes: Routes
 
     init(dtls: DTLSContext) {
-        driver = PeerConnectionDriver(configuration: .init(dtls: dtls))
-        Task.detached { [driver, weak self] in
-            for await batch in driver.events {
-                for event in batch { await self?.handle(event) }
-            }
-        }
-    }
-
-    private func handle(_ event: PeerConnectionEvent) async {
-        switch event {
-        case .channelOpened(let stream, _):
-            let waiter = routing.withLock { routing in
-                routing.stream = stream
-                defer { routing.openWaiter = nil }
-                return routing.openWaiter
-            }
-            waiter?.resume(returning: stream)
-        case .message(_, let message):
-            await routing.withLock { $0.onMessage }?(message)
-        case .bufferedAmountLow:
-            let waiter = routing.withLock { routing -> CheckedContinuation<Void, Never>? in
-                routing.lowEvents += 1
-                defer { routing.lowWaiter = nil }
-                return routing.lowWaiter?.continuation
-            }
-            waiter?.resume()
-        case .localCandidate, .stateChanged, .channelClosed:
-            break
-        }
+        let routes = Routes()
+        self.routes = routes
+        driver = PeerConnectionDriver(configuration: .init(dtls: dtls), events: .onLoop { batch in
+            for event in batch { routes.handle(event) }
+        })
     }
 
     /// The open channel's stream, waiting for it to open.
     func openedStream() async -> UInt16 {
         await withCheckedContinuation { continuation in
-            let ready = routing.withLock { routing -> UInt16? in
+            let ready = routes.state.withLock { routing -> UInt16? in
                 if let stream = routing.stream { return stream }
                 routing.openWaiter = continuation
                 return nil
@@ -64,22 +33,28 @@ final class BenchPeer: Sendable {
         }
     }
 
-    func onMessage(_ handler: @escaping @Sendable (DataChannelMessage) async -> Void) {
-        routing.withLock { $0.onMessage = handler }
+    func onMessage(_ handler: @escaping @Sendable (DataChannelMessage) -> Void) {
+        routes.state.withLock { $0.onMessage = handler }
     }
 
     func send(_ message: DataChannelMessage) async {
         driver.enqueue(message, on: await openedStream())
     }
 
+    /// Sends on the open channel without waiting (from an `onMessage` handler, on the loop).
+    func sendOnOpenChannel(_ message: DataChannelMessage) {
+        guard let stream = routes.state.withLock({ $0.stream }) else { return }
+        driver.enqueue(message, on: stream)
+    }
+
     /// Sends, then waits while more than `limit` bytes are buffered, as a WebRTC application would.
     func sendPaced(_ message: DataChannelMessage, limit: Int) async {
         let stream = await openedStream()
-        let seen = routing.withLock { $0.lowEvents }
+        let seen = routes.state.withLock { $0.lowEvents }
         driver.enqueue(message, on: stream)
         guard driver.bufferedAmount > limit else { return }
         await withCheckedContinuation { continuation in
-            let already = routing.withLock { routing -> Bool in
+            let already = routes.state.withLock { routing -> Bool in
                 if routing.lowEvents > seen { return true }
                 routing.lowWaiter = (seen, continuation)
                 return false
@@ -112,4 +87,41 @@ func connectPair(dtls: DTLSContext) async throws -> (offerer: BenchPeer, answere
     _ = await offerer.openedStream()
     _ = await answerer.openedStream()
     return (offerer, answerer, ContinuousClock.now - started)
+}
+
+/// Where a peer's events go; the driver's handler holds this, not the peer, so nothing keeps itself alive.
+private final class Routes: Sendable {
+    struct Routing {
+        var stream: UInt16?
+        var openWaiter: CheckedContinuation<UInt16, Never>?
+        /// Called on the event loop; it must not block.
+        var onMessage: (@Sendable (DataChannelMessage) -> Void)?
+        /// Counts `bufferedAmountLow` events, so a sender can wait for "one more than I saw".
+        var lowEvents = 0
+        var lowWaiter: (seen: Int, continuation: CheckedContinuation<Void, Never>)?
+    }
+    let state = Mutex(Routing())
+
+    func handle(_ event: PeerConnectionEvent) {
+        switch event {
+        case .channelOpened(let stream, _):
+            let waiter = state.withLock { routing in
+                routing.stream = stream
+                defer { routing.openWaiter = nil }
+                return routing.openWaiter
+            }
+            waiter?.resume(returning: stream)
+        case .message(_, let message):
+            state.withLock { $0.onMessage }?(message)
+        case .bufferedAmountLow:
+            let waiter = state.withLock { routing -> CheckedContinuation<Void, Never>? in
+                routing.lowEvents += 1
+                defer { routing.lowWaiter = nil }
+                return routing.lowWaiter?.continuation
+            }
+            waiter?.resume()
+        case .localCandidate, .stateChanged, .channelClosed:
+            break
+        }
+    }
 }

@@ -49,7 +49,7 @@ enum Measurements {
 
     /// 1 KiB messages echoed by the answerer, one at a time.
     static func roundTrips(offerer: BenchPeer, answerer: BenchPeer, count: Int) async throws -> [Duration] {
-        answerer.onMessage { message in await answerer.send(message) }
+        answerer.onMessage { message in answerer.sendOnOpenChannel(message) }
         let (echoes, echoSink) = AsyncStream<Void>.makeStream()
         offerer.onMessage { _ in echoSink.yield() }
         var iterator = echoes.makeAsyncIterator()

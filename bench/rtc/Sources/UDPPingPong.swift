@@ -35,10 +35,10 @@ enum UDPPingPong {
         shutdown(echo, Int32(SHUT_RDWR))
         close(client)
         samples.sort()
-        return StackResult(stack: "raw UDP ping-pong (floor)", rttP50Us: Measurements.percentile(samples, 0.5), rttP99Us: Measurements.percentile(samples, 0.99))
+        return StackResult(stack: "raw UDP (floor)", rttP50Us: Measurements.percentile(samples, 0.5), rttP99Us: Measurements.percentile(samples, 0.99))
     }
 
-    private static func boundSocket() throws -> Int32 {
+    static func boundSocket() throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -50,7 +50,7 @@ enum UDPPingPong {
         return fd
     }
 
-    private static func localAddress(_ fd: Int32) throws -> sockaddr_in {
+    static func localAddress(_ fd: Int32) throws -> sockaddr_in {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }

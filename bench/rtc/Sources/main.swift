@@ -1,6 +1,6 @@
 import Foundation
 
-/// `rtc-bench ours [--megabytes N] [--round-trips N] [--messages N]` | `rtc-bench udp [--round-trips N]`:
+/// `rtc-bench ours [--megabytes N] [--round-trips N] [--messages N]` | `rtc-bench udp [--round-trips N] [--megabytes N]`:
 /// measures one stack on loopback and prints its `StackResult` as one JSON line (bench/rtc/run.sh
 /// runs the others beside it and writes the table).
 let arguments = CommandLine.arguments.dropFirst()
@@ -16,7 +16,9 @@ do {
     case "ours":
         result = try await Measurements.run(megabytes: option("--megabytes", 200), roundTrips: option("--round-trips", 2000), messages: option("--messages", 100_000))
     case "udp":
-        result = try UDPPingPong.run(count: option("--round-trips", 2000))
+        var floor = try UDPPingPong.run(count: option("--round-trips", 2000))
+        floor.bulkMBps = try UDPBlast.run(megabytes: option("--megabytes", 200))
+        result = floor
     default:
         FileHandle.standardError.write(Data("usage: rtc-bench ours|udp [--megabytes N] [--round-trips N] [--messages N]\n".utf8))
         exit(2)
