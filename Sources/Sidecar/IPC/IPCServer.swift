@@ -109,12 +109,7 @@ final class IPCServer: Sendable {
                     helloID = hello.id
                 }
                 let id = ObjectIdentifier(session)
-                let claimed = activeSession.withLock { active in
-                    guard active == nil else { return false }
-                    active = id
-                    return true
-                }
-                guard claimed else { return try await refuse("another agent is already connected to this sidecar") }
+                guard try await claim(id) else { return try await refuse("another agent is already connected to this sidecar") }
                 // An agent that dies while a command waits (a send to a stalled peer) frees the sidecar at once
                 // for its successor; the commands it left unread are dropped, not run on its behalf.
                 client.channel.closeFuture.whenComplete { _ in
@@ -181,6 +176,25 @@ final class IPCServer: Sendable {
             if let id = command.id { session.deliver(.ack(id: id)) }
         } catch {
             session.deliver(.error(id: command.id, error.description))
+        }
+    }
+
+    /// How long a new agent waits for the slot: a restarted agent may connect before the sidecar has seen
+    /// its predecessor's socket close.
+    static let claimPatience: Duration = .milliseconds(500)
+
+    /// Takes the one client slot for `session`, waiting up to `claimPatience` for it to come free.
+    private func claim(_ session: ObjectIdentifier) async throws -> Bool {
+        let deadline = ContinuousClock.now + Self.claimPatience
+        while true {
+            let claimed = activeSession.withLock { active in
+                guard active == nil else { return false }
+                active = session
+                return true
+            }
+            if claimed { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
 
