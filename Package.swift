@@ -172,7 +172,8 @@ let package = Package(
         .testTarget(name: "DataChannelTests", dependencies: ["DataChannel", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
-        .testTarget(name: "RTCTransportTests", dependencies: ["RTCTransport", "PeerConnection"], swiftSettings: strict),
+        .testTarget(
+            name: "RTCTransportTests", dependencies: ["RTCTransport", "PeerConnection", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
             dependencies: ["Sidecar", "ICE", "RTCTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],

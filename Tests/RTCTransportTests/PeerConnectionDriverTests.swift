@@ -1,7 +1,8 @@
 import DataChannel
 import Foundation
+import NIOCore
 import PeerConnection
-import RTCTransport
+@testable import RTCTransport
 import SDP
 import Synchronization
 import Testing
@@ -73,5 +74,25 @@ import Testing
         #expect(await none.next() == nil)
         await offerer.close()
         await answerer.close()
+    }
+}
+
+@Suite struct TimerCoalescingTests {
+    @Test func farTimersFireOnTheGridAndNearOnesOnTime() {
+        let now = NIODeadline.uptimeNanoseconds(10_000_000_123)
+        let grid = UInt64(PeerConnectionDriver.coalescingGrid.nanoseconds)
+        // Near: untouched, whatever the grid.
+        let near = now + .milliseconds(120)
+        #expect(PeerConnectionDriver.coalesced(near, now: now) == near)
+        // Far: the next grid line, never earlier, never more than one grid later.
+        for offset in [500, 777, 1_000, 2_001, 29_999] {
+            let due = now + .milliseconds(Int64(offset))
+            let fires = PeerConnectionDriver.coalesced(due, now: now)
+            #expect(fires >= due)
+            #expect(fires.uptimeNanoseconds - due.uptimeNanoseconds < grid)
+            #expect(fires.uptimeNanoseconds % grid == 0)
+        }
+        // Two connections due at different moments within one grid slot wake the loop once.
+        #expect(PeerConnectionDriver.coalesced(now + .milliseconds(2_010), now: now) == PeerConnectionDriver.coalesced(now + .milliseconds(2_100), now: now))
     }
 }

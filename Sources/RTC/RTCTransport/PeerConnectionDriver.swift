@@ -252,12 +252,28 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         timerDeadline = deadline
         guard let deadline else { return }
         let delay = max(deadline - now, .zero)
-        timer = loop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
+        let fireAt = Self.coalesced(NIODeadline.now() + .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000))
+        timer = loop.scheduleTask(deadline: fireAt) {
             self.timer = nil
             self.timerDeadline = nil
             self.connection.handleTimeout(now: self.now)
             self.flush()
         }
+    }
+
+    /// Timers this far off or more fire on a grid: consent checks, idle SCTP ticks and the like.
+    static let coalescingThreshold: TimeAmount = .milliseconds(500)
+    /// The grid (on the machine's monotonic clock, so the same in every process).
+    static let coalescingGrid: TimeAmount = .milliseconds(250)
+
+    /// When to fire a timer due at `deadline`: as is when it is near (retransmissions, busy SCTP ticks), else
+    /// at the next grid line, so an idle mesh's many connections wake their loop together, a few times a
+    /// second, instead of each on its own (at most `coalescingGrid` late).
+    static func coalesced(_ deadline: NIODeadline, now: NIODeadline = .now()) -> NIODeadline {
+        guard deadline - now >= coalescingThreshold else { return deadline }
+        let grid = UInt64(coalescingGrid.nanoseconds)
+        let rounded = (deadline.uptimeNanoseconds + grid - 1) / grid * grid
+        return .uptimeNanoseconds(rounded)
     }
 }
 
