@@ -20,9 +20,12 @@ final class PeerPair {
 
     var now: Duration { ContinuousClock.now - start }
 
-    init(seed: UInt64 = 1, dropRate: Double = 0, tamperFingerprint: Bool = false) throws {
-        offerer = PeerConnection(configuration: .init(dtls: try DTLSContext()))
-        answerer = PeerConnection(configuration: .init(dtls: try DTLSContext()))
+    init(seed: UInt64 = 1, dropRate: Double = 0, tamperFingerprint: Bool = false, iceTiming: ICEAgent.Timing = .init()) throws {
+        var configuration = PeerConnection.Configuration(dtls: try DTLSContext())
+        configuration.iceTiming = iceTiming
+        offerer = PeerConnection(configuration: configuration)
+        configuration.dtls = try DTLSContext()
+        answerer = PeerConnection(configuration: configuration)
         link = LossyLink(seed: seed, dropRate: dropRate)
         offerer.addLocalSocket(0, address: offererAddress, now: now)
         answerer.addLocalSocket(0, address: answererAddress, now: now)
@@ -84,6 +87,30 @@ final class PeerPair {
 
         pair.offerer.closeChannel(stream)
         try await pair.pump { $0.answererEvents.contains(.channelClosed(stream: stream)) }
+    }
+
+    @Test func aLostPeerClosesTheOpenChannelsBeforeTheConnectionFails() async throws {
+        var timing = ICEAgent.Timing()
+        timing.consentInterval = .milliseconds(50)
+        timing.disconnectedAfter = .milliseconds(150)
+        timing.failedAfter = .milliseconds(300)
+        let pair = try PeerPair(iceTiming: timing)
+        try await pair.pump { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }
+        let stream = try #require(PeerPair.opened(pair.offererEvents))
+        pair.link.dropRate = 1  // the peer vanishes: nothing gets through any more
+        try await pair.pump { $0.offererEvents.contains(.stateChanged(.failed)) }
+        let closed = try #require(pair.offererEvents.firstIndex(of: .channelClosed(stream: stream)))
+        let failed = try #require(pair.offererEvents.firstIndex(of: .stateChanged(.failed)))
+        #expect(closed < failed)
+        #expect(pair.offererEvents.filter { $0 == .channelClosed(stream: stream) }.count == 1)
+
+        // Closing on our side ends the channels quietly.
+        let quiet = try PeerPair()
+        try await quiet.pump { PeerPair.opened($0.offererEvents) != nil }
+        quiet.offerer.close()
+        while let event = quiet.offerer.pollEvent() { quiet.offererEvents.append(event) }
+        #expect(quiet.offererEvents.last == .stateChanged(.closed))
+        #expect(!quiet.offererEvents.contains { if case .channelClosed = $0 { true } else { false } })
     }
 
     @Test func survivesPacketLoss() async throws {

@@ -255,6 +255,8 @@ public final class PeerConnection {
     }
 
     private var sctpConnected = false
+    /// `close()` was called: the channels end without events.
+    private var closingLocally = false
 
     // MARK: I/O
 
@@ -301,7 +303,9 @@ public final class PeerConnection {
         events.popFirst()
     }
 
+    /// Closes everything; the channels close with it, without `channelClosed` events (as `RTCPeerConnection.close()`).
     public func close() {
+        closingLocally = true
         if let sctp { sctp.shutdown() }
         flushSCTP()
         dtls?.close()
@@ -405,6 +409,10 @@ public final class PeerConnection {
 
     private func setState(_ new: PeerConnectionState) {
         guard state != new, state != .closed else { return }
+        // Ended by the peer or by a failure: every open channel reports its close first, as browsers do.
+        if new == .closed || new == .failed, !closingLocally, let channels {
+            for case .closed(let stream) in channels.handle(.closed) { events.append(.channelClosed(stream: stream)) }
+        }
         state = new
         events.append(.stateChanged(new))
     }

@@ -168,7 +168,7 @@ actor Mesh {
             await received(message, from: link)
         case .channelClosed(let stream):
             guard stream == link.stream else { return }
-            drop(link, reason: "the peer closed the DataChannel")
+            drop(link, reason: "the DataChannel closed (by the peer, or with the connection)")
             scheduleRetry(remote)
         case .stateChanged(.failed), .stateChanged(.closed):
             drop(link, reason: "connection \(event == .stateChanged(.failed) ? "failed" : "closed")")
