@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ChatixiaAgent", targets: ["ChatixiaAgent"]),
         // The parsers, for the libFuzzer harnesses in Fuzz/ (a package of their own).
         .library(name: "STUN", targets: ["STUN"]),
+        .library(name: "TURN", targets: ["TURN"]),
         .library(name: "SDP", targets: ["SDP"]),
         .library(name: "DataChannel", targets: ["DataChannel"]),
     ],
@@ -53,7 +54,8 @@ let package = Package(
         .target(name: "DataChannel", dependencies: ["SCTP"], path: "Sources/RTC/DataChannel", swiftSettings: strict),
         .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/STUN", swiftSettings: strict),
         .target(name: "SDP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/SDP", swiftSettings: strict),
-        .target(name: "ICE", dependencies: ["STUN"], path: "Sources/RTC/ICE", swiftSettings: strict),
+        .target(name: "TURN", dependencies: ["STUN"], path: "Sources/RTC/TURN", swiftSettings: strict),
+        .target(name: "ICE", dependencies: ["STUN", "TURN"], path: "Sources/RTC/ICE", swiftSettings: strict),
         .target(
             name: "PeerConnection", dependencies: ["ICE", "DTLS", "SCTP", "DataChannel", "SDP", "STUN"], path: "Sources/RTC/PeerConnection",
             swiftSettings: strict),
@@ -170,7 +172,8 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(name: "SCTPTests", dependencies: ["SCTP", "DTLS", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(name: "DataChannelTests", dependencies: ["DataChannel", "RTCTestSupport"], swiftSettings: strict),
-        .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
+        .testTarget(name: "TURNTests", dependencies: ["TURN", "STUN", "RTCTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "TURN", "STUN"], swiftSettings: strict),
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RTCTransportTests", dependencies: ["RTCTransport", "PeerConnection", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),

@@ -11,7 +11,9 @@ let package = Package(
     targets: [
         .target(name: "CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver"]),
-        .executableTarget(name: "FuzzSTUN", dependencies: ["FuzzSupport", .product(name: "STUN", package: "chatixia-mesh")]),
+        .executableTarget(
+            name: "FuzzSTUN",
+            dependencies: ["FuzzSupport", .product(name: "STUN", package: "chatixia-mesh"), .product(name: "TURN", package: "chatixia-mesh")]),
         .executableTarget(name: "FuzzSDP", dependencies: ["FuzzSupport", .product(name: "SDP", package: "chatixia-mesh")]),
         .executableTarget(
             name: "FuzzICECandidate",

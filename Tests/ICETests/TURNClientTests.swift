@@ -1,5 +1,6 @@
 import ICE
 import STUN
+import TURN
 import Testing
 
 /// One TURN client talking to the simulated server on a virtual clock; a peer outside may send to

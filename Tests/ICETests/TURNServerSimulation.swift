@@ -1,4 +1,5 @@
 import STUN
+import TURN
 
 /// A small in-test TURN server (RFC 8656 over UDP) with long-term credentials, enough to exercise the
 /// client: Allocate with the 401 challenge, Refresh, CreatePermission, ChannelBind, Send and Data

@@ -69,7 +69,6 @@ import STUN
         _ = STUNMessage.verifyIntegrity(of: bytes, key: .shortTerm(password: "k"))
         _ = STUNMessage.verifyIntegritySHA256(of: bytes, key: .shortTerm(password: "k"))
         _ = STUNMessage.verifyFingerprint(of: bytes)
-        _ = try? TURNChannelData(parsing: bytes)
         if bytes.count > 3 { _ = try? STUNMessage(parsing: bytes[3...]) }
         guard let message = try? STUNMessage(parsing: bytes) else { return }
         let encoded = try message.encoded()

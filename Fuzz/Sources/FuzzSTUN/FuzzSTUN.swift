@@ -1,5 +1,6 @@
 import FuzzSupport
 import STUN
+import TURN
 
 @main enum Main {
     static func main() { runLibFuzzer(fuzzSTUN) }
@@ -8,7 +9,7 @@ import STUN
 private let key = STUNKey.shortTerm(password: "fuzz")
 
 /// One input: a datagram arriving on an ICE socket. Everything that reads untrusted datagrams runs
-/// on it (STUN parsing and its integrity and fingerprint checks, TURN ChannelData), also on a slice
+/// on it (STUN parsing and its integrity and fingerprint checks, TURN ChannelData and stream framing), also on a slice
 /// that does not start at index 0. None may trap, and their answers must agree with each other.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSTUN(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -59,6 +60,10 @@ private func checkSTUN(_ bytes: ArraySlice<UInt8>) {
 }
 
 private func checkChannelData(_ bytes: ArraySlice<UInt8>) {
+    // Over TCP the header alone gives the length, which must cover at least the header.
+    if let length = TURNStreamFraming.messageLength(startingWith: bytes) {
+        require(length >= TURNStreamFraming.headerLength && length % 4 == 0, "a framed length that cannot be a message")
+    }
     guard let message = try? TURNChannelData(parsing: bytes) else { return }
     for padded in [true, false] {
         let encoded = try? message.encoded(padded: padded)

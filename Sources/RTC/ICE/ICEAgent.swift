@@ -1,4 +1,5 @@
 import STUN
+import TURN
 
 public enum ICERole: Sendable, Equatable {
     case controlling, controlled

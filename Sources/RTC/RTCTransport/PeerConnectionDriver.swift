@@ -5,6 +5,7 @@ import NIOSSL
 import PeerConnection
 import SDP
 import STUN
+import TURN
 import Synchronization
 
 /// Runs one `PeerConnection` on a SwiftNIO event loop with its own UDP sockets (one per local address),

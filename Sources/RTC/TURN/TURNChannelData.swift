@@ -1,3 +1,5 @@
+import STUN
+
 /// A TURN ChannelData message (RFC 8656 section 12.4): a 4-byte header of channel number and
 /// length, then the application data, padded to a multiple of 4 over TCP.
 public struct TURNChannelData: Sendable, Hashable {

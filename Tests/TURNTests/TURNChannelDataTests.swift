@@ -1,5 +1,7 @@
-import Testing
+import RTCTestSupport
 import STUN
+import Testing
+import TURN
 
 @Suite struct TURNChannelDataTests {
     @Test func encodesWithAndWithoutPadding() throws {
@@ -52,5 +54,22 @@ import STUN
         #expect(DatagramKind(classifying: try TURNChannelData(channel: 0x4000, payload: [22]).encoded()) == .turnChannelData)
         #expect(DatagramKind(classifying: [UInt8]()) == .unknown)
         #expect(DatagramKind(classifying: stun[4...]) == .dtls)  // 0x21 from the magic cookie: slices work too
+    }
+}
+
+@Suite struct TURNPropertyTests {
+    /// Random bytes into everything TURN parses: nothing traps, and what parses survives encoding.
+    @Test func randomBytesNeverTrapAndWhatParsesRoundTrips() throws {
+        var generator = SplitMix64(seed: 0x7475_726E)
+        for _ in 0..<20_000 {
+            let bytes = generator.bytes(Int.random(in: 0...40, using: &generator))
+            if let length = TURNStreamFraming.messageLength(startingWith: bytes) {
+                #expect(length >= TURNStreamFraming.headerLength && length % 4 == 0)
+            }
+            guard let message = try? TURNChannelData(parsing: bytes) else { continue }
+            for padded in [true, false] {
+                #expect(try TURNChannelData(parsing: message.encoded(padded: padded)) == message)
+            }
+        }
     }
 }

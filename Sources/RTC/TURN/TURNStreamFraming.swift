@@ -1,3 +1,5 @@
+import STUN
+
 /// Where one message ends in a TURN connection over TCP or TLS (RFC 8656 §12.5): STUN messages and
 /// ChannelData follow each other with no other framing, so each one's length comes from its header.
 public enum TURNStreamFraming {

@@ -1,5 +1,6 @@
 import STUN
 import Testing
+import TURN
 
 @Suite struct TURNStreamFramingTests {
     @Test func aSTUNMessageIsItsHeaderAndAttributes() throws {

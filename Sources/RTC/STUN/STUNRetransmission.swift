@@ -18,24 +18,24 @@ public struct STUNRetransmitSchedule: Sendable, Hashable {
 }
 
 /// The retransmission timer of one outstanding request.
-struct STUNRetransmission: Sendable {
-    let schedule: STUNRetransmitSchedule
-    private(set) var deadline: Duration
+package struct STUNRetransmission: Sendable {
+    package let schedule: STUNRetransmitSchedule
+    package private(set) var deadline: Duration
     private var interval: Duration
     private var retransmits = 0
 
-    init(schedule: STUNRetransmitSchedule, now: Duration) {
+    package init(schedule: STUNRetransmitSchedule, now: Duration) {
         self.schedule = schedule
         interval = schedule.initialInterval
         deadline = now + interval
     }
 
-    enum Step {
+    package enum Step {
         case retransmit, giveUp
     }
 
     /// At or after `deadline`: whether to send the request again (the timer is re-armed) or give up.
-    mutating func fire(now: Duration) -> Step {
+    package mutating func fire(now: Duration) -> Step {
         guard retransmits < schedule.maxRetransmits else { return .giveUp }
         retransmits += 1
         interval = min(interval * 2, schedule.maxInterval)
