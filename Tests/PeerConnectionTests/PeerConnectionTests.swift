@@ -90,10 +90,11 @@ final class PeerPair {
     }
 
     @Test func aLostPeerClosesTheOpenChannelsBeforeTheConnectionFails() async throws {
+        // Short enough for a quick test, long enough that a busy machine's stalls during set-up are no loss.
         var timing = ICEAgent.Timing()
-        timing.consentInterval = .milliseconds(50)
-        timing.disconnectedAfter = .milliseconds(150)
-        timing.failedAfter = .milliseconds(300)
+        timing.consentInterval = .milliseconds(250)
+        timing.disconnectedAfter = .milliseconds(1_500)
+        timing.failedAfter = .seconds(3)
         let pair = try PeerPair(iceTiming: timing)
         try await pair.pump { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }
         let stream = try #require(PeerPair.opened(pair.offererEvents))
