@@ -1,5 +1,6 @@
 import DTLS
 import DataChannel
+import Foundation
 import PeerConnection
 import RTCTransport
 import SDP
@@ -120,6 +121,10 @@ private final class Routes: Sendable {
                 return routing.lowWaiter?.continuation
             }
             waiter?.resume()
+        case .stateChanged(.failed):
+            // A measurement would wait forever for what can no longer arrive: say so and stop.
+            FileHandle.standardError.write(Data("rtc-bench: a connection failed during the measurement\n".utf8))
+            exit(1)
         case .localCandidate, .stateChanged, .channelClosed:
             break
         }
