@@ -71,7 +71,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
-            name: "rtc-interop-peer", dependencies: ["RTCTransport", "MeshProtocol", .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            name: "rtc-interop-peer", dependencies: ["RTCTransport", "MeshProtocol"],
             path: "Tests/interop/Peer", swiftSettings: strict),
         .target(
             name: "Registry",

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import PeerConnection
+import RTCTransport
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -56,7 +57,7 @@ public enum Sidecar {
             logger.notice("relay-only: connections need a TURN server from the registry's /api/config")
         }
         let mesh = Mesh(
-            selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), turnTLS: try NIOSSLContext(configuration: tls), hostAddresses: hosts,
+            selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), turnTrust: TURNTrust(tls), hostAddresses: hosts,
             policy: configuration.transportPolicy, iceServers: iceServers, logger: logger)
         let ipc = IPCServer(path: configuration.ipcSocket, token: configuration.ipcToken, handler: mesh, logger: logger)
         let usesDefaultSocket = environment["IPC_SOCKET"]?.isEmpty ?? true

@@ -28,8 +28,8 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private var channels: [any Channel] = []
     /// Which of `channels` are streams to TURN servers (written as bytes, not datagrams), by channel.
     private var streamSockets: [ObjectIdentifier: Int] = [:]
-    /// Verifies `turns:` servers; nil: the system's trust store.
-    private let turnTLS: NIOSSLContext?
+    /// Verifies `turns:` servers.
+    private let turnTrust: TURNTrust
     private var timer: Scheduled<Void>?
     /// The deadline `timer` fires at.
     private var timerDeadline: Duration?
@@ -70,13 +70,13 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// lost datagrams' source addresses in testing, so reads stay one syscall each.)
     private static let readBatch: UInt = 16
 
-    /// `turnTLS` verifies the certificates of `turns:` servers (default: the system's trust store).
+    /// `turnTrust` checks the certificates of `turns:` servers (default: the system's trust store).
     public init(
-        configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTLS: NIOSSLContext? = nil,
+        configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTrust: TURNTrust = .system,
         events delivery: EventDelivery = .stream, loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) {
         self.loop = loop
-        self.turnTLS = turnTLS
+        self.turnTrust = turnTrust
         self.delivery = delivery
         self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
         connection = PeerConnection(configuration: configuration)
@@ -287,7 +287,7 @@ extension PeerConnectionDriver {
     fileprivate func open(_ request: TURNConnectionRequest) {
         let tls: NIOSSLContext?
         do {
-            tls = request.usesTLS ? try turnTLS ?? Self.systemTrustTLS.get() : nil
+            tls = request.usesTLS ? try turnTrust.sslContext() : nil
         } catch {
             loop.execute {
                 self.connection.connectionFailed(request.id, now: self.now)
@@ -331,8 +331,6 @@ extension PeerConnectionDriver {
         guard let socket = streamSockets[ObjectIdentifier(channel)] else { return }
         connection.receive(Array(buffer: message), from: server, socket: socket, now: now)
     }
-
-    private static let systemTrustTLS = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
 }
 
 /// Splits a TURN server's byte stream into STUN messages and ChannelData.

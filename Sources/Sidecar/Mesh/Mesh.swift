@@ -1,5 +1,4 @@
 import Logging
-import NIOSSL
 import MeshProtocol
 import PeerConnection
 import RTCTransport
@@ -18,8 +17,8 @@ actor Mesh {
     let selfId: String
     let signaling: SignalingClient
     private let dtls: DTLSContext
-    /// Verifies `turns:` servers: the system trust store plus `CA_FILE`, as for the registry.
-    private let turnTLS: NIOSSLContext
+    /// Checks `turns:` servers: the system trust store plus `CA_FILE`, as for the registry.
+    private let turnTrust: TURNTrust
     private let hostAddresses: [String]
     private let policy: ICETransportPolicy
     private let fetchICEServers: @Sendable () async -> [ICEServer]
@@ -50,13 +49,13 @@ actor Mesh {
     static let attemptTimeout: Duration = .seconds(15)
 
     init(
-        selfId: String, signaling: SignalingClient, dtls: DTLSContext, turnTLS: NIOSSLContext, hostAddresses: [String],
+        selfId: String, signaling: SignalingClient, dtls: DTLSContext, turnTrust: TURNTrust, hostAddresses: [String],
         policy: ICETransportPolicy, iceServers: @escaping @Sendable () async -> [ICEServer], logger: Logger
     ) {
         self.selfId = selfId
         self.signaling = signaling
         self.dtls = dtls
-        self.turnTLS = turnTLS
+        self.turnTrust = turnTrust
         self.hostAddresses = hostAddresses
         self.policy = policy
         fetchICEServers = iceServers
@@ -94,7 +93,7 @@ actor Mesh {
         var configuration = PeerConnection.Configuration(dtls: dtls)
         configuration.iceServers = iceServers
         configuration.iceTransportPolicy = policy
-        let driver = PeerConnectionDriver(configuration: configuration, turnTLS: turnTLS)
+        let driver = PeerConnectionDriver(configuration: configuration, turnTrust: turnTrust)
         let link = PeerLink(remote: remote, generation: generation, role: role, driver: driver)
         links[remote] = link
         link.eventTask = Task { [weak self] in

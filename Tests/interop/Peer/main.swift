@@ -3,7 +3,6 @@ import DataChannel
 import Foundation
 import ICE
 import MeshProtocol
-import NIOSSL
 import PeerConnection
 import RTCTransport
 import SDP
@@ -33,8 +32,8 @@ struct InteropPeer {
             configuration.iceTransportPolicy = parsed
         }
         let echoes = environment["PEER_ECHO"] != "0"
-        let turnTLS = try NIOSSLContext(configuration: ClientTLS.configuration(caFile: environment["CA_FILE"]))
-        let driver = PeerConnectionDriver(configuration: configuration, turnTLS: turnTLS)
+        let turnTrust = TURNTrust(ClientTLS.configuration(caFile: environment["CA_FILE"]))
+        let driver = PeerConnectionDriver(configuration: configuration, turnTrust: turnTrust)
         _ = try await driver.bind(host: environment["PEER_HOST"] ?? "127.0.0.1")
         let channel = ChannelBox()
 
