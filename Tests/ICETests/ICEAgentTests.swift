@@ -60,7 +60,7 @@ func address(_ text: String) -> TransportAddress { TransportAddress(text)! }
         let (network, a, b) = connectedPair()
         network.run(for: .seconds(5)) { a.state == .connected && b.state == .connected }
         network.cut = true
-        network.run(for: .seconds(5)) { a.state == .disconnected }
+        network.run(for: .seconds(7)) { a.state == .disconnected }
         #expect(a.state == .disconnected)
         network.cut = false
         network.run(for: .seconds(5)) { a.state == .connected }

@@ -60,9 +60,12 @@ public final class ICEAgent {
         /// How long the controlling side waits after the first success for better pairs before nominating
         /// (it nominates at once when no better pair is left to check).
         public var nominationDelay: Duration = .milliseconds(50)
-        public var consentInterval: Duration = .seconds(2)
-        /// No consent response for this long: disconnected (traffic may still come back).
-        public var disconnectedAfter: Duration = .seconds(4)
+        /// RFC 7675's 5 s: an idle mesh's cost is mostly consent checks. A lost check is retransmitted within
+        /// the interval, so detection still comes from `failedAfter`.
+        public var consentInterval: Duration = .seconds(5)
+        /// No consent response for this long: disconnected (traffic may still come back). Past the interval,
+        /// so that it means the last check went unanswered.
+        public var disconnectedAfter: Duration = .seconds(6)
         /// No consent response for this long: failed (the peer is gone).
         public var failedAfter: Duration = .seconds(8)
         /// Checking that has not connected after this long fails.
