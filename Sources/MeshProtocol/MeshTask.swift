@@ -1,18 +1,39 @@
 /// Lifecycle of a queued task: `pending → assigned → completed | failed` (and `pending → failed` on TTL expiry,
-/// `assigned → pending` when the assignee's lease runs out, `pending | assigned → canceled` when its submitter
-/// cancels it; `canceled` is ours, not upstream's).
+/// `assigned → pending` when the assignee's lease runs out, `pending | assigned | input_required → canceled`
+/// when its submitter cancels it). Ours, not upstream's: `canceled`; `input_required`, where a skill asked its
+/// submitter for more and the next message of the conversation puts the task back to `pending`; `rejected`,
+/// where a skill refused the task.
 public enum TaskState: String, Sendable, Hashable, Codable, CaseIterable {
     case pending, assigned, completed, failed, canceled
+    case inputRequired = "input_required", rejected
 
-    public var isFinal: Bool { self == .completed || self == .failed || self == .canceled }
+    public var isFinal: Bool { self == .completed || self == .failed || self == .canceled || self == .rejected }
+
+    /// Whether the task waits for someone other than an agent: finished, or asking its submitter for input.
+    public var awaitsNoAgent: Bool { isFinal || self == .inputRequired }
 
     /// Whether a task may move from this state to `next`.
     public func canMove(to next: TaskState) -> Bool {
         switch (self, next) {
         case (.pending, .assigned), (.pending, .failed), (.assigned, .completed), (.assigned, .failed), (.assigned, .pending),
-            (.pending, .canceled), (.assigned, .canceled): true
+            (.pending, .canceled), (.assigned, .canceled), (.assigned, .inputRequired), (.assigned, .rejected),
+            (.inputRequired, .pending), (.inputRequired, .failed), (.inputRequired, .canceled): true
         default: false
         }
+    }
+}
+
+/// An earlier turn of a task that asked for input (not upstream): what was asked of the skill, its reply
+/// (the request for input, as the skill returned it) and when the turn ended.
+public struct TaskTurn: Sendable, Hashable, Codable {
+    public var request: JSONValue
+    public var reply: String
+    public var at: Double
+
+    public init(request: JSONValue, reply: String, at: Double) {
+        self.request = request
+        self.reply = reply
+        self.at = at
     }
 }
 
@@ -36,6 +57,8 @@ public struct MeshTask: Sendable, Hashable, Codable {
     public var submittedBy: Principal?
     /// The A2A conversation the task belongs to (not upstream; only tasks that came in over A2A have one).
     public var contextId: String?
+    /// The turns before the current one, oldest first, when a skill asked for input (not upstream; absent when none).
+    public var turns: [TaskTurn]
 
     public init(
         id: String, skill: String, targetAgentId: String, sourceAgentId: String, payload: JSONValue, ttl: Int,
@@ -54,13 +77,14 @@ public struct MeshTask: Sendable, Hashable, Codable {
         self.updatedAt = now
         self.ttl = ttl
         self.attempts = 0
+        self.turns = []
     }
 
     enum CodingKeys: String, CodingKey {
         case id, skill, targetAgentId = "target_agent_id", sourceAgentId = "source_agent_id"
         case assignedAgentId = "assigned_agent_id", payload, state, result, error
         case createdAt = "created_at", updatedAt = "updated_at", ttl, attempts, submittedBy = "submitted_by"
-        case contextId = "context_id"
+        case contextId = "context_id", turns
     }
 
     public init(from decoder: any Decoder) throws {
@@ -81,6 +105,44 @@ public struct MeshTask: Sendable, Hashable, Codable {
         // Lenient: a role this build does not know leaves the submitter unknown rather than the task unreadable.
         submittedBy = (try? container.decodeIfPresent(Principal.self, forKey: .submittedBy)) ?? nil
         contextId = try container.decodeIfPresent(String.self, forKey: .contextId)
+        turns = try container.decodeIfPresent([TaskTurn].self, forKey: .turns) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(skill, forKey: .skill)
+        try container.encode(targetAgentId, forKey: .targetAgentId)
+        try container.encode(sourceAgentId, forKey: .sourceAgentId)
+        try container.encode(assignedAgentId, forKey: .assignedAgentId)
+        try container.encode(payload, forKey: .payload)
+        try container.encode(state, forKey: .state)
+        try container.encode(result, forKey: .result)
+        try container.encode(error, forKey: .error)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(ttl, forKey: .ttl)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encodeIfPresent(submittedBy, forKey: .submittedBy)
+        try container.encodeIfPresent(contextId, forKey: .contextId)
+        if !turns.isEmpty { try container.encode(turns, forKey: .turns) }
+    }
+
+    /// When the current turn began: the task's creation, or the end of the turn that asked for input.
+    /// The TTL counts from here.
+    public var turnStartedAt: Double { turns.last?.at ?? createdAt }
+
+    /// The argument that carries the earlier turns to a skill, whatever parameters it declares.
+    public static let previousTurnsArgument = "previous_turns"
+
+    /// What a skill handler is given: the payload, plus `previous_turns` (`[{"request", "reply"}]`, the
+    /// replies as text) when the task continues a conversation in which the skill asked for input.
+    public var handlerPayload: JSONValue {
+        guard !turns.isEmpty, case .object(var fields) = payload else { return payload }
+        fields[Self.previousTurnsArgument] = .array(turns.map { turn in
+            .object(["request": turn.request, "reply": .string(A2AResult(turn.reply, taskId: id)?.text ?? turn.reply)])
+        })
+        return .object(fields)
     }
 
     /// Whether this pending task may go to an agent with this id and these skills:

@@ -72,6 +72,34 @@ import Testing
         #expect(TaskState.assigned.canMove(to: .completed))
         #expect(!TaskState.completed.canMove(to: .failed))
         #expect(!TaskState.failed.canMove(to: .pending))
+        #expect(TaskState.assigned.canMove(to: .inputRequired))
+        #expect(TaskState.inputRequired.canMove(to: .pending))
+        #expect(!TaskState.inputRequired.canMove(to: .completed))
+        #expect(!TaskState.rejected.canMove(to: .pending))
+        #expect(TaskState.rejected.isFinal && !TaskState.inputRequired.isFinal && TaskState.inputRequired.awaitsNoAgent)
+    }
+
+    @Test func aSkillsResultSaysWhetherTheTaskIsDoneAsksForInputOrIsRejected() throws {
+        #expect(TaskUpdate(skillResult: "42") == TaskUpdate(state: .completed, result: "42"))
+        // A plain object with a `message` is not structured: it stays the result, as before.
+        #expect(TaskUpdate(skillResult: #"{"message":"hi"}"#).state == .completed)
+        let asking = #"{"state":"input_required","message":"Which city?"}"#
+        #expect(TaskUpdate(skillResult: asking) == TaskUpdate(state: .inputRequired, result: asking))
+        #expect(TaskUpdate(skillResult: #"{"state":"rejected","parts":[{"text":"no"}]}"#) == TaskUpdate(state: .rejected, error: "no"))
+        #expect(A2AResult(#"{"state":"someday","message":"x"}"#, taskId: "t") == nil)
+
+        // The handler of a continued task sees the turns before, the questions as text.
+        var task = MeshTask(id: "t", skill: "book", targetAgentId: "", sourceAgentId: "", payload: .object(["message": .string("Paris")]), ttl: 300, now: 0)
+        #expect(task.handlerPayload == task.payload)
+        task.turns = [TaskTurn(request: .object(["message": .string("a room")]), reply: asking, at: 5)]
+        #expect(task.turnStartedAt == 5)
+        let previous: JSONValue = .object(["request": .object(["message": .string("a room")]), "reply": .string("Which city?")])
+        #expect(task.handlerPayload == .object(["message": .string("Paris"), "previous_turns": .array([previous])]))
+        let decoded = try decode(MeshTask.self, String(decoding: try JSONEncoder().encode(task), as: UTF8.self))
+        #expect(decoded.turns == task.turns)
+        // A task without turns is written as before, without the key.
+        task.turns = []
+        #expect(try object(task)["turns"] == nil)
     }
 
     @Test func claimRules() {

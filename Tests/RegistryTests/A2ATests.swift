@@ -196,6 +196,106 @@ import Testing
         }
     }
 
+    /// Reports `result` for task `id` as agent key A, in state `state`; the answer's status.
+    func report(_ client: some TestClientProtocol, _ id: String, state: String, result: [String: Any]? = nil, error: String = "") async throws -> HTTPResponse.Status {
+        let text = try result.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) } ?? ""
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["state": state, "result": text, "error": error]), as: UTF8.self)
+        return try await client.call(.post, "/api/hub/tasks/\(id)", key: TestKeys.agentA, json: body).status
+    }
+
+    func texts(_ message: Any?) -> [String] {
+        ((message as? [String: Any])?["parts"] as? [[String: Any]])?.compactMap { $0["text"] as? String } ?? []
+    }
+
+    @Test func aSkillAsksForInputAndTheNextMessageOfTheConversationContinuesTheTask() async throws {
+        let clock = VirtualClock()
+        let server = try await RegistryServer.test(clock: clock)
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "desk", skills: ["book"])
+            let sent = try await rpc(client, "SendMessage", ["message": message(skill: "book", text: "a room"), "configuration": ["returnImmediately": true]])
+            let id = try #require((sent.result?["task"] as? [String: Any])?["id"] as? String)
+            #expect(try await heartbeatUntilAssigned(client, to: "desk", skill: "book").first?["id"] as? String == id)
+            // The skill asks; the task waits for its submitter and holds no slot of the agent.
+            #expect(try await report(client, id, state: "input_required", result: ["state": "input_required", "message": "Which city?"]) == .ok)
+            let asking = try #require(try await rpc(client, "GetTask", ["id": id]).result)
+            #expect(state(asking) == "TASK_STATE_INPUT_REQUIRED")
+            #expect(texts((asking["status"] as? [String: Any])?["message"]) == ["Which city?"])
+            #expect(asking["artifacts"] == nil)
+
+            // Only its submitter may continue it, in its own context.
+            var answer = message(skill: nil, text: "Paris")
+            answer["taskId"] = id
+            let stranger = try await rpc(client, "SendMessage", ["message": answer], key: TestKeys.agentB)
+            #expect(stranger.error?["code"] as? Int == -32001)
+            var elsewhere = answer
+            elsewhere["contextId"] = "ctx-2"
+            #expect(try await rpc(client, "SendMessage", ["message": elsewhere]).error?["code"] as? Int == -32602)
+            let continued = try #require(try await rpc(client, "SendMessage", ["message": answer, "configuration": ["returnImmediately": true]]).result?["task"] as? [String: Any])
+            #expect(continued["id"] as? String == id)
+            #expect(state(continued) == "TASK_STATE_SUBMITTED")
+
+            // The agent gets the new request with the turn before it, and finishes.
+            let next = try #require(try await heartbeatUntilAssigned(client, to: "desk", skill: "book").first)
+            #expect(next["id"] as? String == id)
+            #expect(next["payload"] as? [String: String] == ["message": "Paris"])
+            let turns = try #require(next["turns"] as? [[String: Any]])
+            #expect(turns.count == 1)
+            #expect(turns.first?["request"] as? [String: String] == ["message": "a room"])
+            #expect(try await report(client, id, state: "completed", result: ["parts": [["text": "booked in Paris"]]]) == .ok)
+            let done = try #require(try await rpc(client, "GetTask", ["id": id]).result)
+            #expect(state(done) == "TASK_STATE_COMPLETED")
+            let history = try #require(done["history"] as? [[String: Any]])
+            #expect(history.map { $0["role"] as? String } == ["ROLE_USER", "ROLE_AGENT", "ROLE_USER", "ROLE_AGENT"])
+            #expect(history.map { texts($0) } == [["a room"], ["Which city?"], ["Paris"], ["booked in Paris"]])
+            #expect(Set(history.compactMap { $0["messageId"] as? String }).count == 4)
+            // A finished task takes no further messages.
+            #expect(try await rpc(client, "SendMessage", ["message": answer]).error?["code"] as? Int == -32004)
+
+            // Nobody answers the next question: the task fails once its TTL passes without input.
+            let quiet = try #require((try await rpc(client, "SendMessage", ["message": message(skill: "book", text: "again"), "configuration": ["returnImmediately": true]]).result?["task"] as? [String: Any])?["id"] as? String)
+            _ = try await heartbeatUntilAssigned(client, to: "desk", skill: "book")
+            #expect(try await report(client, quiet, state: "input_required", result: ["state": "input_required", "message": "When?"]) == .ok)
+            clock.advance(299)
+            try await server.services.state.sweep(now: clock.now)
+            #expect(state(try await rpc(client, "GetTask", ["id": quiet]).result) == "TASK_STATE_INPUT_REQUIRED")
+            clock.advance(2)
+            try await server.services.state.sweep(now: clock.now)
+            let expired = try await client.call(.get, "/api/hub/tasks/\(quiet)", key: TestKeys.hub).object()
+            #expect(expired["state"] as? String == "failed")
+            #expect(expired["error"] as? String == "no input within the TTL")
+        }
+    }
+
+    @Test func aSkillMayRejectATaskAndAWaitingTaskCanBeCanceled() async throws {
+        let server = try await RegistryServer.test()
+        try await server.application.test(.router) { client async throws in
+            try await register(client, id: "desk", skills: ["book"])
+            func send(_ text: String) async throws -> String {
+                let sent = try await rpc(client, "SendMessage", ["message": message(skill: "book", text: text), "configuration": ["returnImmediately": true]])
+                let id = try #require((sent.result?["task"] as? [String: Any])?["id"] as? String)
+                _ = try await heartbeatUntilAssigned(client, to: "desk", skill: "book")
+                return id
+            }
+            let refused = try await send("a castle")
+            #expect(try await report(client, refused, state: "rejected", error: "we do not book castles") == .ok)
+            let rejected = try #require(try await rpc(client, "GetTask", ["id": refused]).result)
+            #expect(state(rejected) == "TASK_STATE_REJECTED")
+            #expect(texts((rejected["status"] as? [String: Any])?["message"]) == ["we do not book castles"])
+            #expect(try await rpc(client, "CancelTask", ["id": refused]).error?["code"] as? Int == -32002)
+            // Rejected is final: the agent cannot complete it afterwards.
+            #expect(try await report(client, refused, state: "completed", result: ["parts": [["text": "ok"]]]) == .conflict)
+
+            let waiting = try await send("a room")
+            #expect(try await report(client, waiting, state: "input_required", result: ["state": "input_required", "message": "Which city?"]) == .ok)
+            #expect(state(try await rpc(client, "CancelTask", ["id": waiting]).result) == "TASK_STATE_CANCELED")
+            var answer = message(skill: nil, text: "Paris")
+            answer["taskId"] = waiting
+            #expect(try await rpc(client, "SendMessage", ["message": answer]).error?["code"] as? Int == -32004)
+            // An agent cannot move a task to a state only a skill's result may reach from `assigned`.
+            #expect(try await report(client, waiting, state: "input_required") == .conflict)
+        }
+    }
+
     @Test func callsHeldOpenAreLimitedPerCredential() async throws {
         let server = try await RegistryServer.test { $0.limits.a2aOpenCallsPerCredential = 1 }
         try await server.application.test(.router) { client async throws in

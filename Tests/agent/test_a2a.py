@@ -38,7 +38,7 @@ from a2a.utils.errors import (
 from agents import ECHO_SKILL, KEYS, new_agent, new_registry
 from pysupport import a2a as client
 from pysupport.a2a import message, send
-from pysupport.agent import Agent
+from pysupport.agent import Agent, skill_json
 from pysupport.pytest_plugin import failed
 from pysupport.registry import Registry
 from pysupport.waits import wait_until
@@ -49,6 +49,19 @@ OTHER = KEYS.for_peer("sc-3")
 TIMEOUT = 60.0
 S = TaskState
 TERMINAL = {S.TASK_STATE_COMPLETED, S.TASK_STATE_FAILED, S.TASK_STATE_CANCELED, S.TASK_STATE_REJECTED}
+#: A skill of two turns: it asks for the city, then books; it refuses castles.
+BOOK_SKILL = {
+    "skill.json": skill_json("book", "Books a room; asks for the city first"),
+    "handler.py": (
+        "def handle(message, previous_turns=(), **kwargs):\n"
+        "    if message == 'a castle':\n"
+        "        return {'state': 'rejected', 'message': 'we do not book castles'}\n"
+        "    if not previous_turns:\n"
+        "        return {'state': 'input_required', 'message': 'Which city?'}\n"
+        "    first = previous_turns[0]\n"
+        "    return f\"booked {first['request']['message']} in {message} (asked: {first['reply']})\"\n"
+    ),
+}
 
 
 @dataclass
@@ -70,7 +83,7 @@ def mesh(tmp_path_factory):
     for file_name, text in ECHO_SKILL.items():  # math-agent answers echo too, as "math-agent:<message>"
         (math.folder / "skills" / "echo").mkdir(exist_ok=True)
         (math.folder / "skills" / "echo" / file_name).write_text(text)
-    alpha = new_agent(registry, workdir, "alpha", peer="sc-2")
+    alpha = new_agent(registry, workdir, "alpha", peer="sc-2", skills={"book": BOOK_SKILL})
     mesh = Mesh(registry, math, alpha)
     try:
         math.start()
@@ -277,3 +290,39 @@ def test_the_per_agent_cards_and_endpoints_route_to_that_agent(mesh):
         card(f"{mesh.url}/a2a/agents/nobody")
     assert unknown.value.status_code == 404
     assert rpc(f"{mesh.url}/a2a/agents/nobody", "ListTasks", {}, {"x-api-key": ADMIN, "A2A-Version": "1.0"}).status_code == 404
+
+
+def test_a_skill_asks_for_input_and_the_next_message_of_the_conversation_continues_the_task(mesh):
+    context = f"ctx-{uuid.uuid4()}"
+    asked = sent_task(a2a(send(message(skill="book", text="a room", context_id=context)), mesh.url))
+    assert asked.status.state == S.TASK_STATE_INPUT_REQUIRED, S.Name(asked.status.state)
+    assert get_message_text(asked.status.message) == "Which city?" and not asked.artifacts
+    assert mesh.registry.task(asked.id)["state"] == "input_required"
+    # The answer names the task; streamed, it runs the same task again, now with the turn before it.
+    answer = message(text="Paris", context_id=context)
+    answer.task_id = asked.id
+    events = a2a(send(answer), mesh.url, streaming=True)
+    assert events[0].task.id == asked.id
+    statuses = [event.status_update.status.state for event in events if event.HasField("status_update")]
+    assert statuses[-1] == S.TASK_STATE_COMPLETED, [S.Name(state) for state in statuses]
+    got = a2a(lambda client: client.get_task(GetTaskRequest(id=asked.id)), mesh.url)
+    assert result_text(got) == "booked a room in Paris (asked: Which city?)"
+    assert [(m.role, get_message_text(m)) for m in got.history] == [
+        (Role.ROLE_USER, "a room"), (Role.ROLE_AGENT, "Which city?"), (Role.ROLE_USER, "Paris"),
+        (Role.ROLE_AGENT, "booked a room in Paris (asked: Which city?)")]
+    stored = mesh.registry.task(asked.id)
+    assert (stored["state"], stored["payload"], [turn["request"] for turn in stored["turns"]]) == \
+        ("completed", {"message": "Paris"}, [{"message": "a room"}])
+    # Finished, it takes no further message.
+    with pytest.raises(UnsupportedOperationError):  # -32004
+        a2a(send(answer), mesh.url)
+
+
+def test_a_skill_may_reject_a_task(mesh):
+    task = sent_task(a2a(send(message(skill="book", text="a castle")), mesh.url))
+    assert task.status.state == S.TASK_STATE_REJECTED, S.Name(task.status.state)
+    assert get_message_text(task.status.message) == "we do not book castles"
+    stored = mesh.registry.task(task.id)
+    assert (stored["state"], stored["error"]) == ("rejected", "we do not book castles")
+    with pytest.raises(TaskNotCancelableError):
+        a2a(lambda client: client.cancel_task(CancelTaskRequest(id=task.id)), mesh.url)

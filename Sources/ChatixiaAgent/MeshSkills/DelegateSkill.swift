@@ -54,6 +54,10 @@ struct DelegateSkill: Skill {
         case .completed: return task.result
         case .failed: throw SkillError.failed(skill: "delegate", reason: "\(target) failed the task: \(task.error)")
         case .canceled: throw SkillError.failed(skill: "delegate", reason: "task \(taskId) for \(target) was \(task.error)")
+        case .rejected: throw SkillError.failed(skill: "delegate", reason: "\(target) rejected the task: \(task.error)")
+        case .inputRequired:
+            let question = A2AResult(task.result, taskId: taskId)?.text ?? task.result
+            throw SkillError.failed(skill: "delegate", reason: "\(target) needs more input (task \(taskId)): \(question)")
         case .pending, .assigned:
             throw SkillError.failed(skill: "delegate", reason: "task \(taskId) for \(target) is still \(task.state.rawValue) after \(context.delegationTimeout)")
         }

@@ -32,7 +32,7 @@ extension RegistryClient {
 }
 
 extension RegistryClient {
-    /// Waits until a task is completed or failed, or `timeout` passes (then returns it as last seen).
+    /// Waits until a task is finished or asks its submitter for input, or `timeout` passes (then returns it as last seen).
     /// The registry has no long-poll for results, so this polls: quickly at first, since a trivial task
     /// finishes within milliseconds, then backing off to twice a second.
     public func waitForOutcome(of taskId: String, timeout: Duration) async throws -> MeshTask {
@@ -40,7 +40,7 @@ extension RegistryClient {
         var interval = Duration.milliseconds(2)
         while true {
             let task = try await task(taskId)
-            if task.state.isFinal || ContinuousClock.now >= deadline { return task }
+            if task.state.awaitsNoAgent || ContinuousClock.now >= deadline { return task }
             try await Task.sleep(for: min(interval, deadline - .now))
             interval = min(interval * 2, .milliseconds(500))
         }

@@ -70,14 +70,14 @@ extension AgentRuntime {
         let work = Task {
             try await slots.run(agentId: agentId, mayRefuse: false) {
                 try await perform(
-                    skill: task.skill, payload: task.payload, from: task.sourceAgentId,
+                    skill: task.skill, payload: task.handlerPayload, from: task.sourceAgentId,
                     requester: task.submittedBy.map { Requester(peerId: $0.peerId, role: $0.role) }, onDelta: { await progress.add($0) })
             }
         }
         await inFlight.start(task.id, stop: { work.cancel() })
         let update: TaskUpdate
         do {
-            update = TaskUpdate(state: .completed, result: try await work.value)
+            update = TaskUpdate(skillResult: try await work.value)
         } catch {
             update = TaskUpdate(state: .failed, error: "\(error)")
         }

@@ -22,7 +22,8 @@ final class PythonWorker: Sendable {
 
     /// Loads `handler.py` (its module's state lives on between calls, as it did upstream, where
     /// handlers were imported into the agent) and reads its `handle(**kwargs)` answers: text as upstream
-    /// (`str()`), except a structured result (`A2AResult`: a dict with `parts` or `artifacts`), sent as JSON.
+    /// (`str()`), except a structured result (`A2AResult`: a dict with `parts` or `artifacts`, or a `state` of
+    /// `input_required` or `rejected`), sent as JSON.
     static let shim = """
         import asyncio, importlib.util, inspect, json, sys, traceback
         spec = importlib.util.spec_from_file_location("skill_handler", sys.argv[1])
@@ -34,7 +35,7 @@ final class PythonWorker: Sendable {
                 result = module.handle(**json.loads(line)["args"])
                 if inspect.isawaitable(result):
                     result = asyncio.run(result)
-                structured = isinstance(result, dict) and ("parts" in result or "artifacts" in result)
+                structured = isinstance(result, dict) and ("parts" in result or "artifacts" in result or result.get("state") in ("input_required", "rejected"))
                 reply = {"result": "" if result is None else json.dumps(result) if structured else str(result)}
             except Exception:
                 reply = {"error": traceback.format_exc()}

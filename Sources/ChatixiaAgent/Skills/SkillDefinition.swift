@@ -18,7 +18,7 @@ public struct SkillDefinition: Sendable, Equatable {
     }
 
     /// Checks `arguments` against the parameters and fills in defaults; unknown keys are dropped (callers such
-    /// as delegations send extra fields like `skill`). Every problem is reported at once.
+    /// as delegations send extra fields like `skill`), except `previous_turns`. Every problem is reported at once.
     public func validate(_ arguments: [String: JSONValue]) throws(SkillError) -> [String: JSONValue] {
         var checked: [String: JSONValue] = [:]
         var problems: [String] = []
@@ -49,6 +49,8 @@ public struct SkillDefinition: Sendable, Equatable {
             }
         }
         guard problems.isEmpty else { throw .invalidArguments(skill: name, problems: problems) }
+        // A skill that asked for input gets the conversation so far along with the answer.
+        if let turns = arguments[MeshTask.previousTurnsArgument] { checked[MeshTask.previousTurnsArgument] = turns }
         return checked
     }
 

@@ -108,13 +108,20 @@ struct A2AGateway: Sendable {
         }
     }
 
-    /// Queues the task a user message asks for.
+    /// Queues the task a user message asks for, or, for a message naming a task that asked for input, its
+    /// next turn.
     private func start(_ message: A2AMessage, identity: Identity, agentId: String?) async throws -> MeshTask {
+        if !identity.isAdmin { try services.submissionLimiter.hit(identity.peerId) }
         if let taskId = message.taskId, !taskId.isEmpty {
             let task = try await visibleTask(taskId, to: identity)
-            throw JSONRPCError.unsupportedOperation("task '\(task.id)' is \(task.a2aState.rawValue) and takes no further messages")
+            guard task.state == .inputRequired else {
+                throw JSONRPCError.unsupportedOperation("task '\(task.id)' is \(task.a2aState.rawValue) and takes no further messages")
+            }
+            if let contextId = message.contextId, !contextId.isEmpty, contextId != task.a2aContextId {
+                throw JSONRPCError.invalidParams("task '\(task.id)' belongs to context '\(task.a2aContextId)', not '\(contextId)'")
+            }
+            return try await services.state.continueTask(task.id, payload: try Self.submission(from: message, agentId: agentId).payload, by: identity)
         }
-        if !identity.isAdmin { try services.submissionLimiter.hit(identity.peerId) }
         let submission = try Self.submission(from: message, agentId: agentId)
         let agents = await services.state.listAgents().filter { $0.health != .offline }
         if submission.targetAgentId.isEmpty {

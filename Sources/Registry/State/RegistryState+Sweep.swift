@@ -15,7 +15,10 @@ extension RegistryState {
         let meshWide = runsMeshSweeps
         for id in openTaskIds where meshWide {
             guard var task = tasks[id] else { continue }
-            if now - task.createdAt >= Double(task.ttl) {
+            if task.state == .inputRequired, now - task.updatedAt >= Double(task.ttl) {
+                task.state = .failed
+                task.error = "no input within the TTL"
+            } else if task.state != .inputRequired, now - task.turnStartedAt >= Double(task.ttl) {
                 task.state = .failed
                 task.error = "TTL expired"
             } else if task.state == .assigned, leaseExpired(task, now: now) {

@@ -18,13 +18,12 @@ extension RegistryState {
     /// (`max_concurrent_tasks` minus the tasks it holds).
     func assignPending(to agentId: String, skills: Set<String>, now: Double, into mutations: inout [StoreMutation]) -> [MeshTask] {
         var claimable: [MeshTask] = []
-        var held = 0
         for id in openTaskIds {
             guard let task = tasks[id] else { continue }
-            if task.state == .assigned, task.assignedAgentId == agentId { held += 1 }
             if task.isClaimable(by: agentId, skills: skills), mayRun(task, on: agentId) { claimable.append(task) }
         }
         let capacity = agents[agentId]?.registration.maxConcurrentTasks ?? Int.max
+        let held = heldTasks(of: agentId)
         guard held < capacity, !claimable.isEmpty else { return [] }
         claimable.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         return claimable.prefix(capacity - held).map { pending in
@@ -37,10 +36,15 @@ extension RegistryState {
         }
     }
 
+    /// How many tasks the agent is working on (a task waiting for its submitter's input holds no slot).
+    func heldTasks(of agentId: String) -> Int {
+        openTaskIds.lazy.filter { self.tasks[$0].map { $0.state == .assigned && $0.assignedAgentId == agentId } ?? false }.count
+    }
+
     /// Whether the agent holds fewer assigned tasks than its capacity.
     func hasFreeSlot(_ agentId: String) -> Bool {
         guard let capacity = agents[agentId]?.registration.maxConcurrentTasks else { return true }
-        return openTaskIds.lazy.filter { self.tasks[$0]?.assignedAgentId == agentId }.count < capacity
+        return heldTasks(of: agentId) < capacity
     }
 
     /// Hands a pending task to a waiting long-poll claimer that may take it and has a free slot; returns
@@ -175,7 +179,8 @@ extension RegistryState {
         tasks[id]
     }
 
-    /// Completes or fails an assigned task; only its assignee's owner (or an admin) may.
+    /// Completes, fails or rejects an assigned task, or has it ask its submitter for input; only its assignee's
+    /// owner (or an admin) may.
     public func updateTask(_ id: String, _ update: TaskUpdate, by identity: Identity) async throws {
         guard var task = tasks[id] else { throw APIError.notFound("task not found") }
         try identity.requireAgentOrAdmin()
@@ -184,7 +189,7 @@ extension RegistryState {
                 throw APIError.forbidden("task '\(id)' is not assigned to an agent of this credential")
             }
         }
-        guard update.state == .completed || update.state == .failed, task.state.canMove(to: update.state) else {
+        guard [.completed, .failed, .inputRequired, .rejected].contains(update.state), task.state.canMove(to: update.state) else {
             throw APIError.conflict("cannot move task from \(task.state.rawValue) to \(update.state.rawValue)")
         }
         task.state = update.state
@@ -209,6 +214,39 @@ extension RegistryState {
         }
     }
 
+    /// The next turn of a task that asked its submitter for input: the earlier request and the question become
+    /// a turn of its history, `payload` the new request, and the task goes back to pending (to any agent that
+    /// may take it, as at first). Only its submitter (or an admin) may.
+    public func continueTask(_ id: String, payload: JSONValue, by identity: Identity) async throws -> MeshTask {
+        guard var task = tasks[id] else { throw APIError.notFound("task not found") }
+        guard identity.submittedOrAdmin(task) else {
+            throw APIError.forbidden("only the task's submitter or an admin may continue task '\(id)'")
+        }
+        guard task.state == .inputRequired else {
+            throw APIError.conflict("task '\(id)' is \(task.state.rawValue) and takes no further messages")
+        }
+        let now = clock()
+        task.turns.append(TaskTurn(request: task.payload, reply: task.result, at: now))
+        task.payload = payload
+        task.result = ""
+        task.state = .pending
+        task.assignedAgentId = ""
+        task.updatedAt = now
+        let waiter = offerToWaiter(&task)
+        var mutations: [StoreMutation] = []
+        store(task, into: &mutations)
+        do {
+            try await persist(mutations)
+        } catch {
+            waiter?.continuation.resume(throwing: error)
+            throw error
+        }
+        logger.debug("task continued", metadata: ["task_id": "\(id)", "turn": "\(task.turns.count + 1)"])
+        waiter?.continuation.resume(returning: [task])
+        events.publish(.task(task))
+        return task
+    }
+
     /// Passes on the answer so far of an assigned task (not stored); only its assignee's owner (or an admin) may.
     public func reportProgress(_ id: String, _ progress: TaskProgress, by identity: Identity) throws {
         guard let task = tasks[id] else { throw APIError.notFound("task not found") }
@@ -224,7 +262,7 @@ extension RegistryState {
         }
     }
 
-    /// Cancels a pending or assigned task; only its submitter (or an admin) may. An agent still working on it
+    /// Cancels a pending, assigned or input-required task; only its submitter (or an admin) may. An agent still working on it
     /// learns when its report is refused.
     public func cancelTask(_ id: String, by identity: Identity) async throws -> MeshTask {
         guard var task = tasks[id] else { throw APIError.notFound("task not found") }

@@ -2,7 +2,10 @@
 import { h } from './dom.js';
 
 const HEALTH_LABELS = { active: 'Active', stale: 'Stale', offline: 'Offline' };
-export const STATE_LABELS = { pending: 'Pending', assigned: 'Assigned', completed: 'Completed', failed: 'Failed', canceled: 'Canceled' };
+export const STATE_LABELS = {
+  pending: 'Pending', assigned: 'Assigned', input_required: 'Needs input', completed: 'Completed', failed: 'Failed', rejected: 'Rejected',
+  canceled: 'Canceled',
+};
 const PAIRING_LABELS = { pending_approval: 'Waiting', approved: 'Approved', rejected: 'Rejected', revoked: 'Revoked' };
 
 export function healthPill(health) {

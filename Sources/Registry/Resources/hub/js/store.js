@@ -1,10 +1,11 @@
 // What the dashboard knows about the mesh: replaced whole by each snapshot from the event stream,
 // then patched by its change events. Views read it and subscribe to changes.
 
-/** Every task state, in lifecycle order: `pending → assigned → completed | failed`, and `canceled` by its submitter or an admin. */
-export const TASK_STATES = ['pending', 'assigned', 'completed', 'failed', 'canceled'];
+/** Every task state, in lifecycle order: `pending → assigned → completed | failed`, `input_required` while a skill
+ * waits for its submitter's answer, `rejected` by its skill, and `canceled` by its submitter or an admin. */
+export const TASK_STATES = ['pending', 'assigned', 'input_required', 'completed', 'failed', 'rejected', 'canceled'];
 /** States a task never leaves. */
-export const FINAL_TASK_STATES = new Set(['completed', 'failed', 'canceled']);
+export const FINAL_TASK_STATES = new Set(['completed', 'failed', 'rejected', 'canceled']);
 
 export function createStore() {
   const state = {

@@ -75,6 +75,7 @@ export function createTaskPanel({ taskId, api, store, session }) {
       block('Payload', prettyJSON(task.payload), 'task-payload'),
       final ? null : writing,
       task.state === 'completed' ? block('Result', task.result || '(empty)', 'task-result') : null,
+      task.state === 'input_required' ? block('Waiting for an answer to', task.result, 'task-result') : null,
       task.error ? (task.state === 'canceled'
         ? block('Canceled', task.error, 'task-error', 'code-block--canceled')
         : block('Error', task.error, 'task-error', 'code-block--error')) : null);
