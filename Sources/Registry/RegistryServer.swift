@@ -55,7 +55,7 @@ public struct RegistryServer: Sendable {
             logger: logger)
         application.addServices(journal, SweepService(state: state, logger: logger))
         if let link = store.replication {
-            application.addServices(ReplicationService(link: link, state: state, signaling: services.signaling))
+            application.addServices(ReplicationService(link: link, state: state, signaling: services.signaling, rateLimiters: services.rateLimiters))
         }
         return RegistryServer(services: services, application: application)
     }

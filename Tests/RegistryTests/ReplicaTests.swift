@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Synchronization
 import Testing
@@ -12,12 +13,18 @@ import Testing
 struct ReplicaTests {
     /// Runs `body` with `count` live registries on one new database, each with a client of its own.
     func withReplicas(
-        _ count: Int, _ mode: TestingSetup = .router, _ body: @escaping @Sendable ([any TestClientProtocol], [RegistryServer]) async throws -> Void
+        _ count: Int, _ mode: TestingSetup = .router, configure: (inout RegistryConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable ([any TestClientProtocol], [RegistryServer]) async throws -> Void
     ) async throws {
         do {
             let database = try await TestDatabase.fresh()
             var servers: [RegistryServer] = []
-            for _ in 0..<count { servers.append(try await RegistryServer.test { $0.database = database }) }
+            for _ in 0..<count {
+                servers.append(try await RegistryServer.test {
+                    $0.database = database
+                    configure(&$0)
+                })
+            }
             try await nest(servers, clients: [], mode, body)
         } catch let error as TestFailure {
             throw error
@@ -168,6 +175,35 @@ struct ReplicaTests {
             await peerB.close()
             #expect((try await peerA.next(type: "peer_left")["payload"] as? [String: Any])?["peer_id"] as? String == "peer-b")
             await peerA.close()
+        }
+    }
+
+    @Test func rateLimitsCountTheHitsOfEveryReplica() async throws {
+        try await withReplicas(2, configure: {
+            $0.limits.submissionsPerMinute = 10
+            $0.limits.failedAuthPerMinute = 8
+        }) { clients, _ in
+            let (a, b) = (clients[0], clients[1])
+            // Each replica reports its hits every 200 ms; a second is several reports.
+            let reported = Duration.seconds(1)
+            func submit(_ client: some TestClientProtocol) async throws -> HTTPResponse.Status {
+                try await client.call(.post, "/api/hub/tasks", key: TestKeys.hub, json: #"{"skill":"echo"}"#).status
+            }
+            for _ in 0..<6 { #expect(try await submit(a) == .ok) }
+            try await Task.sleep(for: reported)
+            for _ in 0..<4 { #expect(try await submit(b) == .ok) }
+            #expect(try await submit(b) == .tooManyRequests)
+            try await Task.sleep(for: reported)
+            #expect(try await submit(a) == .tooManyRequests)
+
+            // Guessing keys from one address is limited as on one registry, whichever replicas the guesses reach:
+            // past the limit even a good key is refused.
+            for _ in 0..<5 { #expect(try await a.call(.get, "/api/registry/agents", key: "guessed_key_0000001").status == .unauthorized) }
+            try await Task.sleep(for: reported)
+            for _ in 0..<3 { #expect(try await b.call(.get, "/api/registry/agents", key: "guessed_key_0000002").status == .unauthorized) }
+            #expect(try await b.call(.get, "/api/registry/agents", key: TestKeys.hub).status == .tooManyRequests)
+            try await Task.sleep(for: reported)
+            #expect(try await a.call(.get, "/api/registry/agents", key: TestKeys.hub).status == .tooManyRequests)
         }
     }
 

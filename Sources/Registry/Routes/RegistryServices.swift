@@ -12,14 +12,14 @@ public struct RegistryServices: Sendable {
     let metrics: RegistryMetrics
     let submissionLimiter: RateLimiter
     let requestLimiter: RateLimiter
-    let tokenLimiter = RateLimiter(limit: 120, window: 60)
-    let pairingLimiter = RateLimiter(limit: 5, window: 60, message: "too many pairing attempts, try again later")
+    let tokenLimiter = RateLimiter("token", limit: 120, window: 60)
+    let pairingLimiter = RateLimiter("pairing", limit: 5, window: 60, message: "too many pairing attempts, try again later")
     /// Claimants poll their status while they wait; the 128-bit claim secret needs no tighter limit.
-    let claimStatusLimiter = RateLimiter(limit: 120, window: 60)
+    let claimStatusLimiter = RateLimiter("claim-status", limit: 120, window: 60)
     /// A2A agent cards are public, so fetching them is limited per address.
-    let cardLimiter = RateLimiter(limit: 120, window: 60)
+    let cardLimiter = RateLimiter("card", limit: 120, window: 60)
     /// A load balancer checks readiness every second or two.
-    let readinessLimiter = RateLimiter(limit: 600, window: 60)
+    let readinessLimiter = RateLimiter("readiness", limit: 600, window: 60)
 
     init(config: RegistryConfiguration, state: RegistryState, tokens: TokenService, events: HubEventBus, metrics: RegistryMetrics, logger: Logger) {
         self.config = config
@@ -28,13 +28,18 @@ public struct RegistryServices: Sendable {
         self.events = events
         self.metrics = metrics
         submissionLimiter = RateLimiter(
-            limit: config.limits.submissionsPerMinute, window: 60, message: "too many task submissions from this credential, slow down")
+            "submissions", limit: config.limits.submissionsPerMinute, window: 60, message: "too many task submissions from this credential, slow down")
         requestLimiter = RateLimiter(
-            limit: config.limits.requestsPerMinute, window: 60, message: "too many requests from this credential, slow down")
+            "requests", limit: config.limits.requestsPerMinute, window: 60, message: "too many requests from this credential, slow down")
         authenticator = Authenticator(
             tokens: tokens, state: state, allowAnonymous: config.allowAnonymous, metrics: metrics,
-            failures: RateLimiter(limit: config.limits.failedAuthPerMinute, window: 60, message: "too many failed authentication attempts"))
+            failures: RateLimiter("failed-authentications", limit: config.limits.failedAuthPerMinute, window: 60, message: "too many failed authentication attempts"))
         signaling = SignalingHub(state: state, metrics: metrics, logger: logger)
+    }
+
+    /// Every rate limit, for replicas to share their counts.
+    var rateLimiters: [RateLimiter] {
+        [submissionLimiter, requestLimiter, tokenLimiter, pairingLimiter, claimStatusLimiter, cardLimiter, readinessLimiter, authenticator.failures]
     }
 
     /// Routes that authenticate themselves (token exchange, pairing redemption, WebSockets with `?token=`),

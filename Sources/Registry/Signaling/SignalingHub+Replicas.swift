@@ -43,8 +43,8 @@ extension SignalingHub {
                 remotePeers[peerId] = RemotePeer(replica: replica, seen: now)
             }
             for (peerId, peer) in remotePeers where peer.replica == replica && !listed.contains(peerId) { await forgetRemote(peerId) }
-        case .meshStatus, .progress:
-            break  // the state's (ReplicationService hands them there)
+        case .meshStatus, .progress, .hits:
+            break  // the state's and the rate limiters' (ReplicationService hands them there)
         }
     }
 

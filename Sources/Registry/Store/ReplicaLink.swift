@@ -35,4 +35,6 @@ public enum ReplicaSignal: Sendable, Codable, Equatable {
     case meshStatus(peerId: String, peers: [String])
     /// The answer so far of a task being worked on (not stored), for hub and A2A streams on every replica.
     case progress(taskId: String, text: String)
+    /// Hits one replica counted against a rate limit (`RateLimiter.name`) since its last report, per key.
+    case hits(limiter: String, counts: [String: Int])
 }
