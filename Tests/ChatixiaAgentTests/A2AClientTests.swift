@@ -26,6 +26,18 @@ import Testing
         #expect(byCard.cardURL == "http://127.0.0.1:9000/cards/w.json")
     }
 
+    @Test func serverSentEventsAreSplitHoweverTheBodyIsCut() throws {
+        let body = Array(": a comment\r\ndata: {\"a\":1}\r\n\nevent: x\ndata:{\"b\":\ndata: 2}\n\n\ndata: last".utf8)
+        // Every way of cutting the body in two gives the same events; the unfinished last one is dropped.
+        for cut in 0...body.count {
+            var events = ServerSentEvents()
+            let found = try events.feed(body[..<cut]) + events.feed(body[cut...])
+            #expect(found.map { String(decoding: $0, as: UTF8.self) } == [#"{"a":1}"#, "{\"b\":\n2}"], "cut at \(cut)")
+        }
+        var endless = ServerSentEvents()
+        #expect(throws: A2AClient.Failure.self) { _ = try endless.feed(repeatElement(UInt8(ascii: "a"), count: ServerSentEvents.maxBytes + 1)) }
+    }
+
     @Test func aRedirectIsNotFollowedSoTheKeyStaysWhereItWasSent() async throws {
         let elsewhere = ScriptedLLMServer([], thenAlways: .text("caught"))
         try await elsewhere.serve { target async throws in

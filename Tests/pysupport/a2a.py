@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 
 import httpx
+from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
@@ -46,11 +48,28 @@ def message(*, skill: str | None = None, data: dict | None = None, text: str | N
     return Message(message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=parts, metadata=metadata, context_id=context_id)
 
 
+def send_request(msg: Message, *, return_immediately: bool = False) -> SendMessageRequest:
+    return SendMessageRequest(message=msg, configuration=SendMessageConfiguration(return_immediately=return_immediately))
+
+
 def send(msg: Message, *, return_immediately: bool = False):
     """An action: SendMessage (a client made with streaming=True sends SendStreamingMessage); every event."""
     async def action(client) -> list[StreamResponse]:
-        request = SendMessageRequest(message=msg, configuration=SendMessageConfiguration(return_immediately=return_immediately))
-        return [event async for event in client.send_message(request)]
+        return [event async for event in client.send_message(send_request(msg, return_immediately=return_immediately))]
     return action
 
 
+def jsonrpc_send(msg: Message, *, return_immediately: bool = False) -> dict:
+    """The JSON-RPC request the SDK's client sends for SendMessage (to POST with A2A-Version: 1.0)."""
+    return {"jsonrpc": "2.0", "method": "SendMessage", "id": str(uuid.uuid4()),
+            "params": json_format.MessageToDict(send_request(msg, return_immediately=return_immediately))}
+
+
+def send_timed(msg: Message):
+    """An action like `send`, each event with the time it arrived, `time.time()`, which compares with the times
+    other processes on this machine record: [(arrived, event)], to tell what a stream delivered as it happened
+    from what came all at once."""
+    async def action(client) -> list[tuple[float, StreamResponse]]:
+        request = SendMessageRequest(message=msg, configuration=SendMessageConfiguration())
+        return [(time.time(), event) async for event in client.send_message(request)]
+    return action

@@ -82,6 +82,10 @@ class Agent(ManagedProcess):
             assert self.process.poll() is None, f"{self.name} exited: {self.log()[-3000:]}"
         return self
 
+    def log_lines(self, *words: str) -> list[str]:
+        """The lines of its log that hold every one of `words` (`key=value` metadata included)."""
+        return [line for line in self.log().splitlines() if all(word in line for word in words)]
+
     def sidecar_log(self) -> str:
         path = self.folder / ".chatixia" / "sidecar.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -34,7 +34,7 @@ enum A2AAgents {
                     logger.warning("A2A skill left out: its name is taken", metadata: ["a2a_agent": "\(client.name)", "skill": "\(skill.id)"])
                     continue
                 }
-                skills.append(A2ARemoteSkill(client: client, endpoint: endpoint, skill: skill, name: name))
+                skills.append(A2ARemoteSkill(client: client, endpoint: endpoint, skill: skill, name: name, streams: card.capabilities.streaming))
             }
             logger.info("A2A agent connected", metadata: ["a2a_agent": "\(client.name)", "skills": "\(card.skills.count)", "endpoint": "\(endpoint)"])
         }

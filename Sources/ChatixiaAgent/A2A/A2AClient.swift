@@ -69,10 +69,34 @@ struct A2AClient: Sendable {
 
     /// `SendMessage`, blocking until the task ends or needs input.
     func send(_ message: A2AMessage, to endpoint: String) async throws -> A2AStreamResponse {
-        let rpc = JSONRPCRequest(
-            id: .string(UUID().uuidString.lowercased()), method: "SendMessage",
-            params: try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(A2ASendMessageParams(message: message))))
-        let body = try await request(.POST, endpoint, body: try JSONEncoder().encode(rpc), timeout: timeout)
+        let body = try await request(.POST, endpoint, body: try Self.rpc("SendMessage", message), timeout: timeout)
+        return try Self.result(of: body)
+    }
+
+    /// `SendStreamingMessage`: each event of the server-sent stream goes to `onEvent` as it arrives, until the
+    /// server ends the stream. A server that answers with plain JSON instead (an error) is answered as `send`.
+    func stream(_ message: A2AMessage, to endpoint: String, onEvent: (A2AStreamResponse) async throws -> Void) async throws {
+        let response = try await http.execute(
+            httpRequest(.POST, endpoint, body: try Self.rpc("SendStreamingMessage", message), accept: "text/event-stream"), timeout: timeout)
+        guard response.status == .ok, response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true else {
+            let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
+            guard response.status == .ok else { throw Failure.http(url: endpoint, status: response.status.code, body: String(decoding: data, as: UTF8.self)) }
+            return try await onEvent(Self.result(of: data))
+        }
+        var events = ServerSentEvents()
+        for try await chunk in response.body {
+            for data in try events.feed(chunk.readableBytesView) { try await onEvent(Self.result(of: data)) }
+        }
+    }
+
+    private static func rpc(_ method: String, _ message: A2AMessage) throws -> Data {
+        try JSONEncoder().encode(JSONRPCRequest(
+            id: .string(UUID().uuidString.lowercased()), method: method,
+            params: try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(A2ASendMessageParams(message: message)))))
+    }
+
+    /// A JSON-RPC answer's result, or its error thrown.
+    private static func result(of body: Data) throws -> A2AStreamResponse {
         let answer: JSONRPCResponse<A2AStreamResponse>
         do {
             answer = try JSONDecoder().decode(JSONRPCResponse<A2AStreamResponse>.self, from: body)
@@ -84,17 +108,21 @@ struct A2AClient: Sendable {
         return result
     }
 
-    private func request(_ method: HTTPMethod, _ url: String, body: Data?, timeout: TimeAmount) async throws -> Data {
+    private func httpRequest(_ method: HTTPMethod, _ url: String, body: Data?, accept: String = "application/json") -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: A2AVersion.header, value: A2AVersion.supported)
-        request.headers.add(name: "accept", value: "application/json")
+        request.headers.add(name: "accept", value: accept)
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let body {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: body))
         }
-        let response = try await http.execute(request, timeout: timeout)
+        return request
+    }
+
+    private func request(_ method: HTTPMethod, _ url: String, body: Data?, timeout: TimeAmount) async throws -> Data {
+        let response = try await http.execute(httpRequest(method, url, body: body), timeout: timeout)
         let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
         guard response.status == .ok else {
             throw Failure.http(url: url, status: response.status.code, body: String(decoding: data, as: UTF8.self))

@@ -9,10 +9,13 @@ struct A2ARemoteSkill: Skill {
     let client: A2AClient
     let endpoint: String
     let remoteSkill: String
+    /// Whether the agent's card says it streams (`SendStreamingMessage`).
+    let streams: Bool
 
-    init(client: A2AClient, endpoint: String, skill: A2AAgentCard.Skill, name: String) {
+    init(client: A2AClient, endpoint: String, skill: A2AAgentCard.Skill, name: String, streams: Bool) {
         self.client = client
         self.endpoint = endpoint
+        self.streams = streams
         self.remoteSkill = skill.id
         var definition = SkillDefinition(
             name: name, description: "\(skill.description) (skill '\(skill.id)' of the A2A agent '\(client.name)')",
@@ -29,11 +32,54 @@ struct A2ARemoteSkill: Skill {
     }
 
     func run(_ arguments: [String: JSONValue]) async throws -> String {
+        try await run(arguments, onDelta: nil)
+    }
+
+    /// With `onDelta`, and an agent whose card says it streams, the answer is asked for as a stream and its
+    /// text goes to `onDelta` as it arrives (each text part a piece, after a line break from the one before,
+    /// as the result joins them).
+    func run(_ arguments: [String: JSONValue], onDelta: ChatCompletionClient.DeltaHandler?) async throws -> String {
         var parts = [A2APart(text: arguments["message"]?.stringValue ?? "")]
         if let data = arguments["data"], data != .null { parts.append(A2APart(data: data)) }
         let message = A2AMessage(
             messageId: MeshMessage.newRequestId(), role: .user, parts: parts, metadata: .object(["skill": .string(remoteSkill)]))
-        switch try await client.send(message, to: endpoint) {
+        guard let onDelta, streams else { return try outcome(of: try await client.send(message, to: endpoint)) }
+        var last: A2AStreamResponse?
+        var task: A2ATask?
+        var artifacts: [A2AArtifact] = []
+        var written = false
+        try await client.stream(message, to: endpoint) { event in
+            switch event {
+            case .message:
+                last = event
+            case .task(let started):
+                task = started
+                artifacts = started.artifacts ?? []
+            case .statusUpdate(let update):
+                if task == nil { task = A2ATask(id: update.taskId, contextId: update.contextId, status: update.status) }
+                task?.status = update.status
+            case .artifactUpdate(let update):
+                if let index = artifacts.firstIndex(where: { $0.artifactId == update.artifact.artifactId }) {
+                    if update.append == true { artifacts[index].parts += update.artifact.parts } else { artifacts[index] = update.artifact }
+                } else {
+                    artifacts.append(update.artifact)
+                }
+                for text in update.artifact.parts.compactMap(\.text) {
+                    await onDelta((written ? "\n" : "") + text)
+                    written = true
+                }
+            }
+        }
+        if let last { return try outcome(of: last) }
+        guard var task else { throw SkillError.failed(skill: definition.name, reason: "the A2A agent's stream ended without a task or message") }
+        task.artifacts = artifacts
+        return try outcome(of: .task(task))
+    }
+
+    /// The answer an A2A agent's reply or finished task stands for: its artifacts (text as text, anything else
+    /// whole, as a structured result) or its reply's text; a task that did not complete is an error.
+    private func outcome(of answer: A2AStreamResponse) throws -> String {
+        switch answer {
         case .message(let reply):
             return reply.text
         case .task(let task):

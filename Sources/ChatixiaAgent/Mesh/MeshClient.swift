@@ -37,6 +37,8 @@ public actor MeshClient {
     public private(set) var peers: Set<String> = []
     private var pendingAcks: [String: Pending<Void>] = [:]
     private var pendingReplies: [String: Pending<MeshMessage>] = [:]
+    /// The pieces of replies still being written, by request id, for requests that take them.
+    private var chunkSinks: [String: AsyncStream<String>.Continuation] = [:]
     private var commandCounter = 0
 
     public init(socketPath: String, ipcToken: String?, logger: Logger) {
@@ -139,7 +141,9 @@ public actor MeshClient {
                 logger.warning("dropping a mesh message that is not a valid MeshMessage", metadata: ["from_peer": "\(from)"])
                 return
             }
-            if message.type.isReply, !message.requestId.isEmpty, let pending = pendingReplies.removeValue(forKey: message.requestId) {
+            if message.type.isStreamChunk, let sink = chunkSinks[message.requestId] {
+                sink.yield(message.payload["delta"]?.stringValue ?? "")
+            } else if message.type.isReply, !message.requestId.isEmpty, let pending = pendingReplies.removeValue(forKey: message.requestId) {
                 pending.timer.cancel()
                 pending.continuation.resume(returning: message)
             } else {
@@ -212,10 +216,33 @@ public actor MeshClient {
         try await command(.broadcast(message: try Self.json(message)))
     }
 
-    /// Sends a request and waits for the reply with the same `request_id` (one is assigned if empty).
-    public func request(_ message: MeshMessage, to peer: String, timeout: Duration) async throws -> MeshMessage {
+    /// Sends a request and waits for the reply with the same `request_id` (one is assigned if empty). With
+    /// `onChunk`, the pieces of the reply that come before it (stream chunks) go there in order, all of them
+    /// before this returns.
+    public func request(
+        _ message: MeshMessage, to peer: String, timeout: Duration, onChunk: (@Sendable (String) async -> Void)? = nil
+    ) async throws -> MeshMessage {
         var message = message
         if message.requestId.isEmpty { message.requestId = MeshMessage.newRequestId() }
+        let id = message.requestId
+        guard let onChunk else { return try await awaitReply(to: message, from: peer, timeout: timeout) }
+        let (chunks, sink) = AsyncStream.makeStream(of: String.self)
+        chunkSinks[id] = sink
+        let relay = Task { for await chunk in chunks { await onChunk(chunk) } }
+        defer { chunkSinks[id] = nil }
+        do {
+            let reply = try await awaitReply(to: message, from: peer, timeout: timeout)
+            sink.finish()
+            await relay.value
+            return reply
+        } catch {
+            sink.finish()
+            relay.cancel()
+            throw error
+        }
+    }
+
+    private func awaitReply(to message: MeshMessage, from peer: String, timeout: Duration) async throws -> MeshMessage {
         let id = message.requestId
         let outgoing = message
         return try await withTaskCancellationHandler {

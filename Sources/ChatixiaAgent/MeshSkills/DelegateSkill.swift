@@ -15,6 +15,12 @@ struct DelegateSkill: Skill {
         ])
 
     func run(_ arguments: [String: JSONValue]) async throws -> String {
+        try await run(arguments, onDelta: nil)
+    }
+
+    /// Over the DataChannel, with `onDelta`, the other agent is asked for its answer in pieces as it writes it
+    /// (`task_stream_chunk`s), which go to `onDelta`.
+    func run(_ arguments: [String: JSONValue], onDelta: ChatCompletionClient.DeltaHandler?) async throws -> String {
         let message = arguments["message"]?.stringValue ?? ""
         let skill = arguments["skill"]?.stringValue ?? ""
         let wait = arguments["wait"] != .bool(false)
@@ -28,15 +34,17 @@ struct DelegateSkill: Skill {
         }
 
         if let peer = try await context.connectedPeer(of: target) {
+            var payload: [String: JSONValue] = ["message": .string(message), "skill": .string(skill)]
+            if onDelta != nil, wait { payload["stream"] = .bool(true) }
             let request = MeshMessage(
                 type: MeshMessageType.taskRequest, requestId: MeshMessage.newRequestId(), sourceAgent: context.agentId, targetAgent: target,
-                payload: .object(["message": .string(message), "skill": .string(skill)]))
+                payload: .object(payload))
             do {
                 if !wait {
                     try await context.mesh.send(request, to: peer)
                     return "Task delegated to \(target) via P2P (fire-and-forget)"
                 }
-                let response = try await context.mesh.request(request, to: peer, timeout: context.delegationTimeout)
+                let response = try await context.mesh.request(request, to: peer, timeout: context.delegationTimeout, onChunk: onDelta)
                 context.logger.info("delegated over the DataChannel", metadata: ["target": "\(target)", "peer": "\(peer)", "skill": "\(skill)"])
                 return try Self.outcome(of: response, target: target)
             } catch MeshClientError.refused(let reason) {

@@ -33,16 +33,21 @@ extension AgentRuntime {
     func answer(_ message: MeshMessage, from peer: String) async {
         switch message.type {
         case MeshMessageType.taskRequest:
-            // `skill` in a task_request routes the request; it is not an argument of the skill.
+            // `skill` in a task_request routes the request and `stream` asks for the answer in pieces (ours); neither
+            // is an argument of the skill.
             let skill = message.payload["skill"]?.stringValue ?? ""
+            let streams = message.payload["stream"] == .bool(true) && !message.requestId.isEmpty
             var arguments = message.payload
             if case .object(var fields) = arguments {
                 fields["skill"] = nil
+                fields["stream"] = nil
                 arguments = .object(fields)
             }
+            let chunks = StreamChunks(request: message, agentId: agentId)
+            let onDelta: ChatCompletionClient.DeltaHandler? = streams ? { @Sendable delta in await self.send(chunks.next(delta), to: peer) } : nil
             let reply = await outcome(of: { [arguments] in
                 try await slots.run(agentId: agentId, mayRefuse: true) {
-                    try await perform(skill: skill, payload: arguments, from: peer, requester: Requester(peerId: peer, role: nil))
+                    try await perform(skill: skill, payload: arguments, from: peer, requester: Requester(peerId: peer, role: nil), onDelta: onDelta)
                 }
             })
             logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(peer)", "skill": "\(skill)"])

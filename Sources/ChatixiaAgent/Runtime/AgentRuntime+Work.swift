@@ -6,7 +6,8 @@ extension AgentRuntime {
     /// `requester` is who asks, as authenticated (a mesh peer, whose role the agent cannot see; a task's
     /// submitter; nil for a task from before submitters were recorded): a skill's access rules hold for a direct
     /// call and for every tool the model may use to answer a prompt.
-    /// `onDelta` receives the pieces of a prompt's answer as the LLM streams it.
+    /// `onDelta` receives the pieces of the answer as they come: a prompt's as the LLM streams it, a skill's
+    /// that answers in pieces (an outside A2A agent, a delegation).
     func perform(
         skill: String, payload: JSONValue, from source: String, requester: Requester?, onDelta: ChatCompletionClient.DeltaHandler? = nil
     ) async throws -> String {
@@ -26,7 +27,7 @@ extension AgentRuntime {
             }
             return try await prompts.answer(message, onDelta: onDelta, mayUse: mayUse)
         }
-        guard skill.isEmpty else { return try await skills.invoke(skill, arguments: arguments) }
+        guard skill.isEmpty else { return try await skills.invoke(skill, arguments: arguments, onDelta: onDelta) }
 
         let message = arguments["message"]?.stringValue ?? ""
         if arguments["direct"] == .bool(true) || arguments["broadcast"] == .bool(true) {

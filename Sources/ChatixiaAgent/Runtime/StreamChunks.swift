@@ -1,15 +1,18 @@
 import MeshProtocol
 import Synchronization
 
-/// Numbers the `agent_stream_chunk`s answering one `agent_prompt` (see `MeshMessageType.agentStreamChunk`).
+/// Numbers the chunks answering one request: `agent_stream_chunk`s for an `agent_prompt`, `task_stream_chunk`s
+/// for a `task_request` that asked for them (see `MeshMessageType`).
 final class StreamChunks: Sendable {
     let request: MeshMessage
     let agentId: String
+    let type: MeshMessageType
     private let count = Mutex(0)
 
     init(request: MeshMessage, agentId: String) {
         self.request = request
         self.agentId = agentId
+        type = request.type == .taskRequest ? .taskStreamChunk : .agentStreamChunk
     }
 
     func next(_ delta: String) -> MeshMessage {
@@ -18,6 +21,6 @@ final class StreamChunks: Sendable {
             return count
         }
         return request.reply(
-            type: MeshMessageType.agentStreamChunk, from: agentId, payload: .object(["delta": .string(delta), "index": .number(Double(index))]))
+            type: type, from: agentId, payload: .object(["delta": .string(delta), "index": .number(Double(index))]))
     }
 }

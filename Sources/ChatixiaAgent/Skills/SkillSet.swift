@@ -26,11 +26,12 @@ public struct SkillSet: Sendable {
 
     public var definitions: [SkillDefinition] { names.compactMap { skills[$0]?.definition } }
 
-    /// Validates `arguments` against the skill's parameters, then runs it.
-    public func invoke(_ name: String, arguments: [String: JSONValue]) async throws -> String {
+    /// Validates `arguments` against the skill's parameters, then runs it; `onDelta` gets the pieces of an
+    /// answer that comes in pieces.
+    public func invoke(_ name: String, arguments: [String: JSONValue], onDelta: ChatCompletionClient.DeltaHandler? = nil) async throws -> String {
         guard let skill = skills[name] else { throw SkillError.unknownSkill(name, available: names) }
         let checked = try skill.definition.validate(arguments)
-        return try await skill.run(checked)
+        return try await skill.run(checked, onDelta: onDelta)
     }
 
     /// Every skill folder (a directory holding `skill.json`) directly inside `directories`, and what was wrong with the rest.

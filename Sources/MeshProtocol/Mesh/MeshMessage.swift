@@ -64,10 +64,14 @@ public enum MeshMessageType: OpenWireEnum {
     /// The chunks of one request, in `index` order, concatenate to the text of its final `agent_response`
     /// (`{result, error}` as ever), so a requester that ignores them loses nothing.
     case agentStreamChunk
+    /// A piece of the answer to a `task_request` whose payload asked for them (`"stream": true`, ours), shaped
+    /// as `agent_stream_chunk`. Upstream declares the type but never sends it, and its requesters never ask.
+    case taskStreamChunk
     case unknown(String)
 
     public static let knownCases: [MeshMessageType] = [
         .ping, .pong, .taskRequest, .taskResponse, .skillQuery, .skillResponse, .agentStatus, .agentPrompt, .agentResponse, .agentStreamChunk,
+        .taskStreamChunk,
     ]
 
     public var rawValue: String {
@@ -82,10 +86,14 @@ public enum MeshMessageType: OpenWireEnum {
         case .agentPrompt: "agent_prompt"
         case .agentResponse: "agent_response"
         case .agentStreamChunk: "agent_stream_chunk"
+        case .taskStreamChunk: "task_stream_chunk"
         case .unknown(let name): name
         }
     }
 
     /// Types that answer an earlier request and are matched to it by request id.
     public var isReply: Bool { [.pong, .taskResponse, .skillResponse, .agentResponse].contains(self) }
+
+    /// Types that carry a piece of a reply still being written.
+    public var isStreamChunk: Bool { self == .agentStreamChunk || self == .taskStreamChunk }
 }
