@@ -171,6 +171,18 @@ struct ReplicaTests {
             let large = sdp + String(repeating: "a=x-filler:0123456789\r\n", count: 1500)
             try peerA.send(json: ["type": "answer", "peer_id": "peer-a", "target_id": "peer-b", "payload": ["sdp": large]])
             #expect((try await peerB.next(type: "answer")["payload"] as? [String: Any])?["sdp"] as? String == large)
+            // Frames across replicas keep their order, a large one among them included (an offer followed by its
+            // candidates must not arrive after them).
+            for index in 0..<200 {
+                let candidate = index == 100 ? large : "candidate:\(index) 1 udp 1 127.0.0.1 \(10_000 + index) typ host"
+                try peerB.send(json: ["type": "ice_candidate", "peer_id": "peer-b", "target_id": "peer-a", "payload": ["candidate": candidate, "index": index]])
+            }
+            var order: [Int] = []
+            for _ in 0..<200 {
+                guard let frame = try? await peerA.next(type: "ice_candidate") else { break }
+                order.append((frame["payload"] as? [String: Any])?["index"] as? Int ?? -1)
+            }
+            #expect(order == Array(0..<200))
 
             await peerB.close()
             #expect((try await peerA.next(type: "peer_left")["payload"] as? [String: Any])?["peer_id"] as? String == "peer-b")

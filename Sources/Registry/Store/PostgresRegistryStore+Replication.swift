@@ -11,6 +11,8 @@ extension PostgresRegistryStore: ReplicaLink {
         var replica: String
         var records: [[String]]?
         var signal: ReplicaSignal?
+        /// Several signals in one notification, in the order they were sent.
+        var signals: [ReplicaSignal]?
         /// A `signal_frames` row holding the signal, when it was too large to send inline.
         var stored: Int64?
     }
@@ -25,13 +27,57 @@ extension PostgresRegistryStore: ReplicaLink {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.listen(deliver: deliver) }
             group.addTask { await self.competeForLeadership() }
+            group.addTask { await self.sendOutbox() }
         }
     }
 
+    /// Queues the signal; the other replicas get the signals of this replica in the order they were sent
+    /// (a candidate never overtakes the offer before it).
     public func send(_ signal: ReplicaSignal) async {
-        let (client, logger) = (self.client, self.logger)
-        let inline = Self.encode(Message(replica: replicaId, signal: signal))
-        let (replicaId, channel) = (self.replicaId, self.channel)
+        outbox.withLock { $0.append(signal) }
+        outboxWakeup.continuation.yield()
+    }
+
+    /// Sends what `send` queued, one notification at a time so they commit (and arrive) in order, as many
+    /// signals in each as fit: under load the queue fills while a notification is out, and the next one
+    /// carries the lot.
+    private func sendOutbox() async {
+        for await _ in outboxWakeup.stream {
+            while true {
+                let signals = outbox.withLock { queued in
+                    defer { queued.removeAll(keepingCapacity: true) }
+                    return queued
+                }
+                if signals.isEmpty { break }
+                for payload in signalNotifications(for: signals) { await notify(payload) }
+            }
+        }
+    }
+
+    /// The notifications carrying these signals in order, each within the size limit; a signal too large for
+    /// one goes alone, to be stored.
+    func signalNotifications(for signals: [ReplicaSignal]) -> [String] {
+        var payloads: [String] = []
+        var batch: [ReplicaSignal] = []
+        var size = 0
+        func flush() {
+            guard !batch.isEmpty else { return }
+            payloads.append(Self.encode(batch.count == 1 ? Message(replica: replicaId, signal: batch[0]) : Message(replica: replicaId, signals: batch)))
+            batch.removeAll()
+            size = 0
+        }
+        for signal in signals {
+            let encoded = Self.encode(signal).utf8.count + 1
+            if size + encoded > Self.maxPayload - 64 { flush() }
+            batch.append(signal)
+            size += encoded
+        }
+        flush()
+        return payloads
+    }
+
+    private func notify(_ inline: String) async {
+        let (client, logger, replicaId, channel) = (self.client, self.logger, self.replicaId, self.channel)
         do {
             try await Self.bounded {
                 var payload = inline
@@ -79,8 +125,7 @@ extension PostgresRegistryStore: ReplicaLink {
                     // Whatever changed while nobody listened (or before the first listen).
                     await deliver(.resync)
                     for try await notification in notifications {
-                        guard let event = try await self.event(from: notification.payload, on: connection) else { continue }
-                        await deliver(event)
+                        for event in try await self.events(from: notification.payload, on: connection) { await deliver(event) }
                     }
                 }
             } catch {
@@ -91,22 +136,23 @@ extension PostgresRegistryStore: ReplicaLink {
         }
     }
 
-    private func event(from payload: String, on connection: PostgresConnection) async throws -> ReplicaEvent? {
-        guard let message = try? JSONDecoder().decode(Message.self, from: Data(payload.utf8)), message.replica != replicaId else { return nil }
+    private func events(from payload: String, on connection: PostgresConnection) async throws -> [ReplicaEvent] {
+        guard let message = try? JSONDecoder().decode(Message.self, from: Data(payload.utf8)), message.replica != replicaId else { return [] }
         if let records = message.records {
-            return .records(Set(records.compactMap { pair in
+            return [.records(Set(records.compactMap { pair in
                 guard pair.count == 2, let kind = RecordKind(rawValue: pair[0]) else { return nil }
                 return RecordKey(kind: kind, id: pair[1])
-            }))
+            }))]
         }
-        if let signal = message.signal { return .signal(signal) }
+        if let signal = message.signal { return [.signal(signal)] }
+        if let signals = message.signals { return signals.map(ReplicaEvent.signal) }
         if let id = message.stored {
             // Only the target's replica needs a stored frame; every replica reads it (a rare, large frame).
             for try await body in try await connection.query("SELECT body FROM signal_frames WHERE id = \(id)", logger: logger).decode(String.self) {
-                return try? JSONDecoder().decode(Message.self, from: Data(body.utf8)).signal.map(ReplicaEvent.signal)
+                return (try? JSONDecoder().decode(Message.self, from: Data(body.utf8)).signal.map { [ReplicaEvent.signal($0)] }) ?? []
             }
         }
-        return nil
+        return []
     }
 
     /// Holds a session advisory lock while it can: the holder is the leader. A replica that dies loses the
@@ -144,7 +190,7 @@ extension PostgresRegistryStore: ReplicaLink {
         }
     }
 
-    static func encode(_ message: Message) -> String {
-        String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self)
+    static func encode(_ value: some Encodable) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
     }
 }

@@ -28,6 +28,9 @@ public final class PostgresRegistryStore: RegistryStore {
     /// meshes in different schemas of one database stay apart.
     let channel: String
     let leaderLockKey: Int32
+    /// Signals for the other replicas, sent in order by one sender (`sendOutbox`).
+    let outbox = Mutex<[ReplicaSignal]>([])
+    let outboxWakeup: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     static let operationTimeout: Duration = .seconds(5)
 
     private init(client: PostgresClient, runner: Task<Void, Never>, schema: String, logger: Logger) {
