@@ -158,6 +158,10 @@ public struct Heartbeat: Sendable, Hashable, Codable {
     public var skillNames: [String]?
     public var sidecarPeerId: String?
     public var maxConcurrentTasks: Int?
+    /// The ids of the assigned tasks the agent is working on or still reporting (ours, not upstream): a task
+    /// assigned to it a while ago that it does not hold never reached it (the answer that assigned it was lost
+    /// with its connection) and goes back to the queue. Absent: the agent does not say, and nothing changes.
+    public var heldTasks: [String]?
 
     public init(
         agentId: String, hostname: String? = nil, skillNames: [String]? = nil, sidecarPeerId: String? = nil, maxConcurrentTasks: Int? = nil
@@ -173,6 +177,7 @@ public struct Heartbeat: Sendable, Hashable, Codable {
         case agentId = "agent_id", hostname, ip, port, status, mode
         case skillsCount = "skills_count", goalsCount = "goals_count", uptimeSeconds = "uptime_seconds"
         case skillNames = "skill_names", sidecarPeerId = "sidecar_peer_id", maxConcurrentTasks = "max_concurrent_tasks"
+        case heldTasks = "held_tasks"
     }
 }
 

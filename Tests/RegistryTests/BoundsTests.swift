@@ -42,6 +42,30 @@ import Testing
         }
     }
 
+    @Test func anAssignmentWhoseAnswerWasLostGoesBackToTheQueueWhenTheAgentSaysItDoesNotHoldIt() async throws {
+        let clock = VirtualClock()
+        let server = try await RegistryServer.test(clock: clock)
+        try await server.application.test(.router) { client async throws in
+            let lost = try await submit(client, #"{"skill":"work","ttl":3600}"#)
+            // The claim that assigned it never reached the agent (its connection died with the answer).
+            #expect(try await heartbeat(client, #"{"agent_id":"w","skill_names":["work"]}"#, key: TestKeys.agentA).count == 1)
+            let kept = try await submit(client, #"{"skill":"work","ttl":3600}"#)
+            #expect(try await heartbeat(client, #"{"agent_id":"w"}"#, key: TestKeys.agentA).map { $0["id"] as? String } == [kept])
+            // An agent that does not say what it holds changes nothing; a young assignment may still be on its way.
+            clock.advance(11)
+            #expect(try await heartbeat(client, #"{"agent_id":"w"}"#, key: TestKeys.agentA).isEmpty)
+            #expect(try await heartbeat(client, #"{"agent_id":"w","held_tasks":["\#(kept)","\#(lost)"]}"#, key: TestKeys.agentA).isEmpty)
+            // Saying it holds only `kept`, it is handed the lost one again, counted as an attempt.
+            let again = try await heartbeat(client, #"{"agent_id":"w","held_tasks":["\#(kept)"]}"#, key: TestKeys.agentA)
+            #expect(again.map { $0["id"] as? String } == [lost])
+            #expect(again.first?["attempts"] as? Int == 1)
+            #expect(try await state(client, kept)["state"] as? String == "assigned")
+            // Just handed out again, it is not taken back at once by the next beat that misses it.
+            #expect(try await heartbeat(client, #"{"agent_id":"w","held_tasks":["\#(kept)"]}"#, key: TestKeys.agentA).isEmpty)
+            #expect(try await state(client, lost)["state"] as? String == "assigned")
+        }
+    }
+
     @Test func aLostLeaseReturnsTheTaskToTheQueueThenFailsItAfterTheLastAttempt() async throws {
         let clock = VirtualClock()
         let server = try await RegistryServer.test(clock: clock) {

@@ -13,6 +13,7 @@ extension AgentRuntime {
             beat.skillsCount = skillNames.count
             beat.uptimeSeconds = Double((ContinuousClock.now - start).components.seconds)
             beat.maxConcurrentTasks = manifest.maxConcurrentTasks
+            beat.heldTasks = await inFlight.held
             do {
                 let answer = try await registry.heartbeat(beat)
                 for task in answer.pendingTasks { schedule(task, jobs: jobs) }
@@ -87,6 +88,7 @@ extension AgentRuntime {
             "task_id": "\(task.id)", "skill": "\(task.skill)", "from": "\(task.sourceAgentId)", "ms": "\((ContinuousClock.now - started).inMilliseconds)",
         ])
         await report(task.id, update)
+        await inFlight.reported(task.id)
     }
 
     /// Reports a result, retrying through a registry restart (up to `options.reportRetryWindow`, backing off

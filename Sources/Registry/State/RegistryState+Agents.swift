@@ -129,14 +129,35 @@ extension RegistryState {
         } else {
             heartbeatsToStore.insert(beat.agentId)
         }
+        let lost = beat.heldTasks.map { requeueLostAssignments(of: beat.agentId, holding: Set($0), now: now, into: &mutations) } ?? []
         let assigned = assignPending(to: beat.agentId, skills: Set(registration.capabilities.skills), now: now, into: &mutations)
         try await persist(mutations)
+        for task in lost where !assigned.contains(where: { $0.id == task.id }) { events.publish(.task(task)) }
         if changed || becameActive {
             events.publish(.agent(record(agent, now: now)))
             topologyChanged()
         }
         for task in assigned { events.publish(.task(task)) }
         return HeartbeatAnswer(pendingTasks: assigned, canceledTasks: takeCanceledAssignments(of: beat.agentId))
+    }
+
+    /// An assignment older than this that the agent says it does not hold was lost on its way (a claim or
+    /// heartbeat answer that never arrived); younger ones may still be on their way.
+    static let lostAssignmentGrace = 10.0
+
+    /// Puts back in the queue the tasks assigned to `agentId` over `lostAssignmentGrace` ago that it does not
+    /// hold, counting the attempt (a lease would never run out for them: the agent's heartbeats renew it).
+    func requeueLostAssignments(of agentId: String, holding held: Set<String>, now: Double, into mutations: inout [StoreMutation]) -> [MeshTask] {
+        var requeued: [MeshTask] = []
+        for id in openTaskIds where !held.contains(id) {
+            guard var task = tasks[id], task.state == .assigned, task.assignedAgentId == agentId, now - task.updatedAt >= Self.lostAssignmentGrace
+            else { continue }
+            logger.warning("task assignment lost on its way; requeued", metadata: ["task_id": "\(id)", "agent_id": "\(agentId)"])
+            takeBack(&task, reason: "its agent \(agentId) never received it", now: now)
+            store(task, into: &mutations)
+            requeued.append(task)
+        }
+        return requeued
     }
 
     static func validateCapacity(_ capacity: Int?) throws(APIError) {
