@@ -50,6 +50,12 @@ class Postgres:
         read back from the postmaster.opts the server wrote: `pg_ctl start` does not reuse them by itself."""
         self.pg_ctl("-o", _server_options(Path(self.dir, "data", "postmaster.opts").read_text()), "start")
 
+    def query(self, sql: str) -> list[list[str]]:
+        """Rows of one SQL statement run with psql on this server (each a list of column texts)."""
+        result = subprocess.run([f"{self.bin}/psql", self.url, "-X", "-A", "-t", "-F", "\t", "-c", sql], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, f"psql failed: {result.stderr}"
+        return [line.split("\t") for line in result.stdout.splitlines() if line]
+
     def log(self) -> str:
         path = Path(self.dir or "", "server.log")
         return path.read_text(errors="replace") if self.dir and path.exists() else ""
