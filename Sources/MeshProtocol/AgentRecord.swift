@@ -8,10 +8,13 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
     public var skillAccess: [String: [String]]
     /// What each skill does, from its definition (not upstream; absent when empty): the A2A card shows it.
     public var skillDescriptions: [String: String]
+    /// Tags, examples and media types per skill, for the skills whose `skill.json` gives any (not upstream;
+    /// absent when empty): the A2A card shows them.
+    public var skillCards: [String: SkillCardDetails]
 
     public init(
         skills: [String] = [], mcpServers: [String] = [], goalsCount: Int = 0, mode: String = "", skillAccess: [String: [String]] = [:],
-        skillDescriptions: [String: String] = [:]
+        skillDescriptions: [String: String] = [:], skillCards: [String: SkillCardDetails] = [:]
     ) {
         self.skills = skills
         self.mcpServers = mcpServers
@@ -19,6 +22,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         self.mode = mode
         self.skillAccess = skillAccess
         self.skillDescriptions = skillDescriptions
+        self.skillCards = skillCards
     }
 
     enum CodingKeys: String, CodingKey {
@@ -28,6 +32,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         case mode
         case skillAccess = "skill_access"
         case skillDescriptions = "skill_descriptions"
+        case skillCards = "skill_cards"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -38,6 +43,7 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         try container.encode(mode, forKey: .mode)
         if !skillAccess.isEmpty { try container.encode(skillAccess, forKey: .skillAccess) }
         if !skillDescriptions.isEmpty { try container.encode(skillDescriptions, forKey: .skillDescriptions) }
+        if !skillCards.isEmpty { try container.encode(skillCards, forKey: .skillCards) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +54,37 @@ public struct AgentCapabilities: Sendable, Hashable, Codable {
         mode = try container.decodeIfPresent(String.self, forKey: .mode) ?? ""
         skillAccess = try container.decodeIfPresent([String: [String]].self, forKey: .skillAccess) ?? [:]
         skillDescriptions = try container.decodeIfPresent([String: String].self, forKey: .skillDescriptions) ?? [:]
+        skillCards = try container.decodeIfPresent([String: SkillCardDetails].self, forKey: .skillCards) ?? [:]
+    }
+}
+
+/// What a skill's `skill.json` says for its A2A card beyond its name and description: `tags`, `examples`
+/// (prompts that would use it) and the media types it takes and gives (`input_modes`, `output_modes`).
+public struct SkillCardDetails: Sendable, Hashable, Codable {
+    public var tags: [String]
+    public var examples: [String]
+    public var inputModes: [String]
+    public var outputModes: [String]
+
+    public init(tags: [String] = [], examples: [String] = [], inputModes: [String] = [], outputModes: [String] = []) {
+        self.tags = tags
+        self.examples = examples
+        self.inputModes = inputModes
+        self.outputModes = outputModes
+    }
+
+    public var isEmpty: Bool { tags.isEmpty && examples.isEmpty && inputModes.isEmpty && outputModes.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case tags, examples, inputModes = "input_modes", outputModes = "output_modes"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+        examples = try container.decodeIfPresent([String].self, forKey: .examples) ?? []
+        inputModes = try container.decodeIfPresent([String].self, forKey: .inputModes) ?? []
+        outputModes = try container.decodeIfPresent([String].self, forKey: .outputModes) ?? []
     }
 }
 

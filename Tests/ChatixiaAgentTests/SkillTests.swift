@@ -200,6 +200,16 @@ import Testing
         } catch {
             #expect("\(error)".contains("parameters.n.type \"float\" is not one of string, integer, number, boolean"))
         }
+        do {
+            _ = try skill(directory, json: #"{"name": "x", "examples": ["ok", 3]}"#, handler: "#!/bin/sh\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("\"examples\" must be a list of non-empty strings"))
+        }
+        // What the card shows comes along with the definition.
+        let described = try skill(
+            directory, json: #"{"name": "x", "tags": ["math"], "examples": ["2 + 2?"], "output_modes": ["application/json"]}"#, handler: "#!/bin/sh\n")
+        #expect(described.definition.card == SkillCardDetails(tags: ["math"], examples: ["2 + 2?"], outputModes: ["application/json"]))
         try FileManager.default.removeItem(at: directory.url.appendingPathComponent("s/handler"))
         #expect(throws: SkillError.self) { try skill(directory, json: #"{"name": "x"}"#) }
     }

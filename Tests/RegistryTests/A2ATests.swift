@@ -57,7 +57,10 @@ import Testing
             try await register(client, id: "calc", skills: ["calculate", "user_intervention"])
             let object: [String: Any] = [
                 "agent_id": "clock", "hostname": "h",
-                "capabilities": ["skills": ["date_time"], "skill_descriptions": ["date_time": "Tells the time in any zone."]],
+                "capabilities": [
+                    "skills": ["date_time"], "skill_descriptions": ["date_time": "Tells the time in any zone."],
+                    "skill_cards": ["date_time": ["tags": ["time", "clock"], "examples": ["What time is it in Tokyo?"], "output_modes": ["application/json"]]],
+                ],
             ]
             let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
             #expect(try await client.call(.post, "/api/registry/agents", key: TestKeys.agentB, json: body).status == .ok)
@@ -74,6 +77,20 @@ import Testing
             // The agent's own description of a skill, else a generic one.
             #expect(skills[1]["description"] as? String == "Tells the time in any zone.")
             #expect(skills[0]["description"] as? String == "Skill 'calculate' of calc.")
+            // Tags, examples and modes from the skill's skill.json, as the agent sent them.
+            #expect(skills[1]["tags"] as? [String] == ["chatixia", "clock", "time"])
+            #expect(skills[1]["examples"] as? [String] == ["What time is it in Tokyo?"])
+            #expect(skills[1]["outputModes"] as? [String] == ["application/json"])
+            #expect(skills[0]["examples"] == nil)
+            #expect(skills[0]["outputModes"] as? [String] == ["text/plain"])
+            // The card is public, so what an agent may put on it is bounded.
+            let flood: [String: Any] = [
+                "agent_id": "flood", "hostname": "h",
+                "capabilities": ["skills": ["spam"], "skill_cards": ["spam": ["examples": Array(repeating: "buy now", count: 33)]]],
+            ]
+            let refused = try await client.call(.post, "/api/registry/agents", key: TestKeys.agentB, json: String(decoding: try JSONSerialization.data(withJSONObject: flood), as: UTF8.self))
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("skill_cards.spam.examples must hold at most 32 entries"))
 
             let one = try await client.call(.get, "/a2a/agents/clock/.well-known/agent-card.json").object()
             #expect((one["skills"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["date_time"])

@@ -157,7 +157,9 @@ def test_the_public_card_lists_the_running_agents_skills_and_its_interface_answe
     assert [(i.url, i.protocol_binding, i.protocol_version) for i in public.supported_interfaces] == [(f"{mesh.url}/a2a", "JSONRPC", "1.0")]
     assert public.capabilities.streaming and not public.capabilities.push_notifications and not public.capabilities.extended_agent_card
     skills = {skill.id: skill for skill in public.skills}
-    assert skills["calculate"].name == "calculate" and list(skills["calculate"].tags) == ["chatixia", "math-agent"]
+    # Tags and examples come from skill.json (examples/math-agent/skills/calculate), after the agents offering it.
+    assert skills["calculate"].name == "calculate" and list(skills["calculate"].tags) == ["chatixia", "math-agent", "math", "arithmetic"]
+    assert list(skills["calculate"].examples) == ["What is 2^10 + 24?", "mean(3, 4, 8)"] and not skills["echo"].examples
     assert list(skills["echo"].tags) == ["chatixia", "alpha", "math-agent"]
     schemes = {name: scheme.WhichOneof("scheme") for name, scheme in public.security_schemes.items()}
     assert schemes == {"apiKey": "api_key_security_scheme", "deviceToken": "api_key_security_scheme", "bearer": "http_auth_security_scheme"}

@@ -165,7 +165,8 @@ public struct AgentRuntime: Sendable {
             agentId: agentId, hostname: ProcessInfo.processInfo.hostName, sidecarPeerId: grant.peerId,
             capabilities: AgentCapabilities(
                 skills: skillNames, mcpServers: mcpServers, mode: "interactive", skillAccess: skillAccess,
-                skillDescriptions: Dictionary(skills.definitions.map { ($0.name, $0.description) }, uniquingKeysWith: { first, _ in first })),
+                skillDescriptions: Dictionary(skills.definitions.map { ($0.name, $0.description) }, uniquingKeysWith: { first, _ in first }),
+                skillCards: Dictionary(skills.definitions.filter { !$0.card.isEmpty }.map { ($0.name, $0.card) }, uniquingKeysWith: { first, _ in first })),
             status: "ready", mode: "interactive", maxConcurrentTasks: manifest.maxConcurrentTasks)
         try await registry.register(registration)
         logger.notice("registered with the registry", metadata: ["agent_id": "\(agentId)", "peer_id": "\(grant.peerId)", "registry": "\(manifest.registry)"])

@@ -50,6 +50,11 @@ public struct FolderSkill: Skill {
         let parameters = try Self.parameters(object["parameters"], file: file)
         var definition = SkillDefinition(name: name, description: object["description"]?.stringValue ?? "", parameters: parameters)
         definition.access = try Self.names(object["allow"], field: "allow", what: "peer ids or role:<admin|hub|agent> entries", file: file)
+        definition.card = SkillCardDetails(
+            tags: try Self.names(object["tags"], field: "tags", what: "words", file: file),
+            examples: try Self.texts(object["examples"], field: "examples", file: file),
+            inputModes: try Self.names(object["input_modes"], field: "input_modes", what: "media types", file: file),
+            outputModes: try Self.names(object["output_modes"], field: "output_modes", what: "media types", file: file))
         if let bad = SkillAccess.invalidRules(definition.access).first {
             throw .invalidDefinition(path: file.path, problem: "\"allow\" entry '\(bad)' names no role (role:admin, role:hub or role:agent)")
         }
@@ -70,6 +75,15 @@ public struct FolderSkill: Skill {
             throw .invalidDefinition(path: file.path, problem: "\"\(field)\" must be a list of \(what)")
         }
         return names
+    }
+
+    /// A `skill.json` list of non-empty texts (`examples`).
+    static func texts(_ raw: JSONValue?, field: String, file: URL) throws(SkillError) -> [String] {
+        guard let raw, raw != .null else { return [] }
+        guard let texts = raw.arrayValue?.compactMap(\.stringValue), texts.count == raw.arrayValue?.count, texts.allSatisfy({ !$0.isEmpty }) else {
+            throw .invalidDefinition(path: file.path, problem: "\"\(field)\" must be a list of non-empty strings")
+        }
+        return texts
     }
 
     static func parameters(_ raw: JSONValue?, file: URL) throws(SkillError) -> [SkillParameter] {

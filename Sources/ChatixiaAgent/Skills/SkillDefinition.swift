@@ -10,6 +10,8 @@ public struct SkillDefinition: Sendable, Equatable {
     public var inputSchema: JSONValue?
     /// Who may run it (`SkillAccess` rules: peer ids and `role:` entries); empty = any authenticated member.
     public var access: [String] = []
+    /// Tags, examples and media types for the mesh's A2A card (`skill.json`).
+    public var card = SkillCardDetails()
 
     public init(name: String, description: String, parameters: [SkillParameter] = []) {
         self.name = name

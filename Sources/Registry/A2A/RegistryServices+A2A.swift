@@ -53,17 +53,24 @@ extension RegistryServices {
         }
         var offeredBy: [String: [String]] = [:]
         var descriptions: [String: String] = [:]
+        var details: [String: SkillCardDetails] = [:]
         for agent in agents {
             for skill in agent.capabilities.skills {
                 offeredBy[skill, default: []].append(agent.agentId)
                 if let description = agent.capabilities.skillDescriptions[skill], !description.isEmpty { descriptions[skill] = description }
+                if let card = agent.capabilities.skillCards[skill], !card.isEmpty { details[skill] = card }
             }
         }
         let skills = offeredBy.keys.sorted().map { skill in
             let owners = offeredBy[skill]!.sorted()
+            let card = details[skill] ?? SkillCardDetails()
+            var tags = ["chatixia"] + owners
+            for tag in card.tags where !tags.contains(tag) { tags.append(tag) }
             return A2AAgentCard.Skill(
                 id: skill, name: skill, description: descriptions[skill] ?? "Skill '\(skill)' of \(owners.joined(separator: ", ")).",
-                tags: ["chatixia"] + owners, inputModes: ["application/json", "text/plain"], outputModes: ["text/plain"])
+                tags: tags, examples: card.examples.isEmpty ? nil : card.examples,
+                inputModes: card.inputModes.isEmpty ? ["application/json", "text/plain"] : card.inputModes,
+                outputModes: card.outputModes.isEmpty ? ["text/plain"] : card.outputModes)
         }
         return A2AAgentCard(
             name: name, description: description, version: "1.0.0",

@@ -51,6 +51,7 @@ extension RegistryState {
     public func register(_ registration: AgentRegistration, by identity: Identity) async throws {
         try Self.validateAgentId(registration.agentId)
         try Self.validateCapacity(registration.maxConcurrentTasks)
+        try Self.validateSkillCards(registration.capabilities.skillCards)
         try authorize(identity, forAgent: registration.agentId)
         try checkSidecarClaim(registration.sidecarPeerId, forAgent: registration.agentId, by: identity)
         let now = clock()
@@ -158,6 +159,17 @@ extension RegistryState {
             requeued.append(task)
         }
         return requeued
+    }
+
+    /// The public card shows them: a few short entries per skill.
+    static func validateSkillCards(_ cards: [String: SkillCardDetails]) throws(APIError) {
+        for (skill, card) in cards {
+            for (field, entries) in [("tags", card.tags), ("examples", card.examples), ("input_modes", card.inputModes), ("output_modes", card.outputModes)] {
+                guard entries.count <= 32, entries.allSatisfy({ !$0.isEmpty && $0.count <= 500 }) else {
+                    throw APIError.badRequest("skill_cards.\(skill).\(field) must hold at most 32 entries of 1 to 500 characters")
+                }
+            }
+        }
     }
 
     static func validateCapacity(_ capacity: Int?) throws(APIError) {
