@@ -1,6 +1,6 @@
 """Test support shared by every Python suite under Tests/ and every benchmark under bench/: the real
 processes (registry, sidecar, `chatixia run` agent, coturn, rtc-interop-peer), an agent's end of a sidecar's
-IPC socket, free ports, waiting for a condition, JSON calls to a registry's HTTP API, headless Chromium, and
-the benchmarks' measurements and report section.
+IPC socket, free ports, waiting for a condition, JSON calls to a registry's HTTP API and its hub event stream,
+headless Chromium, an A2A client, and the benchmarks' measurements and report section.
 
 Importable as `pysupport` with Tests/ on PYTHONPATH, which every run.sh sets (scripts/lib.sh)."""

@@ -58,13 +58,7 @@ def delegate_queued(queue: KeepAliveClient) -> float:
     started = time.perf_counter()
     task_id = queue.call("POST", "/api/hub/tasks", {"skill": "noop", "target_agent_id": WORKER, "source_agent_id": REQUESTER,
                                                   "payload": {"message": "ping"}, "ttl": 300})["task_id"]
-    interval = 0.002
-    while True:
-        task = queue.call("GET", f"/api/hub/tasks/{task_id}")
-        if task["state"] in ("completed", "failed"):
-            break
-        time.sleep(interval)
-        interval = min(interval * 2, 0.5)
+    task = queue.outcome(task_id)
     elapsed = (time.perf_counter() - started) * 1000
     assert task["state"] == "completed" and task["result"], task
     return elapsed
