@@ -1,6 +1,7 @@
 import ChatixiaAgent
 import Foundation
 import MeshProtocol
+import Synchronization
 import Testing
 
 @Suite struct SkillDefinitionTests {
@@ -88,6 +89,35 @@ import Testing
         #expect(A2AResult(structured, taskId: "t")?.artifacts.first?.parts == [A2APart(text: "ok"), A2APart(data: .object(["n": .number(1)]))])
         // Any other dict keeps upstream's str().
         #expect(try await skills.invoke("chart", arguments: ["kind": .string("other")]) == "{'plain': 'dict'}")
+    }
+
+    @Test func aGeneratorHandlerAnswersInPiecesAsItYieldsThem() async throws {
+        let directory = try TemporaryDirectory()
+        let go = directory.url.appendingPathComponent("go")
+        // The handler goes on only once its first piece has been taken (the taker makes the file `go`): pieces
+        // held back to the end would make it give up.
+        let counting = try pythonSkill(directory, """
+            import os, time
+            def handle(mode):
+                yield "0;"
+                if mode == "count":
+                    deadline = time.time() + 10
+                    while not os.path.exists(\(String(reflecting: go.path))):
+                        if time.time() > deadline:
+                            raise RuntimeError("the first piece was not taken while the handler ran")
+                        time.sleep(0.01)
+                yield "1;"
+                yield 2
+            """)
+        let pieces = Mutex<[String]>([])
+        let result = try await counting.run(["mode": .string("count")], onDelta: { piece in
+            pieces.withLock { $0.append(piece) }
+            FileManager.default.createFile(atPath: go.path, contents: Data())
+        })
+        #expect(result == "0;1;2")
+        #expect(pieces.withLock { $0 } == ["0;", "1;", "2"])
+        // Without a taker the pieces make the result all the same.
+        #expect(try await counting.run(["mode": .string("quiet")]) == "0;1;2")
     }
 
     @Test func aPythonHandlerStaysLoadedBetweenCallsAndMayPrint() async throws {

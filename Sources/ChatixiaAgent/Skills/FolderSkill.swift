@@ -148,12 +148,17 @@ public struct FolderSkill: Skill {
     }
 
     public func run(_ arguments: [String: JSONValue]) async throws -> String {
+        try await run(arguments, onDelta: nil)
+    }
+
+    /// A `handler.py` whose `handle` is a generator answers in pieces: each yielded piece goes to `onDelta`.
+    public func run(_ arguments: [String: JSONValue], onDelta: ChatCompletionClient.DeltaHandler?) async throws -> String {
         let (executable, commandArguments) = try commandLine()
         let input = try JSONEncoder().encode(JSONValue.object(arguments))
         let childEnvironment = ChildEnvironment.make(
             from: environment, passing: declaredEnvironment + AgentRuntime.skillVariables, setting: ["CHATIXIA_SKILL_DIR": folder.path])
         if let pythonWorkers {
-            switch try await pythonWorkers.call(input, python: executable, environment: childEnvironment, timeout: timeout) {
+            switch try await pythonWorkers.call(input, python: executable, environment: childEnvironment, timeout: timeout, onDelta: onDelta) {
             case .result(let text):
                 let output = Data(text.utf8)
                 return Self.text(of: output.prefix(Self.outputLimit), truncated: output.count > Self.outputLimit)

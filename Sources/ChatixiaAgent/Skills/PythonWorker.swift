@@ -21,8 +21,9 @@ final class PythonWorker: Sendable {
     private static let errorTailBytes = 4096
 
     /// Loads `handler.py` (its module's state lives on between calls, as it did upstream, where
-    /// handlers were imported into the agent) and reads its `handle(**kwargs)` answers: text as upstream
-    /// (`str()`), except a structured result (`A2AResult`: a dict with `parts` or `artifacts`, or a `state` of
+    /// handlers were imported into the agent) and reads its `handle(**kwargs)` answers: a generator's pieces
+    /// (`str()` of each) as `{"delta"}` lines while it yields, then their concatenation as the result; text as
+    /// upstream (`str()`), except a structured result (`A2AResult`: a dict with `parts` or `artifacts`, or a `state` of
     /// `input_required` or `rejected`), sent as JSON.
     static let shim = """
         import asyncio, importlib.util, inspect, json, sys, traceback
@@ -35,6 +36,13 @@ final class PythonWorker: Sendable {
                 result = module.handle(**json.loads(line)["args"])
                 if inspect.isawaitable(result):
                     result = asyncio.run(result)
+                if inspect.isgenerator(result):
+                    pieces = []
+                    for piece in result:
+                        pieces.append(str(piece))
+                        replies.write(json.dumps({"delta": pieces[-1]}) + "\\n")
+                        replies.flush()
+                    result = "".join(pieces)
                 structured = isinstance(result, dict) and ("parts" in result or "artifacts" in result or result.get("state") in ("input_required", "rejected"))
                 reply = {"result": "" if result is None else json.dumps(result) if structured else str(result)}
             except Exception:
@@ -66,8 +74,9 @@ final class PythonWorker: Sendable {
         }
     }
 
-    /// One call; after `.timedOut` or `.exited` the process is gone and this worker must not be used again.
-    func call(_ arguments: Data, timeout: Duration) async -> Reply {
+    /// One call, its pieces (a generator handler's) to `onDelta` as they come; after `.timedOut` or `.exited`
+    /// the process is gone and this worker must not be used again.
+    func call(_ arguments: Data, timeout: Duration, onDelta: ChatCompletionClient.DeltaHandler?) async -> Reply {
         var line = Data(#"{"args":"#.utf8)
         line.append(arguments)
         line.append(contentsOf: Array("}\n".utf8))
@@ -86,15 +95,23 @@ final class PythonWorker: Sendable {
             return true
         }
         // Cancelling the call (its task was canceled) kills the handler; the pool then replaces the worker.
-        let answer = await withTaskCancellationHandler { await replies.next() } onCancel: { kill(pid, SIGKILL) }
-        deadline.cancel()
-        if await deadline.value { return .timedOut }
-        guard let answer, case .object(let reply)? = try? JSONDecoder().decode(JSONValue.self, from: Data(answer.utf8)) else {
-            kill(pid, SIGKILL)
-            return .exited(errorOutput())
+        while true {
+            let answer = await withTaskCancellationHandler { await replies.next() } onCancel: { kill(pid, SIGKILL) }
+            guard let answer, case .object(let reply)? = try? JSONDecoder().decode(JSONValue.self, from: Data(answer.utf8)) else {
+                deadline.cancel()
+                if await deadline.value { return .timedOut }
+                kill(pid, SIGKILL)
+                return .exited(errorOutput())
+            }
+            if let delta = reply["delta"]?.stringValue {
+                await onDelta?(delta)
+                continue
+            }
+            deadline.cancel()
+            if await deadline.value { return .timedOut }
+            if let result = reply["result"]?.stringValue { return .result(result) }
+            return .raised(reply["error"]?.stringValue ?? "handler failed")
         }
-        if let result = reply["result"]?.stringValue { return .result(result) }
-        return .raised(reply["error"]?.stringValue ?? "handler failed")
     }
 
     /// Whether the process has gone (its output ended), say killed while idle.

@@ -22,9 +22,11 @@ actor PythonWorkerPool {
         for worker in idle { worker.stop() }
     }
 
-    func call(_ arguments: Data, python: URL, environment: [String: String], timeout: Duration) async throws -> PythonWorker.Reply {
+    func call(
+        _ arguments: Data, python: URL, environment: [String: String], timeout: Duration, onDelta: ChatCompletionClient.DeltaHandler?
+    ) async throws -> PythonWorker.Reply {
         let worker = try await acquire(python: python, environment: environment)
-        let reply = await worker.call(arguments, timeout: timeout)
+        let reply = await worker.call(arguments, timeout: timeout, onDelta: onDelta)
         switch reply {
         case .result, .raised:
             idle.append(worker)
