@@ -229,7 +229,8 @@ struct ReplicaTests {
             _ = try await second.next(type: "peer_list")
             try await eventually("the older connection on A is closed") { await servers[0].services.signaling.connections["peer-a"] == nil }
             #expect(await servers[1].services.signaling.connections["peer-a"] != nil)
-            #expect(await servers[0].services.signaling.remotePeers["peer-a"]?.replica == servers[1].services.state.store.replication?.replicaId)
+            let newest = servers[1].services.state.store.replication?.replicaId
+            try await eventually("A knows peer-a is on B") { await servers[0].services.signaling.remotePeers["peer-a"]?.replica == newest }
             await second.close()
             await first.close()
         }

@@ -38,7 +38,7 @@ struct ReplicationService: Service {
                     var chunk: [String: Int] = [:]
                     while chunk.count < keysPerReport, let key = keys.next() { chunk[key] = hits[key] }
                     if chunk.isEmpty { break }
-                    await link.send(.hits(limiter: limiter.name, counts: chunk))
+                    link.send(.hits(limiter: limiter.name, counts: chunk))
                 }
             }
         }

@@ -6,10 +6,9 @@ extension SignalingHub {
     /// A replica that has not announced its peers for this long is gone, and so are its peers.
     static let replicaSilence: Duration = .seconds(7)
 
-    /// Sends to the other replicas without holding up this actor.
+    /// Sends to the other replicas, in order, without holding up this actor (the link queues it).
     func tellReplicas(_ signal: ReplicaSignal) {
-        guard let link else { return }
-        Task { await link.send(signal) }
+        link?.send(signal)
     }
 
     /// What another replica says about its peers.

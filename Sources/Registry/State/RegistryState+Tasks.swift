@@ -256,10 +256,7 @@ extension RegistryState {
         }
         guard task.state == .assigned else { throw APIError.conflict("task '\(id)' is \(task.state.rawValue), not being worked on") }
         events.publish(.taskProgress(id, text: progress.text))
-        if let link = store.replication {
-            let text = progress.text
-            Task { await link.send(.progress(taskId: id, text: text)) }
-        }
+        store.replication?.send(.progress(taskId: id, text: progress.text))
     }
 
     /// Cancels a pending, assigned or input-required task; only its submitter (or an admin) may. An agent still working on it

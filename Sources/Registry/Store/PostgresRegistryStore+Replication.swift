@@ -33,7 +33,7 @@ extension PostgresRegistryStore: ReplicaLink {
 
     /// Queues the signal; the other replicas get the signals of this replica in the order they were sent
     /// (a candidate never overtakes the offer before it).
-    public func send(_ signal: ReplicaSignal) async {
+    public func send(_ signal: ReplicaSignal) {
         outbox.withLock { $0.append(signal) }
         outboxWakeup.continuation.yield()
     }

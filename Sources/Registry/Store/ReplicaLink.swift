@@ -8,8 +8,10 @@ public protocol ReplicaLink: Sendable {
     /// Listens to the other replicas until cancelled, handing each event to `deliver` in order, and keeps
     /// competing for leadership meanwhile. Each time listening (re)starts it delivers `.resync` first.
     func run(deliver: @escaping @Sendable (ReplicaEvent) async -> Void) async
-    /// Tells every other replica; best effort (a replica that misses it catches up from the database).
-    func send(_ signal: ReplicaSignal) async
+    /// Tells every other replica, which hear this replica's signals in the order they were sent (so the caller
+    /// must not hop through a task of its own first); best effort (a replica that misses it catches up from the
+    /// database). Returns at once: the signal is queued.
+    func send(_ signal: ReplicaSignal)
 }
 
 /// What one replica hears from the others.
