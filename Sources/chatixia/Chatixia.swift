@@ -12,7 +12,7 @@ struct Chatixia: AsyncParsableCommand {
             `chatixia pair CODE` (or an API key), then `chatixia run`.
             """,
         version: "0.2.0",
-        subcommands: [InitCommand.self, ValidateCommand.self, PairCommand.self, RunCommand.self])
+        subcommands: [InitCommand.self, ValidateCommand.self, PairCommand.self, RunCommand.self, A2ACommand.self])
 }
 
 /// Prints to standard error, prefixed so the source of the message is clear.

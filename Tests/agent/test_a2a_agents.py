@@ -12,6 +12,8 @@ pair of agents serve the whole module:
 
 from __future__ import annotations
 
+import json
+import subprocess
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +22,7 @@ from a2a_peer import MINIMAL_CARD, SKILLS, WORDS_CARD, A2APeer
 from agents import KEYS, ScriptedLLM, new_agent, new_registry
 from pysupport.agent import Agent
 from pysupport.ports import free_port
+from pysupport.processes import bin_dir
 from pysupport.pytest_plugin import failed
 from pysupport.registry import Registry
 
@@ -179,3 +182,29 @@ def test_a_card_without_the_optional_capabilities_is_usable(setup):
     assert not log_lines(setup.beta, "A2A agent not available", "a2a_agent=minimal"), log_lines(setup.beta, "a2a_agent=minimal")
     task = setup.registry.run_task(skill="minimal_reverse", target_agent_id="beta", payload={"message": "short"})
     assert (task["state"], task["result"]) == ("completed", "trohs"), task
+
+
+def chatixia_a2a(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(bin_dir() / "chatixia"), "a2a", *arguments], capture_output=True, text=True, timeout=60)
+
+
+def test_chatixia_a2a_reads_a_card_and_sends_a_message_from_the_shell(setup):
+    key = f"x-api-key: {SECRET}"
+    card = chatixia_a2a("card", setup.peer.url, "--header", key)
+    assert card.returncode == 0, card.stderr
+    assert card.stdout.startswith("words (version") and "  streaming: no" in card.stdout, card.stdout
+    assert "    reverse: Reverses the text it is given, upper-cased on request" in card.stdout, card.stdout
+    sent = chatixia_a2a("send", setup.peer.url, "chatixia", "--skill", "reverse", "--header", key)
+    assert (sent.returncode, sent.stdout) == (0, "aixitahc\n"), sent.stderr
+    # A task that fails and a missing key: exit 1 with the reason.
+    refused = chatixia_a2a("send", setup.peer.url, "please", "--skill", "refuse", "--header", key)
+    assert refused.returncode == 1 and "TASK_STATE_FAILED: no, thanks" in refused.stderr, (refused.stdout, refused.stderr)
+    locked = chatixia_a2a("card", setup.peer.url)
+    assert locked.returncode == 1 and "HTTP 401" in locked.stderr, locked.stderr
+    malformed = chatixia_a2a("card", setup.peer.url, "--header", "no colon")
+    assert malformed.returncode == 64 and "--header 'no colon' is not 'NAME: VALUE'" in malformed.stderr, malformed.stderr  # a usage error
+    # The mesh's own gateway streams: the card says so, and the answer is printed as the agent writes it.
+    mesh = chatixia_a2a("card", setup.registry.url, "--json")
+    assert mesh.returncode == 0 and json.loads(mesh.stdout)["capabilities"]["streaming"] is True, mesh.stderr
+    echoed = chatixia_a2a("send", setup.registry.url, "hello", "--skill", "echo", "--header", f"x-api-key: {KEYS.admin}")
+    assert echoed.returncode == 0 and echoed.stdout.endswith(":hello\n"), (echoed.stdout, echoed.stderr)

@@ -36,18 +36,20 @@ struct A2ARemoteSkill: Skill {
     }
 
     /// With `onDelta`, and an agent whose card says it streams, the answer is asked for as a stream and its
-    /// text goes to `onDelta` as it arrives (each text part a piece, after a line break from the one before,
-    /// as the result joins them).
+    /// text goes to `onDelta` as it arrives: what each artifact update adds to its artifact's text (parts
+    /// joined by line breaks, and artifacts after a line break, as the result joins them).
     func run(_ arguments: [String: JSONValue], onDelta: ChatCompletionClient.DeltaHandler?) async throws -> String {
         var parts = [A2APart(text: arguments["message"]?.stringValue ?? "")]
         if let data = arguments["data"], data != .null { parts.append(A2APart(data: data)) }
         let message = A2AMessage(
-            messageId: MeshMessage.newRequestId(), role: .user, parts: parts, metadata: .object(["skill": .string(remoteSkill)]))
+            messageId: MeshMessage.newRequestId(), role: .user, parts: parts, metadata: remoteSkill.isEmpty ? nil : .object(["skill": .string(remoteSkill)]))
         guard let onDelta, streams else { return try outcome(of: try await client.send(message, to: endpoint)) }
         var last: A2AStreamResponse?
         var task: A2ATask?
         var artifacts: [A2AArtifact] = []
-        var written = false
+        // The text handed on so far, per artifact: an update that replaces an artifact with more of the same
+        // text (the mesh's own gateway sends the answer so far) passes on only what is new.
+        var handedOn: [String: String] = [:]
         try await client.stream(message, to: endpoint) { event in
             switch event {
             case .message:
@@ -59,15 +61,22 @@ struct A2ARemoteSkill: Skill {
                 if task == nil { task = A2ATask(id: update.taskId, contextId: update.contextId, status: update.status) }
                 task?.status = update.status
             case .artifactUpdate(let update):
-                if let index = artifacts.firstIndex(where: { $0.artifactId == update.artifact.artifactId }) {
+                let id = update.artifact.artifactId
+                let index: Int
+                if let known = artifacts.firstIndex(where: { $0.artifactId == id }) {
+                    index = known
                     if update.append == true { artifacts[index].parts += update.artifact.parts } else { artifacts[index] = update.artifact }
                 } else {
+                    index = artifacts.endIndex
                     artifacts.append(update.artifact)
                 }
-                for text in update.artifact.parts.compactMap(\.text) {
-                    await onDelta((written ? "\n" : "") + text)
-                    written = true
-                }
+                let text = artifacts[index].parts.compactMap(\.text).joined(separator: "\n")
+                let before = handedOn[id] ?? ""
+                // Text that rewrites what was handed on cannot be taken back; the result will say it whole.
+                guard text.hasPrefix(before), text.count > before.count else { return }
+                let separator = before.isEmpty && !handedOn.values.allSatisfy(\.isEmpty) ? "\n" : ""
+                handedOn[id] = text
+                await onDelta(separator + text.dropFirst(before.count))
             }
         }
         if let last { return try outcome(of: last) }
