@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from pysupport.ports import free_port, free_udp_port
+from pysupport.ports import free_port, free_tcp_and_udp_port, free_udp_port
 
 RELAY_PORTS = range(50000, 50200)
 
@@ -26,7 +26,8 @@ class Coturn:
         self.tls_port = free_port(address) if tls else None
         self.realm = realm
         self.address = address
-        self.port = free_udp_port(address)
+        # UDP on `port`, and with TLS also TCP there, beside TLS on `tls_port`.
+        self.port = free_tcp_and_udp_port(address, excluding=(self.tls_port,)) if tls else free_udp_port(address)
         self.log = workdir / "turnserver.log"
         self.workdir = workdir
         self.process: subprocess.Popen | None = None
