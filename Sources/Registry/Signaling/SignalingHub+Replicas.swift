@@ -19,7 +19,9 @@ extension SignalingHub {
             // The latest registration of a peer id wins, wherever it is: an older one here closes quietly
             // (the peer has not left the mesh); a newer one here stays, and the other replica closes its own
             // when it hears of ours.
-            if let local = connections[peerId], local.registered, local.registeredAt > at { return }
+            // A connection here that has not registered yet is newer still: when it registers, the other
+            // replica hears of it and closes its own (a late notice must not close it first).
+            if let local = connections[peerId], !local.registered || local.registeredAt > at { return }
             if let old = connections.removeValue(forKey: peerId) {
                 old.queue.close(code: 4000, reason: "replaced by a newer connection")
                 metrics.signalingConnections.set(Double(connections.count))
