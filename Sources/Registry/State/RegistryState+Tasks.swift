@@ -151,6 +151,16 @@ extension RegistryState {
         try checkAccess(task, by: identity)
         // A waiting long-poll claimer gets the task at once.
         let waiter = offerToWaiter(&task)
+        try await persist(task, handingTo: waiter)
+        logger.debug("task submitted", metadata: ["task_id": "\(task.id)", "skill": "\(task.skill)", "target": "\(task.targetAgentId)"])
+        waiter?.continuation.resume(returning: [task])
+        events.publish(.task(task))
+        return task.id
+    }
+
+    /// Stores a task that a waiting claim may have taken (`offerToWaiter`); if the store fails, so does that
+    /// claim. The caller resumes the waiter once the task is stored.
+    func persist(_ task: MeshTask, handingTo waiter: ClaimWaiter?) async throws {
         var mutations: [StoreMutation] = []
         store(task, into: &mutations)
         do {
@@ -159,10 +169,6 @@ extension RegistryState {
             waiter?.continuation.resume(throwing: error)
             throw error
         }
-        logger.debug("task submitted", metadata: ["task_id": "\(task.id)", "skill": "\(task.skill)", "target": "\(task.targetAgentId)"])
-        waiter?.continuation.resume(returning: [task])
-        events.publish(.task(task))
-        return task.id
     }
 
     /// Tasks in submission order, a page at a time.
@@ -233,14 +239,7 @@ extension RegistryState {
         task.assignedAgentId = ""
         task.updatedAt = now
         let waiter = offerToWaiter(&task)
-        var mutations: [StoreMutation] = []
-        store(task, into: &mutations)
-        do {
-            try await persist(mutations)
-        } catch {
-            waiter?.continuation.resume(throwing: error)
-            throw error
-        }
+        try await persist(task, handingTo: waiter)
         logger.debug("task continued", metadata: ["task_id": "\(id)", "turn": "\(task.turns.count + 1)"])
         waiter?.continuation.resume(returning: [task])
         events.publish(.task(task))
