@@ -1,14 +1,14 @@
-"""Outside A2A agents from the manifest's `a2a_agents`: a real A2A 1.0 server built with the official a2a-sdk
-(a2a_peer.py: skills `reverse`, `refuse` and `to.upper`, behind an x-api-key) whose card's skills become the agent's
-skills `words_reverse`, `words_refuse` and `words_to_upper`, callable through the registry's queue and by the LLM;
-an outside agent that cannot be reached or refuses the key is left out while the agent runs on; and the mesh
-itself, through the registry's A2A gateway, as an outside agent of one of its own agents. One registry, peer and
-pair of agents serve the whole module:
+"""Outside A2A agents from the manifest's `a2a_agents`: a real A2A 1.0 agent built with the official a2a-sdk
+(pysupport.a2a_server's `words`: skills `reverse`, `refuse` and `to.upper`, behind an x-api-key) whose card's skills
+become the agent's skills `words_reverse`, `words_refuse` and `words_to_upper`, callable through the registry's queue
+and by the LLM; an outside agent that cannot be reached or refuses the key is left out while the agent runs on; and
+the mesh itself, through the registry's A2A gateway, as an outside agent of one of its own agents. One registry,
+outside A2A server and pair of agents serve the whole module:
 
-- alpha (sc-1): `words` (the a2a-sdk server, its key from ${WORDS_KEY}), `hive` (beta's card on the registry's
+- alpha (sc-1): `words` (the a2a-sdk agent, its key from ${WORDS_KEY}), `hive` (beta's card on the registry's
   gateway, the admin key from ${HIVE_KEY}), and a scripted LLM;
-- beta (sc-2): `closed` (a port nobody listens on), `locked` (the a2a-sdk server with a wrong key), `bycard` (the
-  same server's card by its own URL, /cards/words.json) and `minimal` (its card without the optional capabilities)."""
+- beta (sc-2): `closed` (a port nobody listens on), `locked` (the a2a-sdk agent with a wrong key), `bycard` (the
+  same agent's card by its own URL, /cards/words.json) and `minimal` (its card without the optional capabilities)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from a2a_peer import MINIMAL_CARD, SKILLS, WORDS_CARD, A2APeer
 from agents import KEYS, ScriptedLLM, new_agent, new_registry
+from pysupport.a2a_server import AGENTS, MINIMAL_CARD, WORDS_CARD, OutsideA2A
 from pysupport.agent import Agent
 from pysupport.ports import free_port
 from pysupport.processes import bin_dir
@@ -27,16 +27,22 @@ from pysupport.pytest_plugin import failed
 from pysupport.registry import Registry
 
 SECRET = "words-secret-1"
+WORDS_SKILLS = AGENTS["words"].skills
 
 
 @dataclass
 class Setup:
     registry: Registry
-    peer: A2APeer
+    outside_a2a: OutsideA2A
     llm: ScriptedLLM
     alpha: Agent
     beta: Agent
     closed_port: int
+
+    @property
+    def words(self) -> str:
+        """The words agent's URL."""
+        return self.outside_a2a.agent_url("words")
 
 
 def outside(name: str, url: str, key: str) -> str:
@@ -47,27 +53,28 @@ def outside(name: str, url: str, key: str) -> str:
 def setup(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("a2a-out")
     registry = new_registry(workdir).start()
-    peer = A2APeer(workdir, free_port(), SECRET)
+    outside_a2a = OutsideA2A(workdir, free_port(), SECRET)
+    words = outside_a2a.agent_url("words")
     llm = ScriptedLLM(call=("words_reverse", {"message": "mesh", "data": {"upper": True}}))
     closed_port = free_port()
     beta = new_agent(registry, workdir, "beta", peer="sc-2",
-                     manifest_extra="a2a_agents:\n" + outside("closed", f"http://127.0.0.1:{closed_port}", "x") + outside("locked", peer.url, "not-the-secret")
-                     + outside("bycard", peer.url + WORDS_CARD, "${WORDS_KEY}") + outside("minimal", peer.url + MINIMAL_CARD, "${WORDS_KEY}"),
+                     manifest_extra="a2a_agents:\n" + outside("closed", f"http://127.0.0.1:{closed_port}", "x") + outside("locked", words, "not-the-secret")
+                     + outside("bycard", words + WORDS_CARD, "${WORDS_KEY}") + outside("minimal", words + MINIMAL_CARD, "${WORDS_KEY}"),
                      extra_env={"WORDS_KEY": SECRET})
     # alpha reads beta's card on the registry, so beta runs first.
     alpha = new_agent(registry, workdir, "alpha", peer="sc-1",
-                      manifest_extra="a2a_agents:\n" + outside("words", peer.url, "${WORDS_KEY}")
+                      manifest_extra="a2a_agents:\n" + outside("words", words, "${WORDS_KEY}")
                       + outside("hive", f"{registry.url}/a2a/agents/beta", "${HIVE_KEY}"),
                       extra_env={"WORDS_KEY": SECRET, "HIVE_KEY": KEYS.admin, **llm.env})
-    setup = Setup(registry, peer, llm, alpha, beta, closed_port)
+    setup = Setup(registry, outside_a2a, llm, alpha, beta, closed_port)
     try:
-        peer.start()
+        outside_a2a.start()
         beta.start()  # about 10 s: the agent waits out its card timeout on the closed port before it registers
         alpha.start()
         yield setup
     finally:
         codes = {agent.name: agent.stop() for agent in (alpha, beta)}
-        peer.stop()
+        outside_a2a.stop()
         llm.close()
         registry.stop()
     assert all(code == 0 for code in codes.values()), f"agents did not stop cleanly: {codes}"
@@ -77,9 +84,9 @@ def setup(tmp_path_factory):
 def logs_on_failure(request, setup):
     yield
     if failed(request):
-        for name, process in (("alpha", setup.alpha), ("beta", setup.beta), ("a2a peer", setup.peer), ("registry", setup.registry)):
+        for name, process in (("alpha", setup.alpha), ("beta", setup.beta), ("outside A2A agents", setup.outside_a2a), ("registry", setup.registry)):
             print(f"--- {name} log ---\n{process.log()[-5000:]}")
-        print(f"--- a2a peer requests ---\n{setup.peer.requests()}")
+        print(f"--- outside A2A requests ---\n{setup.outside_a2a.requests()}")
 
 
 def record(registry: Registry, agent_id: str) -> dict:
@@ -100,9 +107,9 @@ def test_the_outside_agents_card_skills_are_registered_as_skills_of_the_agent(se
     # "to.upper" is no tool name: the dot becomes "_".
     assert {"words_reverse", "words_refuse", "words_to_upper", "echo"} <= set(capabilities["skills"]), capabilities["skills"]
     descriptions = capabilities["skill_descriptions"]
-    for skill, description in SKILLS.items():
-        assert description in descriptions[f"words_{skill.replace('.', '_')}"], descriptions
-    assert log_lines(setup.alpha, "A2A agent connected", "a2a_agent=words", "skills=3", f"endpoint={setup.peer.url}/a2a"), setup.alpha.log()
+    for skill, words_skill in WORDS_SKILLS.items():
+        assert words_skill.description in descriptions[f"words_{skill.replace('.', '_')}"], descriptions
+    assert log_lines(setup.alpha, "A2A agent connected", "a2a_agent=words", "skills=3", f"endpoint={setup.words}/a2a"), setup.alpha.log()
 
 
 def test_a_task_for_an_outside_skill_is_answered_by_the_outside_agent(setup):
@@ -124,7 +131,7 @@ def test_a_failed_outside_task_fails_the_skill_with_its_status_message(setup):
 
 def test_the_outside_agent_gets_the_configured_key_and_a2a_version_on_every_request(setup):
     assert setup.registry.run_task(skill="words_reverse", target_agent_id="alpha", payload={"message": "ab"})["result"] == "ba"
-    seen = setup.peer.requests()
+    seen = setup.outside_a2a.requests()
     assert seen and all(request["a2a_version"] == "1.0" for request in seen), seen
     # With the key from the agent's environment: the cards at start, then one SendMessage per call.
     keyed = [request for request in seen if request["api_key"] == SECRET]
@@ -143,7 +150,7 @@ def test_the_llm_calls_an_outside_skill_as_a_tool(setup):
     assert (task["state"], task["result"]) == ("completed", "relayed HSEM"), task
     tools = {tool["function"]["name"]: tool["function"] for tool in setup.llm.requests[0]["tools"]}
     reverse = tools["words_reverse"]
-    assert SKILLS["reverse"] in reverse["description"]
+    assert WORDS_SKILLS["reverse"].description in reverse["description"]
     assert reverse["parameters"]["required"] == ["message"] and reverse["parameters"]["properties"]["data"]["type"] == "object", reverse
     assert "words_refuse" in tools
 
@@ -190,18 +197,18 @@ def chatixia_a2a(*arguments: str) -> subprocess.CompletedProcess:
 
 def test_chatixia_a2a_reads_a_card_and_sends_a_message_from_the_shell(setup):
     key = f"x-api-key: {SECRET}"
-    card = chatixia_a2a("card", setup.peer.url, "--header", key)
+    card = chatixia_a2a("card", setup.words, "--header", key)
     assert card.returncode == 0, card.stderr
     assert card.stdout.startswith("words (version") and "  streaming: no" in card.stdout, card.stdout
     assert "    reverse: Reverses the text it is given, upper-cased on request" in card.stdout, card.stdout
-    sent = chatixia_a2a("send", setup.peer.url, "chatixia", "--skill", "reverse", "--header", key)
+    sent = chatixia_a2a("send", setup.words, "chatixia", "--skill", "reverse", "--header", key)
     assert (sent.returncode, sent.stdout) == (0, "aixitahc\n"), sent.stderr
     # A task that fails and a missing key: exit 1 with the reason.
-    refused = chatixia_a2a("send", setup.peer.url, "please", "--skill", "refuse", "--header", key)
+    refused = chatixia_a2a("send", setup.words, "please", "--skill", "refuse", "--header", key)
     assert refused.returncode == 1 and "TASK_STATE_FAILED: no, thanks" in refused.stderr, (refused.stdout, refused.stderr)
-    locked = chatixia_a2a("card", setup.peer.url)
+    locked = chatixia_a2a("card", setup.words)
     assert locked.returncode == 1 and "HTTP 401" in locked.stderr, locked.stderr
-    malformed = chatixia_a2a("card", setup.peer.url, "--header", "no colon")
+    malformed = chatixia_a2a("card", setup.words, "--header", "no colon")
     assert malformed.returncode == 64 and "--header 'no colon' is not 'NAME: VALUE'" in malformed.stderr, malformed.stderr  # a usage error
     # The mesh's own gateway streams: the card says so, and the answer is printed as the agent writes it.
     mesh = chatixia_a2a("card", setup.registry.url, "--json")

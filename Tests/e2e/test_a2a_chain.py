@@ -21,7 +21,6 @@ import asyncio
 from a2a.helpers import get_artifact_text, get_message_text
 from a2a.types.a2a_pb2 import TaskState
 
-from harness import KEYS, new_registry
 from pysupport.a2a import a2a, connect, message, send_timed
 from pysupport.a2a_server import TELL_GAP, OutsideA2A, tale
 from pysupport.agent import Agent
@@ -34,8 +33,8 @@ CLIENT = "a2a-client"
 QUESTION = "how does an answer cross the mesh?"
 
 
-def test_an_a2a_client_asks_the_mesh_and_an_outside_agent_answers_through_two_agents(workdir, cleanup):
-    registry = new_registry(workdir, ["alpha", "bravo", CLIENT]).start()
+def test_an_a2a_client_asks_the_mesh_and_an_outside_agent_answers_through_two_agents(workdir, cleanup, new_registry):
+    registry = new_registry(["alpha", "bravo", CLIENT]).start()
     cleanup(registry)
     outside = OutsideA2A(workdir, free_port(), SECRET).start()
     cleanup(outside)
@@ -61,7 +60,7 @@ def test_an_a2a_client_asks_the_mesh_and_an_outside_agent_answers_through_two_ag
 
     # The client asks the mesh.
     async def ask():
-        async with connect(registry.url, KEYS.for_peer(CLIENT), streaming=True) as (client, card):
+        async with connect(registry.url, registry.keys.for_peer(CLIENT), streaming=True) as (client, card):
             request = message(skill="delegate", data={"target_agent_id": "bravo", "skill": "teller_tell"}, text=QUESTION)
             return card, await send_timed(request)(client)
     card, events = asyncio.run(ask())

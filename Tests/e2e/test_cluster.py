@@ -16,10 +16,9 @@ from datetime import datetime, timezone
 import pytest
 import websocket  # websocket-client
 
-from harness import KEYS, new_registry
 from pysupport.agent import Agent
 from pysupport.postgres import Postgres
-from pysupport.registry import ADMIN, Registry
+from pysupport.registry import ADMIN, Registry, TaskSubmitter
 from pysupport.waits import wait_until
 
 AGENTS = ("text-agent", "math-agent", "time-agent")
@@ -29,14 +28,14 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def replicas(workdir, db: Postgres, count: int, peers, cleanup) -> list[Registry]:
-    """`count` registries on `db`, each with a folder (log, keys file) of its own, sharing one signing secret
-    (the first one's)."""
+def replicas(new_registry, workdir, db: Postgres, count: int, peers, cleanup) -> list[Registry]:
+    """`count` registries (from the `new_registry` fixture) on `db`, each with a folder (log, keys file) of its
+    own, sharing one signing secret (the first one's)."""
     started: list[Registry] = []
     for n in range(count):
         folder = workdir / f"replica-{n}"
         folder.mkdir()
-        replica = new_registry(folder, list(peers), db=db.url, secret=started[0].secret if started else None)
+        replica = new_registry(list(peers), folder=folder, db=db.url, secret=started[0].secret if started else None)
         replica.name = f"replica-{n}"
         started.append(replica.start())
         cleanup(replica)
@@ -55,10 +54,10 @@ def delegate(via: Registry, source: str, target: str, skill: str, message: str) 
     return via.run_task(skill="delegate", target_agent_id=source, payload={"message": message, "target_agent_id": target, "skill": skill})
 
 
-def test_agents_on_three_replicas_mesh_delegate_and_outlive_the_replica_one_of_them_uses(workdir, cleanup):
+def test_agents_on_three_replicas_mesh_delegate_and_outlive_the_replica_one_of_them_uses(workdir, cleanup, new_registry):
     db = Postgres().start()
     cleanup(db)
-    r = replicas(workdir, db, 3, AGENTS, cleanup)
+    r = replicas(new_registry, workdir, db, 3, AGENTS, cleanup)
     urls = [replica.url for replica in r]
     # text-agent uses replica 0 first, math-agent replica 1, time-agent replica 2. One after the other: two
     # sidecars registering on different replicas within milliseconds can each wait for the other's offer.
@@ -124,43 +123,16 @@ def test_agents_on_three_replicas_mesh_delegate_and_outlive_the_replica_one_of_t
         assert "peer disconnected  peer_id=text-agent" not in agents[name].log(), agents[name].log()[-3000:]
 
 
-class Submitter(threading.Thread):
-    """Submits tasks to one replica (or through a `Failover` list), about ten a second, and records every
-    answer: the ids acknowledged (200) and the other statuses (or the exception) with their time."""
-
-    def __init__(self, registry: Registry):
-        super().__init__(daemon=True)
-        self.registry = registry
-        self.acknowledged: list[str] = []
-        self.other: list[tuple[float, object]] = []
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        n = 0
-        while not self.done.is_set():
-            n += 1
-            try:
-                status, body = self.registry.api("POST", "/api/hub/tasks", {"skill": "calculate", "payload": {"message": f"{n} * 2"}, "ttl": 300},
-                                                 timeout=15)
-                if status == 200:
-                    self.acknowledged.append(body["task_id"])
-                else:
-                    self.other.append((time.monotonic(), status))
-            except OSError as error:
-                self.other.append((time.monotonic(), repr(error)))
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.done.set()
-        if self.is_alive():
-            self.join(timeout=20)
+def submissions(via) -> TaskSubmitter:
+    """Calculate tasks through one replica (or a `Failover` list), about ten a second, each with a TTL of 300 s."""
+    return TaskSubmitter(via, interval=0.1, timeout=15, ttl=300)
 
 
-def test_a_postgres_restart_answers_503_meanwhile_and_loses_nothing_acknowledged(workdir, cleanup):
+def test_a_postgres_restart_answers_503_meanwhile_and_loses_nothing_acknowledged(workdir, cleanup, new_registry):
     db = Postgres().start()
     cleanup(db)
-    r = replicas(workdir, db, 2, (), cleanup)
-    load = [Submitter(replica) for replica in r]
+    r = replicas(new_registry, workdir, db, 2, (), cleanup)
+    load = [submissions(replica) for replica in r]
     for submitter in load:
         submitter.start()
     wait_until(lambda: all(len(s.acknowledged) >= 10 for s in load), "submissions to flow")
@@ -213,7 +185,8 @@ class Failover:
     """A client's replicas in its own order, used as our agent and sidecar use theirs: one until a connection
     to it fails, then the next. A failed request is not repeated on the next replica by itself (the caller
     retries, or not), so nothing is submitted twice. `api` is Registry.api's; an unreachable replica raises
-    ConnectionError (an OSError) after moving on."""
+    ConnectionError (an OSError) after moving on. The replicas hold the same keys, so `current.keys` names a
+    client's key."""
 
     def __init__(self, replicas: list[Registry], first: int):
         self.replicas = replicas[first:] + replicas[:first]
@@ -260,7 +233,7 @@ class Heartbeats(threading.Thread):
         super().__init__(daemon=True)
         self.agent_id, self.failover, self.skills, self.interval = agent_id, failover, list(skills), interval
         self.on_tasks, self.held = on_tasks, held
-        self.key = KEYS.for_peer(agent_id)
+        self.key = failover.current.keys.for_peer(agent_id)
         self.acknowledged: list[float] = []
         self.unreachable: list[tuple[float, str]] = []
         self.other: list[tuple[float, int, object]] = []
@@ -314,7 +287,7 @@ class Worker:
 
     def __init__(self, failover: Failover):
         self.failover = failover
-        self.key = KEYS.for_peer(WORKER)
+        self.key = failover.current.keys.for_peer(WORKER)
         self.heartbeats = Heartbeats(WORKER, failover, skills=("calculate",), interval=1.0, on_tasks=self.deliver, held=self.held)
         self.lock = threading.Lock()
         self.delivered: dict[str, str] = {}  # task id -> "claim" | "heartbeat" (the registry handed it to us)
@@ -402,7 +375,7 @@ class SignalingPeer(threading.Thread):
     def __init__(self, peer_id: str, other: str, failover: Failover):
         super().__init__(daemon=True)
         self.peer_id, self.other, self.failover = peer_id, other, failover
-        self.key = KEYS.for_peer(peer_id)
+        self.key = failover.current.keys.for_peer(peer_id)
         self.sent: list[tuple[int, float]] = []
         self.received: dict[int, float] = {}
         self.arrivals: list[int] = []  # the other peer's sequence numbers in the order they came
@@ -511,10 +484,10 @@ def state_everywhere(r: list[Registry], task_id: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("victim_role", ["leader", "follower"])
-def test_kill_9_of_a_replica_under_load_loses_nothing_acknowledged_clients_move_on_and_sweeps_go_on(workdir, cleanup, victim_role):
+def test_kill_9_of_a_replica_under_load_loses_nothing_acknowledged_clients_move_on_and_sweeps_go_on(workdir, cleanup, new_registry, victim_role):
     db = Postgres().start()
     cleanup(db)
-    r = replicas(workdir, db, 3, (*HEARTBEATERS, WORKER, *SIGNALERS), cleanup)
+    r = replicas(new_registry, workdir, db, 3, (*HEARTBEATERS, WORKER, *SIGNALERS), cleanup)
     leader = wait_for_leader(r)
     v = r.index(leader) if victim_role == "leader" else (r.index(leader) + 1) % 3
     victim = r[v]
@@ -524,7 +497,7 @@ def test_kill_9_of_a_replica_under_load_loses_nothing_acknowledged_clients_move_
     # survivors. The two signaling peers are on different replicas before the kill (v, v+2) and after it
     # (v+1, v+2).
     beaters = [Heartbeats(agent_id, Failover(r, (v + n) % 3)) for n, agent_id in enumerate(HEARTBEATERS)]
-    submitters = [Submitter(Failover(r, (v + n) % 3)) for n in range(3)]
+    submitters = [submissions(Failover(r, (v + n) % 3)) for n in range(3)]
     worker = Worker(Failover(r, v))
     sig_a = SignalingPeer("sig-a", "sig-b", Failover(r, v))
     sig_b = SignalingPeer("sig-b", "sig-a", Failover(r, (v + 2) % 3))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from datetime import datetime, timezone
 
-from harness import Netns, new_registry
 from pysupport.agent import Agent
-from pysupport.registry import Registry
+from pysupport.netns import Netns
+from pysupport.registry import TaskSubmitter
 from pysupport.sidecar import Sidecar
 from pysupport.waits import wait_until
 
@@ -33,36 +32,8 @@ def roundtrip(sender, receiver, target: str, text: str) -> None:
     assert receiver.next("message", timeout=10, where=lambda line: line["payload"]["message"].get("request_id") == text)
 
 
-class Submitter(threading.Thread):
-    """Submits about 20 calculate tasks a second (each runs a Python handler process on math-agent, so this
-    keeps a 2-core machine busy without starving it); keeps the ids the registry acknowledged."""
-
-    def __init__(self, registry: Registry):
-        super().__init__(daemon=True)
-        self.registry = registry
-        self.acknowledged: list[str] = []
-        self.refused = 0
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        n = 0
-        while not self.done.is_set():
-            n += 1
-            try:
-                status, body = self.registry.api("POST", "/api/hub/tasks", {"skill": "calculate", "target_agent_id": "math-agent",
-                                                                         "payload": {"message": f"{n} * 2"}, "ttl": 120})
-                if status == 200:
-                    self.acknowledged.append(body["task_id"])
-                    time.sleep(0.05)
-                    continue
-            except OSError:
-                pass
-            self.refused += 1
-            time.sleep(0.05)
-
-
-def test_registry_killed_under_load_loses_nothing_acknowledged_and_channels_keep_flowing(workdir, cleanup):
-    registry = new_registry(workdir, ["math-agent", "text-agent", "sc-x", "sc-y"]).start()
+def test_registry_killed_under_load_loses_nothing_acknowledged_and_channels_keep_flowing(workdir, cleanup, new_registry):
+    registry = new_registry(["math-agent", "text-agent", "sc-x", "sc-y"]).start()
     cleanup(registry)
     math = Agent.from_example(registry, workdir, "math-agent").start()
     cleanup(math)
@@ -83,7 +54,9 @@ def test_registry_killed_under_load_loses_nothing_acknowledged_and_channels_keep
     code = registry.api("POST", "/api/pairing/generate-code")[1]["code"]
     pending = registry.api("POST", "/api/pairing/pair", {"code": code, "agent_name": "paired-two"}, key=None)[1]
 
-    load = Submitter(registry)
+    # About 20 a second: each runs a Python handler process on math-agent, which keeps a 2-core machine busy
+    # without starving it.
+    load = TaskSubmitter(registry, interval=0.05, target_agent_id="math-agent", ttl=120)
     load.start()
     wait_until(lambda: len(load.acknowledged) >= 30, "tasks to flow")
     registry.kill()
@@ -142,8 +115,8 @@ def test_registry_killed_under_load_loses_nothing_acknowledged_and_channels_keep
     assert task["result"] == "42", task
 
 
-def test_a_killed_sidecar_is_restarted_by_its_agent_and_the_mesh_heals(workdir, cleanup):
-    registry = new_registry(workdir, ["math-agent", "text-agent"]).start()
+def test_a_killed_sidecar_is_restarted_by_its_agent_and_the_mesh_heals(workdir, cleanup, new_registry):
+    registry = new_registry(["math-agent", "text-agent"]).start()
     cleanup(registry)
     math = Agent.from_example(registry, workdir, "math-agent").start()
     cleanup(math)
@@ -165,10 +138,10 @@ def test_a_killed_sidecar_is_restarted_by_its_agent_and_the_mesh_heals(workdir, 
     assert "delegated over the DataChannel" in text.log()
 
 
-def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup):
+def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup, new_registry):
     net = Netns().up()
     cleanup(net)
-    registry = new_registry(workdir, ["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
+    registry = new_registry(["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
     cleanup(registry)
     a = Sidecar(registry, workdir, "ns-a", netns=net.names["a"], host=net.address("a")).start()
     cleanup(a)

@@ -8,7 +8,6 @@ import signal
 import stat
 import subprocess
 
-from harness import new_registry
 from pysupport.agent import Agent
 from pysupport.ports import free_port
 from pysupport.processes import bin_dir
@@ -19,8 +18,8 @@ def chatixia(*args, cwd, timeout=60) -> subprocess.CompletedProcess:
     return subprocess.run([bin_dir() / "chatixia", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_example_agents_mesh_and_their_skills_work_without_an_llm(workdir, cleanup):
-    registry = new_registry(workdir, ["text-agent", "math-agent", "time-agent"]).start()
+def test_the_example_agents_mesh_and_their_skills_work_without_an_llm(workdir, cleanup, new_registry):
+    registry = new_registry(["text-agent", "math-agent", "time-agent"]).start()
     cleanup(registry)
     agents = [Agent.from_example(registry, workdir, name).start() for name in ("text-agent", "math-agent", "time-agent")]
     for agent in agents:
@@ -46,8 +45,8 @@ def test_the_example_agents_mesh_and_their_skills_work_without_an_llm(workdir, c
     assert registry.api("GET", "/api/registry/agents")[1] == []
 
 
-def test_a_new_agent_pairs_runs_meshes_delegates_and_deregisters(workdir, cleanup):
-    registry = new_registry(workdir, ["text-agent", "math-agent", "time-agent"]).start()
+def test_a_new_agent_pairs_runs_meshes_delegates_and_deregisters(workdir, cleanup, new_registry):
+    registry = new_registry(["text-agent", "math-agent", "time-agent"]).start()
     cleanup(registry)
     math = Agent.from_example(registry, workdir, "math-agent").start()
     cleanup(math)

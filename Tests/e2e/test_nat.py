@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import Netns, new_registry
 from pysupport.coturn import Coturn
+from pysupport.netns import Netns
 from pysupport.registry import Registry
 from pysupport.sidecar import Sidecar
 from pysupport.waits import wait_until
@@ -35,11 +35,11 @@ def start_pair(registry: Registry, workdir, net: Netns, cleanup, **env) -> tuple
     return a, b
 
 
-def test_the_datachannel_forms_through_coturn_when_the_direct_path_is_blocked(workdir, net, cleanup):
+def test_the_datachannel_forms_through_coturn_when_the_direct_path_is_blocked(workdir, net, cleanup, new_registry):
     coturn = Coturn(workdir, SECRET, address=Netns.SERVICE).start()
     cleanup(coturn)
-    registry = new_registry(workdir, ["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE,
-                        extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET}).start()
+    registry = new_registry(["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE,
+                            extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET}).start()
     cleanup(registry)
     net.block()
     a, b = start_pair(registry, workdir, net, cleanup)
@@ -52,14 +52,14 @@ def test_the_datachannel_forms_through_coturn_when_the_direct_path_is_blocked(wo
     # The direct path was tried and dropped; the relay carried the channel with registry-minted credentials
     # ("<expiry>:<peer_id>" usernames under the shared secret).
     assert net.dropped_packets() > 0
-    log = coturn.text()
+    log = coturn.log()
     assert log.count("ALLOCATE processed, success") >= 2, log[-3000:]
     assert ":nat-a" in log and ":nat-b" in log
     wait_until(lambda: ("nat-a", "nat-b") in registry.edges(), "the observed edge")
 
 
-def test_without_turn_the_blocked_pair_fails_cleanly_and_stays_responsive(workdir, net, cleanup):
-    registry = new_registry(workdir, ["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
+def test_without_turn_the_blocked_pair_fails_cleanly_and_stays_responsive(workdir, net, cleanup, new_registry):
+    registry = new_registry(["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
     cleanup(registry)
     net.block()
     a, b = start_pair(registry, workdir, net, cleanup)

@@ -10,8 +10,8 @@ import signal
 import socket
 import subprocess
 
-from harness import KEYS, new_registry, sh
 from pysupport.agent import Agent, skill_json
+from pysupport.processes import run_checked
 from pysupport.tls import self_signed_certificate
 from pysupport.waits import wait_until
 
@@ -38,10 +38,10 @@ def upgrade_status(port: int, path: str) -> str:
         return connection.recv(512).decode(errors="replace").split("\r\n")[0]
 
 
-def test_abuses_are_refused_with_the_registry_up_and_nothing_acknowledged_lost(workdir, cleanup):
-    registry = new_registry(workdir, ["owner", "intruder"], extra_env={"MAX_OPEN_TASKS_PER_CREDENTIAL": "40"}).start()
+def test_abuses_are_refused_with_the_registry_up_and_nothing_acknowledged_lost(cleanup, new_registry):
+    registry = new_registry(["owner", "intruder"], extra_env={"MAX_OPEN_TASKS_PER_CREDENTIAL": "40"}).start()
     cleanup(registry)
-    owner, intruder = KEYS.for_peer("owner"), KEYS.for_peer("intruder")
+    owner, intruder = registry.keys.for_peer("owner"), registry.keys.for_peer("intruder")
     acknowledged = [registry.submit(skill="nobody-has-it", payload={"n": n}, ttl=3600) for n in range(20)]
 
     # Identity: a registered id stays its owner's across deregistration; another credential's subject, or
@@ -90,8 +90,8 @@ def test_abuses_are_refused_with_the_registry_up_and_nothing_acknowledged_lost(w
     assert set(acknowledged) <= stored
 
 
-def test_a_task_held_by_an_agent_killed_with_sigkill_is_finished_by_another(workdir, cleanup):
-    registry = new_registry(workdir, ["holder", "finisher"], extra_env={"TASK_LEASE_SECONDS": "20"}).start()
+def test_a_task_held_by_an_agent_killed_with_sigkill_is_finished_by_another(workdir, cleanup, new_registry):
+    registry = new_registry(["holder", "finisher"], extra_env={"TASK_LEASE_SECONDS": "20"}).start()
     cleanup(registry)
     slow = {"work": {"skill.json": skill_json("work", "slow on the holder"),
                      "handler": "#!/bin/sh\nif [ \"$CHATIXIA_AGENT_ID\" = holder ]; then sleep 600; fi\necho \"done by $CHATIXIA_AGENT_ID\"\n"}}
@@ -109,8 +109,8 @@ def test_a_task_held_by_an_agent_killed_with_sigkill_is_finished_by_another(work
     assert registry.metrics()["chatixia_task_lease_expiries_total"] == 1
 
 
-def test_a_fork_storm_never_runs_more_handlers_than_the_limit(workdir, cleanup):
-    registry = new_registry(workdir, ["stormed"]).start()
+def test_a_fork_storm_never_runs_more_handlers_than_the_limit(workdir, cleanup, new_registry):
+    registry = new_registry(["stormed"]).start()
     cleanup(registry)
     ledger = workdir / "ledger"
     # Every call appends "+" when it starts and "-" when it ends (small O_APPEND writes land whole and in order).
@@ -130,12 +130,12 @@ def test_a_fork_storm_never_runs_more_handlers_than_the_limit(workdir, cleanup):
     assert 1 <= peak <= 4, f"{peak} handlers ran at once"
 
 
-def test_a_full_disk_costs_503s_then_writes_succeed_again(workdir, cleanup):
+def test_a_full_disk_costs_503s_then_writes_succeed_again(workdir, cleanup, new_registry):
     disk = workdir / "small-disk"
     disk.mkdir()
-    sh("mount", "-t", "tmpfs", "-o", "size=4m", "e2e-full-disk", str(disk))
+    run_checked("mount", "-t", "tmpfs", "-o", "size=4m", "e2e-full-disk", str(disk))
     try:
-        registry = new_registry(workdir, [], db=str(disk / "registry.db")).start()
+        registry = new_registry([], db=str(disk / "registry.db")).start()
         cleanup(registry)
         acknowledged = [registry.submit(skill="s", payload={"n": n}) for n in range(20)]
         filler = disk / "filler"
@@ -164,10 +164,10 @@ def test_a_full_disk_costs_503s_then_writes_succeed_again(workdir, cleanup):
         subprocess.run(["umount", "-l", str(disk)])
 
 
-def test_agents_mesh_and_delegate_through_a_registry_serving_tls(workdir, cleanup):
+def test_agents_mesh_and_delegate_through_a_registry_serving_tls(workdir, cleanup, new_registry):
     certificate, key = self_signed_certificate(workdir)
     # By name, as a deployment would be (the WebSocket client sends the host as SNI, which an IP address cannot be).
-    registry = new_registry(workdir, ["alpha", "beta"], tls=(certificate, key), public_host="localhost").start()
+    registry = new_registry(["alpha", "beta"], tls=(certificate, key), public_host="localhost").start()
     cleanup(registry)
     assert registry.url.startswith("https://localhost:")
     echo = {"echo": {"skill.json": skill_json("echo", "echoes"), "handler": "#!/bin/sh\ncat\n"}}
@@ -189,8 +189,8 @@ def test_agents_mesh_and_delegate_through_a_registry_serving_tls(workdir, cleanu
     assert stranger.process.returncode != 0
 
 
-def test_a_skills_access_rules_hold_over_the_queue_and_the_datachannel(workdir, cleanup):
-    registry = new_registry(workdir, ["keeper", "asker", "friend"]).start()
+def test_a_skills_access_rules_hold_over_the_queue_and_the_datachannel(workdir, cleanup, new_registry):
+    registry = new_registry(["keeper", "asker", "friend"]).start()
     cleanup(registry)
     guarded = {"vault": {"skill.json": skill_json("vault", "only for friends", allow=["friend"]), "handler": "#!/bin/sh\necho opened\n"}}
     keeper = Agent.create(registry, workdir, "keeper", peer="keeper", builtin=[], skills=guarded).start()
@@ -202,7 +202,7 @@ def test_a_skills_access_rules_hold_over_the_queue_and_the_datachannel(workdir, 
     refused = registry.run_task(skill="delegate", target_agent_id="asker", payload={"message": "open", "target_agent_id": "keeper", "skill": "vault"})
     assert refused["state"] == "failed" and "peer asker may not run it on agent keeper" in refused["error"], refused
     # Through the registry, the asker's credential is refused at submission; the friend's is served.
-    status, body = registry.api("POST", "/api/hub/tasks", {"skill": "vault", "payload": {"message": "open"}}, key=KEYS.for_peer("asker"))
+    status, body = registry.api("POST", "/api/hub/tasks", {"skill": "vault", "payload": {"message": "open"}}, key=registry.keys.for_peer("asker"))
     assert (status, body["error"]) == (403, "credential 'asker' may not run skill 'vault' on any agent that offers it"), body
-    task_id = registry.call("POST", "/api/hub/tasks", {"skill": "vault", "payload": {"message": "open"}}, key=KEYS.for_peer("friend"))["task_id"]
+    task_id = registry.call("POST", "/api/hub/tasks", {"skill": "vault", "payload": {"message": "open"}}, key=registry.keys.for_peer("friend"))["task_id"]
     assert registry.outcome(task_id)["result"] == "opened"

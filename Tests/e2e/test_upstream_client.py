@@ -19,7 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import KEYS, new_registry
 from pysupport.agent import EXAMPLES, Agent
 from pysupport.processes import bin_dir
 from pysupport.registry import Registry
@@ -35,7 +34,7 @@ def start_upstream(registry: Registry, workdir: Path) -> subprocess.Popen:
 registry: {registry.url}
 sidecar:
   binary: {bin_dir() / "chatixia-sidecar"}
-  api_key: {KEYS.for_peer("upstream-sidecar")}
+  api_key: {registry.keys.for_peer("upstream-sidecar")}
   socket: {workdir / "upstream.sock"}
 skills:
   builtin: [delegate, list_agents, find_agent, mesh_send, mesh_broadcast, user_intervention]
@@ -46,15 +45,15 @@ skills:
     return subprocess.Popen([CHATIXIA_0_4_3, "run", "agent.yaml"], cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def test_chatixia_0_4_3_run_joins_takes_a_queued_task_and_delegates_p2p_both_ways(workdir, cleanup):
-    registry = new_registry(workdir, ["upstream-sidecar", "swifty-sidecar"], args=["--allow-anonymous"]).start()
+def test_chatixia_0_4_3_run_joins_takes_a_queued_task_and_delegates_p2p_both_ways(workdir, cleanup, new_registry):
+    registry = new_registry(["upstream-sidecar", "swifty-sidecar"], args=["--allow-anonymous"]).start()
     cleanup(registry)
     # A Swift agent named swifty with the math example's skill.
     folder = workdir / "swifty"
     shutil.copytree(EXAMPLES / "math-agent", folder, ignore=shutil.ignore_patterns(".chatixia", ".env", "__pycache__"))
     manifest = folder / "agent.yaml"
     manifest.write_text(manifest.read_text().replace("name: math-agent", "name: swifty").replace('registry: "http://127.0.0.1:8080"', f'registry: "{registry.url}"'))
-    swifty = Agent(registry, folder, key=KEYS.for_peer("swifty-sidecar")).start()
+    swifty = Agent(registry, folder, key=registry.keys.for_peer("swifty-sidecar")).start()
     cleanup(swifty)
 
     upstream = start_upstream(registry, workdir)

@@ -133,7 +133,7 @@ async def test_two_relay_only_peers_talk_through_coturn(coturn):
     link = Link(a, b)
     try:
         await talk_relay_only(a, b, link)
-        log = coturn.text()
+        log = coturn.log()
         assert "CHANNEL_BIND processed, success" in log
         assert "CREATE_PERMISSION processed, success" in log
     finally:
@@ -142,9 +142,9 @@ async def test_two_relay_only_peers_talk_through_coturn(coturn):
         b.close()
     # Closing deletes both allocations (a Refresh with lifetime 0) instead of leaving them to expire.
     deadline = time.monotonic() + 5
-    while len(re.findall(r"REFRESH processed, success", coturn.text())) < 2 and time.monotonic() < deadline:
+    while len(re.findall(r"REFRESH processed, success", coturn.log())) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert len(re.findall(r"REFRESH processed, success", coturn.text())) >= 2, coturn.text()
+    assert len(re.findall(r"REFRESH processed, success", coturn.log())) >= 2, coturn.log()
 
 
 @pytest.mark.asyncio
@@ -178,7 +178,7 @@ async def test_relay_only_swift_offers_aiortc_answers(coturn):
         for size in (0, 1200, 65_536):
             channel.send("r" * size)
             assert await asyncio.wait_for(received.get(), TIMEOUT) == "r" * size
-        assert "CHANNEL_BIND processed, success" in coturn.text()
+        assert "CHANNEL_BIND processed, success" in coturn.log()
     finally:
         await pc.close()
         peer.close()
@@ -217,7 +217,7 @@ async def test_with_udp_blocked_relay_only_peers_talk_through_coturn_over(transp
     link = Link(a, b)
     try:
         await talk_relay_only(a, b, link)
-        log = stream_coturn.text()
+        log = stream_coturn.log()
         assert "CHANNEL_BIND processed, success" in log
         # Both allocations came in over a stream, encrypted exactly when the URL said turns:.
         sessions = re.findall(r"session \d+: new, .*", log)
@@ -236,7 +236,7 @@ async def test_with_udp_blocked_a_udp_turn_server_cannot_be_reached(stream_cotur
     try:
         peer.send(type="make_offer")
         assert await final_state(peer, timeout=15) == "failed"
-        assert "ALLOCATE processed" not in stream_coturn.text()
+        assert "ALLOCATE processed" not in stream_coturn.log()
     finally:
         peer.close()
 
@@ -247,6 +247,6 @@ async def test_a_turns_server_whose_certificate_is_not_trusted_is_refused(stream
     try:
         peer.send(type="make_offer")
         assert await final_state(peer, timeout=15) == "failed"
-        assert "ALLOCATE processed, success" not in stream_coturn.text()
+        assert "ALLOCATE processed, success" not in stream_coturn.log()
     finally:
         peer.close()

@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 
 from pysupport.ports import free_port, free_tcp_and_udp_port, free_udp_port
+from pysupport.processes import ManagedProcess
+from pysupport.waits import wait_until
 
 RELAY_PORTS = range(50000, 50200)
 
 
-class Coturn:
+class Coturn(ManagedProcess):
     def __init__(self, workdir: Path, secret: str, realm: str = "chatixia.test", address: str = "127.0.0.1",
                  tls: tuple[Path, Path] | None = None):
         """With `tls` (certificate, key) it also listens for TCP on `port` and for TLS on `tls_port`."""
@@ -28,9 +30,9 @@ class Coturn:
         self.address = address
         # UDP on `port`, and with TLS also TCP there, beside TLS on `tls_port`.
         self.port = free_tcp_and_udp_port(address, excluding=(self.tls_port,)) if tls else free_udp_port(address)
-        self.log = workdir / "turnserver.log"
+        self.log_path = workdir / "turnserver.log"
         self.workdir = workdir
-        self.process: subprocess.Popen | None = None
+        self.stop_timeout = 5
 
     @property
     def url(self) -> str:
@@ -55,37 +57,23 @@ class Coturn:
             streams = [f"--tls-listening-port={self.tls_port}", f"--cert={self.tls[0]}", f"--pkey={self.tls[1]}"]
         else:
             streams = ["--no-tls", "--no-tcp"]
-        with open(self.log, "w") as out:
-            self.process = subprocess.Popen(
-                [turnserver, "-n", f"--listening-ip={self.address}", f"--relay-ip={self.address}", f"--listening-port={self.port}",
-                 f"--min-port={RELAY_PORTS.start}", f"--max-port={RELAY_PORTS.stop - 1}",
-                 "--use-auth-secret", f"--static-auth-secret={self.secret}", f"--realm={self.realm}",
-                 # Peers and their relayed addresses are all on loopback, which coturn refuses by default.
-                 "--allow-loopback-peers",
-                 "--no-cli", "--no-dtls", "--no-tcp-relay", *streams,
-                 f"--userdb={self.workdir / 'turndb'}", f"--pidfile={self.workdir / 'turnserver.pid'}",
-                 "--log-file=stdout", "--simple-log", "--verbose"],
-                stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
+        self.spawn([turnserver, "-n", f"--listening-ip={self.address}", f"--relay-ip={self.address}", f"--listening-port={self.port}",
+                    f"--min-port={RELAY_PORTS.start}", f"--max-port={RELAY_PORTS.stop - 1}",
+                    "--use-auth-secret", f"--static-auth-secret={self.secret}", f"--realm={self.realm}",
+                    # Peers and their relayed addresses are all on loopback, which coturn refuses by default.
+                    "--allow-loopback-peers",
+                    "--no-cli", "--no-dtls", "--no-tcp-relay", *streams,
+                    f"--userdb={self.workdir / 'turndb'}", f"--pidfile={self.workdir / 'turnserver.pid'}",
+                    "--log-file=stdout", "--simple-log", "--verbose"], env=None)
         ready = [f"UDP listener opened on: {self.address}:{self.port}"]
         if self.tls:
             ready.append(f"TLS/TCP listener opened on : {self.address}:{self.tls_port}")
-        while not all(line in self.text() for line in ready):
-            assert self.process.poll() is None, f"turnserver exited:\n{self.text()}"
-            assert time.monotonic() < deadline, f"turnserver did not start:\n{self.text()}"
-            time.sleep(0.05)
+
+        def listening() -> bool:
+            assert self.process.poll() is None, f"turnserver exited:\n{self.log()}"
+            return all(line in self.log() for line in ready)
+        wait_until(listening, f"turnserver to open its listeners (log: {self.log_path})", timeout=10)
         return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
-"""What every managed process (registry, sidecar, agent) shares: where the binaries are, starting with
-output to a log file, kill -9, and a stop that signals, waits, and kills what does not exit in time; and
-stopping a whole set of processes at once."""
+"""What every managed process (registry, sidecar, agent, coturn, outside A2A agents) shares: where the binaries
+are, starting with output to a log file, kill -9, and a stop that signals, waits, and kills what does not exit
+in time; stopping a whole set of processes at once; and running a short command that must succeed."""
 
 from __future__ import annotations
 
@@ -65,3 +65,10 @@ def stop_all(processes: list, timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def run_checked(*command: str) -> str:
+    """Runs `command` to its end and returns its stdout; a non-zero exit fails the test with its stderr."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(command)} failed: {result.stderr}"
+    return result.stdout

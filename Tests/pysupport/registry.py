@@ -1,5 +1,5 @@
-"""A real chatixia-registry for tests and benchmarks, with its keys file, and the registry API calls the
-harnesses make."""
+"""A real chatixia-registry for tests and benchmarks, with its keys file, the registry API calls the harnesses
+make, and a stream of task submissions to load it with."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -168,3 +169,40 @@ class Registry(ManagedProcess):
 
     def redeem_code(self, code: str, agent_name: str) -> dict:
         return self.call("POST", "/api/pairing/pair", {"code": code, "agent_name": agent_name}, key=None)
+
+
+class TaskSubmitter(threading.Thread):
+    """A load of submissions: a `calculate` task (the math-agent example's skill, "<n> * 2"), with the fields of
+    `task` added, every `interval` seconds through `registry` (a Registry, or anything with its `api`) until
+    stopped. Records every answer: the ids acknowledged (200), and the other statuses (or the failure's repr)
+    with their time."""
+
+    def __init__(self, registry, interval: float, timeout: float = 10, **task):
+        super().__init__(daemon=True)
+        self.registry = registry
+        self.interval = interval
+        self.timeout = timeout
+        self.task = task
+        self.acknowledged: list[str] = []
+        self.other: list[tuple[float, object]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        n = 0
+        while not self.done.is_set():
+            n += 1
+            try:
+                status, body = self.registry.api("POST", "/api/hub/tasks", {"skill": "calculate", "payload": {"message": f"{n} * 2"}, **self.task},
+                                                 timeout=self.timeout)
+                if status == 200:
+                    self.acknowledged.append(body["task_id"])
+                else:
+                    self.other.append((time.monotonic(), status))
+            except OSError as error:
+                self.other.append((time.monotonic(), repr(error)))
+            time.sleep(self.interval)
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join(timeout=20)

@@ -4,15 +4,26 @@ from pathlib import Path
 
 import pytest
 
-from harness import new_registry
 from pysupport.pytest_plugin import factory, failed, running
-from pysupport.registry import Registry
+from pysupport.registry import Keys, Registry
 from pysupport.sidecar import Sidecar
+
+#: The suite's API keys: the admin key and one agent key per test peer, sc-1 .. sc-8. Tests that need one ask
+#: the registry (`registry.keys`).
+KEYS = Keys(admin="sidecar-test-admin-key", agent="sidecar-test-key-{peer}")
+PEERS = [f"sc-{i}" for i in range(1, 9)]
 
 
 @pytest.fixture
-def registry(workdir: Path):
-    yield from running(new_registry(workdir))
+def new_registry(workdir: Path):
+    """A factory: `new_registry(**options)` makes a registry (not started) with the suite's keys; `options` as
+    for Registry."""
+    return lambda **options: Registry(workdir, KEYS, PEERS, log_level="warning", **options)
+
+
+@pytest.fixture
+def registry(new_registry):
+    yield from running(new_registry())
 
 
 @pytest.fixture

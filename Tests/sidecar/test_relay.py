@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from harness import new_registry
 from pysupport.coturn import Coturn, udp_blocked_but_relays
 from pysupport.sidecar import Sidecar
 from pysupport.tls import self_signed_certificate
@@ -31,15 +30,15 @@ def exchange(a: Sidecar, b: Sidecar) -> None:
     assert agent_b.next("message")["payload"]["message"] == message
 
 
-def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(workdir, coturn):
-    registry = new_registry(workdir, extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET})
+def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(workdir, coturn, new_registry):
+    registry = new_registry(extra_env={"TURN_URL": coturn.url, "TURN_SECRET": SECRET})
     registry.start()
     relay = {"ICE_TRANSPORT_POLICY": "relay"}
     a = Sidecar(registry, workdir, "sc-1", extra_env=relay).start()
     b = Sidecar(registry, workdir, "sc-2", extra_env=relay).start()
     try:
         exchange(a, b)
-        log = coturn.text()
+        log = coturn.log()
         assert log.count("ALLOCATE processed, success") >= 2 and "CHANNEL_BIND processed, success" in log, log[-3000:]
         # The registry minted "<expiry>:<peer_id>" usernames for each sidecar.
         assert ":sc-1" in log and ":sc-2" in log
@@ -47,11 +46,11 @@ def test_relay_only_sidecars_connect_through_coturn_with_registry_credentials(wo
         a.stop(), b.stop(), registry.stop()
 
 
-def test_behind_a_firewall_dropping_udp_sidecars_fall_back_to_the_registrys_turns_url(workdir):
+def test_behind_a_firewall_dropping_udp_sidecars_fall_back_to_the_registrys_turns_url(workdir, new_registry):
     certificate, key = self_signed_certificate(workdir, names=("IP:127.0.0.1",))
     server = Coturn(workdir, SECRET, tls=(certificate, key)).start()
     # The registry offers UDP first, then TLS, as a deployment would; only TLS gets through here.
-    registry = new_registry(workdir, extra_env={"TURN_URL": f"{server.url},{server.tls_url}", "TURN_SECRET": SECRET})
+    registry = new_registry(extra_env={"TURN_URL": f"{server.url},{server.tls_url}", "TURN_SECRET": SECRET})
     registry.start()
     env = {"ICE_TRANSPORT_POLICY": "relay", "CA_FILE": str(certificate)}
     a = b = None
@@ -60,7 +59,7 @@ def test_behind_a_firewall_dropping_udp_sidecars_fall_back_to_the_registrys_turn
             a = Sidecar(registry, workdir, "sc-1", extra_env=env).start()
             b = Sidecar(registry, workdir, "sc-2", extra_env=env).start()
             exchange(a, b)
-        sessions = [line for line in server.text().splitlines() if ": new, realm" in line]
+        sessions = [line for line in server.log().splitlines() if ": new, realm" in line]
         assert len(sessions) >= 2 and all("method=TLS" in line for line in sessions), sessions
     finally:
         for sidecar in (a, b):
@@ -70,21 +69,21 @@ def test_behind_a_firewall_dropping_udp_sidecars_fall_back_to_the_registrys_turn
         server.stop()
 
 
-def test_turn_from_the_sidecar_environment(workdir, coturn):
-    registry = new_registry(workdir)  # no TURN in /api/config
+def test_turn_from_the_sidecar_environment(workdir, coturn, new_registry):
+    registry = new_registry()  # no TURN in /api/config
     registry.start()
     env = {"ICE_TRANSPORT_POLICY": "relay", "TURN_URL": coturn.url, "TURN_SECRET": SECRET}
     a = Sidecar(registry, workdir, "sc-1", extra_env=env).start()
     b = Sidecar(registry, workdir, "sc-2", extra_env=env).start()
     try:
         exchange(a, b)
-        assert "CHANNEL_BIND processed, success" in coturn.text()
+        assert "CHANNEL_BIND processed, success" in coturn.log()
     finally:
         a.stop(), b.stop(), registry.stop()
 
 
-def test_relay_only_without_a_turn_server_fails_cleanly(workdir):
-    registry = new_registry(workdir)
+def test_relay_only_without_a_turn_server_fails_cleanly(workdir, new_registry):
+    registry = new_registry()
     registry.start()
     a = Sidecar(registry, workdir, "sc-1", extra_env={"ICE_TRANSPORT_POLICY": "relay"}).start()
     b = Sidecar(registry, workdir, "sc-2", extra_env={"ICE_TRANSPORT_POLICY": "relay"}).start()

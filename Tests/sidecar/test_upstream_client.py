@@ -9,7 +9,6 @@ import threading
 
 from chatixia.core.mesh_client import MeshClient, MeshMessage
 
-from harness import KEYS
 from pysupport.processes import bin_dir
 
 
@@ -33,7 +32,7 @@ def test_chatixia_0_4_3_mesh_client_drives_our_sidecar(sidecars, registry, workd
 
     # The environment `chatixia run` gives its sidecar: parent env plus IPC_SOCKET (set by MeshClient).
     monkeypatch.setenv("SIGNALING_URL", f"ws://127.0.0.1:{registry.port}/ws")
-    monkeypatch.setenv("API_KEY", KEYS.for_peer("sc-1"))
+    monkeypatch.setenv("API_KEY", registry.keys.for_peer("sc-1"))
     monkeypatch.setenv("ICE_HOST_ADDRESSES", "127.0.0.1")
     monkeypatch.setenv("LOG_LEVEL", "info")
     socket_path = str(workdir / "chatixia-alpha.sock")

@@ -1,6 +1,6 @@
-"""The end-to-end suite's keys and network: pysupport's registry, `chatixia run` agents (from examples/ or
-scaffolded by `chatixia init`), bare sidecars and coturn, in network namespaces with veth links and iptables
-rules that the tests create inside the private namespace run.sh starts."""
+"""Network namespaces for the end-to-end suite: two private networks behind a router, with veth links and
+iptables rules that a test creates inside the private namespace its run.sh starts (ip and iptables act on that
+namespace only, so nothing here touches the machine's own network)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from pysupport.registry import Keys, Registry
-
-KEYS = Keys(admin="e2e-admin-key-0001", agent="e2e-key-{peer}")
-
-
-def new_registry(workdir: Path, peers: list[str], **options) -> Registry:
-    """A registry (not started) with an admin key and one agent key per peer in `peers` (the key's peer id is
-    the sidecar's peer id); `options` as for Registry."""
-    return Registry(workdir, KEYS, peers, **options)
-
-
-def sh(*command: str) -> str:
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(command)} failed: {result.stderr}"
-    return result.stdout
+from pysupport.processes import run_checked
 
 
 class Netns:
@@ -31,9 +17,9 @@ class Netns:
         ns e2e-a (10.1.0.2) --veth-- [router: 10.1.0.1 | 10.2.0.1, services on 10.0.0.1] --veth-- ns e2e-b (10.2.0.2)
 
     The router is run.sh's namespace itself; the registry and coturn listen there on 10.0.0.1, which both
-    sides reach through their default route. It forwards between the sides unless `block_direct()` adds
-    iptables DROP rules for traffic between 10.1.0.0/24 and 10.2.0.0/24 (only the direct path: the services
-    on the router stay reachable)."""
+    sides reach through their default route. It forwards between the sides unless `block()` adds iptables
+    DROP rules for traffic between 10.1.0.0/24 and 10.2.0.0/24 (only the direct path: the services on the
+    router stay reachable)."""
 
     SERVICE = "10.0.0.1"
     SIDES = {"a": ("10.1.0.1", "10.1.0.2"), "b": ("10.2.0.1", "10.2.0.2")}
@@ -46,20 +32,20 @@ class Netns:
         return self.SIDES[side][1]
 
     def up(self) -> "Netns":
-        sh("ip", "link", "set", "lo", "up")
-        if self.SERVICE not in sh("ip", "-4", "addr", "show", "dev", "lo"):
-            sh("ip", "addr", "add", f"{self.SERVICE}/32", "dev", "lo")
+        run_checked("ip", "link", "set", "lo", "up")
+        if self.SERVICE not in run_checked("ip", "-4", "addr", "show", "dev", "lo"):
+            run_checked("ip", "addr", "add", f"{self.SERVICE}/32", "dev", "lo")
         Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
         for side, (router, inside) in self.SIDES.items():
             ns, outer, inner = self.names[side], f"ve-{side}", f"ve-{side}-in"
-            sh("ip", "netns", "add", ns)
-            sh("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
-            sh("ip", "link", "set", inner, "netns", ns)
-            sh("ip", "addr", "add", f"{router}/24", "dev", outer)
-            sh("ip", "link", "set", outer, "up")
+            run_checked("ip", "netns", "add", ns)
+            run_checked("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
+            run_checked("ip", "link", "set", inner, "netns", ns)
+            run_checked("ip", "addr", "add", f"{router}/24", "dev", outer)
+            run_checked("ip", "link", "set", outer, "up")
             for command in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", f"{inside}/24", "dev", inner],
                             ["ip", "link", "set", inner, "up"], ["ip", "route", "add", "default", "via", router]):
-                sh("ip", "netns", "exec", ns, *command)
+                run_checked("ip", "netns", "exec", ns, *command)
         return self
 
     def down(self) -> None:
@@ -68,14 +54,11 @@ class Netns:
             subprocess.run(["ip", "link", "del", f"ve-{side}"], capture_output=True)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
-    def _rule(self, action: str, rule: list[str]) -> None:
-        sh("iptables", action, "FORWARD", *rule)
-
     def block(self, *, udp_only: bool = False) -> None:
         """DROPs forwarded traffic between the two sides (only UDP with `udp_only`)."""
         for source, destination in (("10.1.0.0/24", "10.2.0.0/24"), ("10.2.0.0/24", "10.1.0.0/24")):
             rule = ["-s", source, "-d", destination, *(["-p", "udp"] if udp_only else []), "-j", "DROP"]
-            self._rule("-I", rule)
+            run_checked("iptables", "-I", "FORWARD", *rule)
             self.rules.append(rule)
 
     def unblock(self) -> None:
@@ -85,5 +68,5 @@ class Netns:
 
     def dropped_packets(self) -> int:
         """Packets the DROP rules have caught so far."""
-        out = sh("iptables", "-L", "FORWARD", "-v", "-n", "-x")
+        out = run_checked("iptables", "-L", "FORWARD", "-v", "-n", "-x")
         return sum(int(line.split()[0]) for line in out.splitlines() if len(line.split()) > 2 and line.split()[2] == "DROP")
