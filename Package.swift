@@ -47,17 +47,19 @@ let package = Package(
             swiftSettings: strict),
         // RTC stack under Sources/RTC, one module per layer, each knowing only the layer below; PeerConnection
         // re-exports what its API needs, so its users import PeerConnection (and RTCTransport for the I/O).
+        // What every sans-IO core shares: its output queue and its random source.
+        .target(name: "SansIO", path: "Sources/RTC/SansIO", swiftSettings: strict),
         .target(name: "CDTLS", path: "Sources/RTC/CDTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        .target(name: "DTLS", dependencies: ["CDTLS"], path: "Sources/RTC/DTLS", swiftSettings: strict),
+        .target(name: "DTLS", dependencies: ["SansIO", "CDTLS"], path: "Sources/RTC/DTLS", swiftSettings: strict),
         .target(name: "CSCTP", path: "Sources/RTC/CSCTP", cSettings: [.define("INET"), .define("INET6")], linkerSettings: [.linkedLibrary("usrsctp")]),
-        .target(name: "SCTP", dependencies: ["CSCTP"], path: "Sources/RTC/SCTP", swiftSettings: strict),
+        .target(name: "SCTP", dependencies: ["SansIO", "CSCTP"], path: "Sources/RTC/SCTP", swiftSettings: strict),
         .target(name: "DataChannel", dependencies: ["SCTP"], path: "Sources/RTC/DataChannel", swiftSettings: strict),
         .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/STUN", swiftSettings: strict),
         .target(name: "SDP", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Sources/RTC/SDP", swiftSettings: strict),
-        .target(name: "TURN", dependencies: ["STUN"], path: "Sources/RTC/TURN", swiftSettings: strict),
-        .target(name: "ICE", dependencies: ["STUN", "TURN"], path: "Sources/RTC/ICE", swiftSettings: strict),
+        .target(name: "TURN", dependencies: ["SansIO", "STUN"], path: "Sources/RTC/TURN", swiftSettings: strict),
+        .target(name: "ICE", dependencies: ["SansIO", "STUN", "TURN"], path: "Sources/RTC/ICE", swiftSettings: strict),
         .target(
-            name: "PeerConnection", dependencies: ["ICE", "DTLS", "SCTP", "DataChannel", "SDP", "STUN"], path: "Sources/RTC/PeerConnection",
+            name: "PeerConnection", dependencies: ["SansIO", "ICE", "DTLS", "SCTP", "DataChannel", "SDP", "STUN"], path: "Sources/RTC/PeerConnection",
             swiftSettings: strict),
         .target(
             name: "RTCTransport",
@@ -176,7 +178,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "TURN", "STUN"], swiftSettings: strict),
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "RTCTransportTests", dependencies: ["RTCTransport", "PeerConnection", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+            name: "RTCTransportTests", dependencies: ["RTCTransport", "PeerConnection", "RTCTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
             dependencies: ["Sidecar", "ICE", "RTCTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],

@@ -38,7 +38,7 @@ import Testing
     }
 }
 
-@Suite struct DataChannelEndpointTests {
+@Suite(.sctpTimerWheel) struct DataChannelEndpointTests {
     /// Two endpoints over a linked SCTP pair; `a` is the DTLS client.
     func connected(seed: UInt64, dropRate: Double = 0) async throws -> (SCTPPair, DataChannelEndpoint, DataChannelEndpoint, EventLog) {
         let pair = try SCTPPair(seed: seed, dropRate: dropRate)

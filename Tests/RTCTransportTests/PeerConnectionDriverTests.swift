@@ -3,13 +3,14 @@ import Foundation
 import NIOCore
 import PeerConnection
 @testable import RTCTransport
+import RTCTestSupport
 import SDP
 import Synchronization
 import Testing
 
 /// Two drivers on 127.0.0.1 with real sockets: one hands its events to a task, the other handles them
 /// on its event loop and answers from there.
-@Suite struct PeerConnectionDriverTests {
+@Suite(.sctpTimerWheel) struct PeerConnectionDriverTests {
     /// Connects `offerer` to `answerer` with in-process signaling; returns when both channels are open.
     func connect(_ offerer: PeerConnectionDriver, _ answerer: PeerConnectionDriver) async throws {
         _ = try await offerer.bind(host: "127.0.0.1")

@@ -3,15 +3,15 @@ import RTCTestSupport
 import SCTP
 import Testing
 
-@Suite struct SCTPAssociationTests {
+@Suite(.sctpTimerWheel) struct SCTPAssociationTests {
     @Test func connectsAndCarriesMessagesOfEverySize() async throws {
         let pair = try SCTPPair(seed: 1)
         try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
         let sizes = [0, 1, 1199, 1200, 65_536, 256 * 1024, 1 << 20]
-        for (index, size) in sizes.enumerated() {
-            let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
-            try pair.a.send(stream: 1, ppid: size == 0 ? 57 : 53, data: data)
-        }
+        // Built before any is sent: usrsctp times round trips on the real clock, so a long real pause between
+        // sends that the virtual clock does not see (building a megabyte in a debug build) skews its timers.
+        let messages = sizes.enumerated().map { index, size in (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) } }
+        for (size, data) in zip(sizes, messages) { try pair.a.send(stream: 1, ppid: size == 0 ? 57 : 53, data: data) }
         try pair.b.send(stream: 2, ppid: 51, data: Array("reply".utf8))
         try await pair.pump { pair.messages($0.bEvents).count == sizes.count && pair.messages($0.aEvents).count == 1 }
         let received = pair.messages(pair.bEvents)
@@ -84,6 +84,23 @@ import Testing
         #expect(throws: SCTPError.closed) { try pair.b.send(stream: 0, ppid: 51, data: [1]) }
     }
 
+    @Test func timersRunOnTheCallersClockNotTheMachines() async throws {
+        let pair = try SCTPPair(seed: 6)
+        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        while let packet = pair.a.pollTransmit() { pair.b.receive(packet) }  // what the handshake left (a COOKIE ACK)
+        try pair.a.send(stream: 0, ppid: 51, data: [1, 2, 3])
+        let lost = try #require(pair.a.pollTransmit())
+        #expect(lost.suffix(4) == [1, 2, 3, 0])
+        // Real time passes beyond the retransmission timeout (RTO.min 100 ms), the caller's clock does not.
+        try await Task.sleep(for: .milliseconds(300))
+        pair.a.tick(now: pair.clock.now)
+        #expect(pair.a.pollTransmit() == nil)
+        // The caller's clock passes RTO.max (5 s): the DATA chunk goes again.
+        pair.clock.advance(by: .seconds(6))
+        pair.a.tick(now: pair.clock.now)
+        #expect(pair.a.pollTransmit() == lost)
+    }
+
     @Test func runsOverDTLS() async throws {
         let clientContext = try DTLSContext()
         let serverContext = try DTLSContext()
@@ -95,10 +112,10 @@ import Testing
         server.start()
         var received: [[UInt8]] = []
         var sent = false
-        let deadline = ContinuousClock.now + .seconds(20)
-        while received.count < 50, ContinuousClock.now < deadline {
-            a.tick()
-            b.tick()
+        let clock = VirtualClock()
+        while received.count < 50, clock.now < .seconds(20) {
+            a.tick(now: clock.now)
+            b.tick(now: clock.now)
             // SCTP packets ride in DTLS records once DTLS is up.
             if client.isConnected { while let packet = a.pollTransmit() { try client.send(packet) } }
             if server.isConnected { while let packet = b.pollTransmit() { try server.send(packet) } }
@@ -114,7 +131,8 @@ import Testing
                 }
             }
             while let event = b.pollEvent() { if case .message(_, _, let data) = event { received.append(data) } }
-            if !moved { try await Task.sleep(for: .milliseconds(1)) } else { await Task.yield() }
+            clock.advance(by: moved ? .milliseconds(1) : .milliseconds(10))
+            await Task.yield()
         }
         #expect(received == (0..<50).map { Array("over dtls \($0)".utf8) })
     }

@@ -1,4 +1,5 @@
 import CDTLS
+import SansIO
 
 /// Which side of the DTLS handshake we are (SDP `a=setup:active` is the client).
 public enum DTLSRole: Sendable, Equatable {
@@ -19,7 +20,12 @@ public enum DTLSEvent: Sendable, Equatable {
 ///
 /// Feed it received datagrams with `receive`, drain `pollTransmit` for datagrams to send and
 /// `pollEvent` for events, and call `handleTimeout` when `timeout` has passed. It owns no socket and no
-/// thread; one owner (an event loop) drives it. Retransmission timing is OpenSSL's, on the real clock.
+/// thread; one owner (an event loop) drives it.
+///
+/// The one core not on its owner's clock: OpenSSL times handshake retransmissions itself, on the real
+/// monotonic clock, and offers no way to hand it the time (`timeout` is what is left of its timer).
+/// Once connected DTLS has no timers, so a virtual-clock test of the layers above spares handshake
+/// records from its simulated loss (`LossyLink.spares`) and is otherwise driven by its own clock.
 public final class DTLSEndpoint {
     private enum State {
         case idle, handshaking, connected, closed, failed
@@ -31,8 +37,7 @@ public final class DTLSEndpoint {
     private let bio: OpaquePointer
     private let expectedFingerprint: DTLSFingerprint
     private var state = State.idle
-    private var events: [DTLSEvent] = []
-    private var eventIndex = 0
+    private var events = DrainQueue<DTLSEvent>()
     private var readBuffer = [UInt8](repeating: 0, count: 1 << 16)
 
     /// The largest application message one record carries; SCTP packets stay far below it.
@@ -114,13 +119,7 @@ public final class DTLSEndpoint {
     }
 
     public func pollEvent() -> DTLSEvent? {
-        guard eventIndex < events.count else {
-            events.removeAll(keepingCapacity: true)
-            eventIndex = 0
-            return nil
-        }
-        defer { eventIndex += 1 }
-        return events[eventIndex]
+        events.popFirst()
     }
 
     /// Time until OpenSSL wants `handleTimeout` (a retransmission), while the handshake runs.

@@ -1,3 +1,4 @@
+import SansIO
 import STUN
 import TURN
 
@@ -19,11 +20,12 @@ public struct ICECredentials: Sendable, Hashable {
         self.password = password
     }
 
-    public static func random() -> ICECredentials {
+    public static func random(using generator: inout some RandomNumberGenerator) -> ICECredentials {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        func string(_ count: Int) -> String { String((0..<count).map { _ in alphabet.randomElement()! }) }
+        func string(_ count: Int) -> String { String((0..<count).map { _ in alphabet.randomElement(using: &generator)! }) }
         return ICECredentials(ufrag: string(8), password: string(24))
     }
+
 }
 
 /// A datagram to send: from which local socket, to where.
@@ -117,7 +119,7 @@ public final class ICEAgent {
     private var relays: [Relay] = []
     /// Streams to TURN servers asked of the owner and not yet opened, by request id.
     private var pendingConnections: [Int: TURNServer] = [:]
-    private var connectionRequests: [TURNConnectionRequest] = []
+    private var connectionRequests = DrainQueue<TURNConnectionRequest>()
     private var nextConnectionID = 0
 
     private(set) var localCandidates: [ICELocalCandidate] = []
@@ -132,17 +134,20 @@ public final class ICEAgent {
     private var checkingStartedAt: Duration?
     private var lastConsentAt: Duration = .zero
     private var nextConsentAt: Duration = .zero
-    private var transmits: [ICETransmit] = []
-    private var events: [ICEEvent] = []
+    private var transmits = DrainQueue<ICETransmit>()
+    private var events = DrainQueue<ICEEvent>()
+    private var random: RandomSource
 
     /// `servers` are used as far as they name literal IP addresses; other URLs are skipped.
     public init(
-        role: ICERole, local: ICECredentials = .random(), tieBreaker: UInt64 = .random(in: .min ... .max), timing: Timing = Timing(),
-        servers: [ICEServer] = [], policy: ICETransportPolicy = .all
+        role: ICERole, local: ICECredentials? = nil, tieBreaker: UInt64? = nil, timing: Timing = Timing(),
+        servers: [ICEServer] = [], policy: ICETransportPolicy = .all, random: RandomSource = .system()
     ) {
         self.role = role
-        self.local = local
-        self.tieBreaker = tieBreaker
+        var random = random
+        self.local = local ?? .random(using: &random)
+        self.tieBreaker = tieBreaker ?? .random(in: .min ... .max, using: &random)
+        self.random = random
         self.timing = timing
         self.policy = policy
         var stun: [TransportAddress] = [], turn: [TURNServer] = []
@@ -163,7 +168,7 @@ public final class ICEAgent {
         // A TURN server's Allocate response over UDP already says where it saw us.
         stunServers = stun.filter { address in !turn.contains { $0.address == address && $0.transport == .udp } }
         turnServers = turn
-        discovery = ServerReflexiveDiscovery(schedule: timing.stunRetransmit)
+        discovery = ServerReflexiveDiscovery(schedule: timing.stunRetransmit, random: random)
     }
 
     // MARK: Candidates and credentials
@@ -244,14 +249,14 @@ public final class ICEAgent {
     private func startRelay(on socket: Int, server: TURNServer, now: Duration) {
         let client = TURNClient(
             server: server.address, transport: server.transport == .udp ? .datagram : .stream, username: server.username,
-            password: server.password, timing: timing.turn, now: now)
+            password: server.password, timing: timing.turn, now: now, random: random)
         for remote in remoteCandidates where remote.address.ip.isIPv4 == server.address.ip.isIPv4 { client.createPermission(for: remote.address, now: now) }
         relays.append(Relay(socket: socket, client: client, transport: server.transport))
     }
 
     /// The next TCP or TLS connection to a TURN server the owner should open.
     public func pollConnectionRequest() -> TURNConnectionRequest? {
-        connectionRequests.isEmpty ? nil : connectionRequests.removeFirst()
+        connectionRequests.popFirst()
     }
 
     /// The connection asked for by request `id` is open as `socket`: allocate through it.
@@ -360,11 +365,11 @@ public final class ICEAgent {
     // MARK: Output
 
     public func pollTransmit() -> ICETransmit? {
-        transmits.isEmpty ? nil : transmits.removeFirst()
+        transmits.popFirst()
     }
 
     public func pollEvent() -> ICEEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.popFirst()
     }
 
     /// Wraps application data (DTLS records) for the selected pair; nil until a pair is selected.
@@ -494,7 +499,7 @@ public final class ICEAgent {
             role == .controlling ? .iceControlling(tieBreaker) : .iceControlled(tieBreaker),
         ]
         if nominating { attributes.append(.useCandidate) }
-        let request = STUNMessage(method: .binding, class: .request, transactionID: .random(), attributes: attributes)
+        let request = STUNMessage(method: .binding, class: .request, transactionID: .random(using: &random), attributes: attributes)
         guard let bytes = try? request.encoded(integrityKey: .shortTerm(password: remote.password), fingerprint: true) else { return }
         if pair.state == .waiting || pair.state == .failed { pair.state = .inProgress }
         pairs[key] = pair

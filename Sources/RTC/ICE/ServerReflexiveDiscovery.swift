@@ -1,3 +1,4 @@
+import SansIO
 import STUN
 
 /// Learns server-reflexive addresses (RFC 8445 §5.1.1.2): a STUN Binding request from a host
@@ -18,14 +19,16 @@ final class ServerReflexiveDiscovery {
 
     private let schedule: STUNRetransmitSchedule
     private var requests: [STUNTransactionID: Request] = [:]
-    private var transmits: [ICETransmit] = []
+    private var transmits = DrainQueue<ICETransmit>()
+    private var random: RandomSource
 
-    init(schedule: STUNRetransmitSchedule) {
+    init(schedule: STUNRetransmitSchedule, random: RandomSource) {
         self.schedule = schedule
+        self.random = random
     }
 
     func start(socket: Int, server: TransportAddress, now: Duration) {
-        let request = STUNMessage(method: .binding, class: .request, transactionID: .random())
+        let request = STUNMessage(method: .binding, class: .request, transactionID: .random(using: &random))
         guard let bytes = try? request.encoded(fingerprint: true) else { return }
         requests[request.transactionID] = Request(
             socket: socket, server: server, bytes: bytes, retransmission: STUNRetransmission(schedule: schedule, now: now))
@@ -59,7 +62,7 @@ final class ServerReflexiveDiscovery {
     var deadline: Duration? { requests.values.map(\.retransmission.deadline).min() }
 
     func pollTransmit() -> ICETransmit? {
-        transmits.isEmpty ? nil : transmits.removeFirst()
+        transmits.popFirst()
     }
 
     func cancel() {

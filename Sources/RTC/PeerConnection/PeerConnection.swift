@@ -4,6 +4,7 @@ import ICE
 import SCTP
 import SDP
 import STUN
+import SansIO
 
 /// What a peer connection reports to its owner.
 public enum PeerConnectionEvent: Sendable, Equatable {
@@ -42,6 +43,10 @@ public enum PeerConnectionError: Error, Sendable, Equatable, CustomStringConvert
 /// host candidates, feeds received datagrams to `receive`, sends what `pollTransmit` yields, and calls
 /// `handleTimeout` at `deadline`. For a TURN server over TCP or TLS it also opens the connections
 /// `pollConnectionRequest` asks for, as sockets of their own. Each layer sees only the one below it.
+///
+/// Time is the caller's `now` throughout (ICE, SCTP's timers) and randomness comes from the
+/// ``RandomSource`` it is given, so tests run it on a virtual clock; DTLS's handshake retransmissions
+/// are the one exception (see ``DTLSEndpoint``).
 public final class PeerConnection {
     public struct Configuration: Sendable {
         public var dtls: DTLSContext
@@ -59,7 +64,8 @@ public final class PeerConnection {
     }
 
     public let configuration: Configuration
-    private let localCredentials = ICECredentials.random()
+    private var random: RandomSource
+    private let localCredentials: ICECredentials
     private var ice: ICEAgent?
     private var dtls: DTLSEndpoint?
     private var sctp: SCTPAssociation?
@@ -81,8 +87,11 @@ public final class PeerConnection {
     private var nextSCTPTick: Duration = .zero
     private var sctpActiveUntil: Duration = .zero
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, random: RandomSource = .system()) {
         self.configuration = configuration
+        var random = random
+        localCredentials = .random(using: &random)
+        self.random = random
     }
 
     // MARK: Signaling
@@ -191,7 +200,7 @@ public final class PeerConnection {
         guard ice == nil else { return }
         let agent = ICEAgent(
             role: role, local: localCredentials, timing: configuration.iceTiming, servers: configuration.iceServers,
-            policy: configuration.iceTransportPolicy)
+            policy: configuration.iceTransportPolicy, random: random)
         ice = agent
         for (socket, address) in localSockets { agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now) }
         pumpICE()
@@ -212,7 +221,7 @@ public final class PeerConnection {
             iceUfrag: localCredentials.ufrag, icePwd: localCredentials.password,
             fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: fingerprint.bytes)], setup: setup,
             maxMessageSize: UInt64(configuration.maxMessageSize), candidates: candidates)
-        return SessionDescription(dataChannel: description, sessionID: UInt64.random(in: 1..<(1 << 62)))
+        return SessionDescription(dataChannel: description, sessionID: UInt64.random(in: 1..<(1 << 62), using: &random))
     }
 
     // MARK: Data channels
@@ -281,7 +290,7 @@ public final class PeerConnection {
             pumpDTLS()
         }
         if let sctp, now >= nextSCTPTick {
-            sctp.tick()
+            sctp.tick(now: now)
             flushSCTP()
             nextSCTPTick = now + (now < sctpActiveUntil ? Self.sctpTick : Self.idleSCTPTick)
         }

@@ -33,7 +33,6 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     /// The deadline `timer` fires at.
     private var timerDeadline: Duration?
-    private let started = NIODeadline.now()
     /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
     /// batch of received datagrams instead of one per message. Empty when events go to a handler.
     public let events: AsyncStream<[PeerConnectionEvent]>
@@ -84,7 +83,9 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         if case .onLoop = delivery { eventSink.finish() }
     }
 
-    private var now: Duration { .nanoseconds((NIODeadline.now() - started).nanoseconds) }
+    /// The machine's monotonic clock, one origin for every connection in the process: usrsctp's timers
+    /// are process-wide and follow one clock (see `SCTPAssociation`).
+    private var now: Duration { .nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds)) }
 
     /// Binds a UDP socket on `host` (an ephemeral port) and registers it as a host candidate.
     public func bind(host: String) async throws -> TransportAddress {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSCTP
+import SansIO
 
 /// What an association reports.
 public enum SCTPEvent: Sendable, Equatable {
@@ -34,16 +35,20 @@ public enum SCTPError: Error, Sendable, Equatable, CustomStringConvertible {
 /// One SCTP association (RFC 8261, over DTLS) backed by usrsctp in no-threads mode.
 ///
 /// Sans-IO in shape: `receive` takes packets from DTLS, `pollTransmit` yields packets for DTLS,
-/// `pollEvent` yields events, and `tick` (every ~10 ms) drives retransmission timers. Messages that
-/// SCTP's send buffer cannot take yet wait in an outgoing queue; `bufferedAmount` counts them.
+/// `pollEvent` yields events, and `tick(now:)` (every ~10 ms while data moves) drives retransmission
+/// timers on the caller's clock. Messages that SCTP's send buffer cannot take yet wait in an outgoing
+/// queue; `bufferedAmount` counts them.
+///
+/// usrsctp keeps one timer wheel for the whole process, so every association in a process must be ticked
+/// from one clock: the RTC shell's monotonic one in production, one virtual clock at a time in tests. A
+/// clock that goes back (a new virtual clock) restarts the count without firing anything.
 public final class SCTPAssociation {
     private let handle: OpaquePointer
     /// What we accept from the peer (our `a=max-message-size`).
     public let maxReceiveMessageSize: Int
     /// What the peer accepts (its `a=max-message-size`; 65536 when it does not say).
     public var maxSendMessageSize: Int
-    private var events: [SCTPEvent] = []
-    private var eventIndex = 0
+    private var events = DrainQueue<SCTPEvent>()
     private var partial: [UInt16: [UInt8]] = [:]
     private var pending: [(stream: UInt16, ppid: UInt32, unordered: Bool, data: [UInt8])] = []
     private var pendingIndex = 0
@@ -74,9 +79,11 @@ public final class SCTPAssociation {
         csctp_association_free(handle)
     }
 
-    /// Advances usrsctp's timers (shared by all associations in the process) and collects what they caused.
-    public func tick() {
-        csctp_tick()
+    /// Advances usrsctp's timers (shared by all associations in the process) to `now` and collects what
+    /// they caused.
+    public func tick(now: Duration) {
+        let (seconds, attoseconds) = now.components
+        csctp_tick(UInt64(clamping: seconds) &* 1000 &+ UInt64(clamping: attoseconds / 1_000_000_000_000_000))
         drain()
     }
 
@@ -116,13 +123,7 @@ public final class SCTPAssociation {
     }
 
     public func pollEvent() -> SCTPEvent? {
-        guard eventIndex < events.count else {
-            events.removeAll(keepingCapacity: true)
-            eventIndex = 0
-            return nil
-        }
-        defer { eventIndex += 1 }
-        return events[eventIndex]
+        events.popFirst()
     }
 
     private func flushPending() throws(SCTPError) {

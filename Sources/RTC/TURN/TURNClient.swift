@@ -1,3 +1,4 @@
+import SansIO
 import STUN
 
 /// A sans-IO TURN client (RFC 8656) for one allocation, reached over UDP or over a TCP or TLS stream.
@@ -90,16 +91,19 @@ public final class TURNClient {
     private var channels: [TransportAddress: Channel] = [:]
     private var peersByChannel: [UInt16: TransportAddress] = [:]
     private var nextChannel = TURNChannelData.validChannels.lowerBound
-    private var transmits: [[UInt8]] = []
-    private var events: [TURNClientEvent] = []
+    private var transmits = DrainQueue<[UInt8]>()
+    private var events = DrainQueue<TURNClientEvent>()
+    private var random: RandomSource
     /// A stale nonce is answered this many times per request; a server that keeps calling every
     /// nonce stale is broken, not slow.
     private static let maxStaleNonceRetries = 2
 
     /// Starts allocating at once: the first Allocate is ready in `pollTransmit`.
     public init(
-        server: TransportAddress, transport: Transport = .datagram, username: String, password: String, timing: Timing = Timing(), now: Duration
+        server: TransportAddress, transport: Transport = .datagram, username: String, password: String, timing: Timing = Timing(), now: Duration,
+        random: RandomSource = .system()
     ) {
+        self.random = random
         self.server = server
         self.transport = transport
         self.timing = timing
@@ -108,7 +112,7 @@ public final class TURNClient {
     }
 
     private func allocateRequest() -> STUNMessage {
-        STUNMessage(method: .allocate, class: .request, transactionID: .random(), attributes: [
+        STUNMessage(method: .allocate, class: .request, transactionID: .random(using: &random), attributes: [
             .requestedTransport(STUNAttribute.udpProtocolNumber), .lifetime(timing.requestedLifetime),
         ])
     }
@@ -117,11 +121,11 @@ public final class TURNClient {
 
     /// The next datagram for `server`.
     public func pollTransmit() -> [UInt8]? {
-        transmits.isEmpty ? nil : transmits.removeFirst()
+        transmits.popFirst()
     }
 
     public func pollEvent() -> TURNClientEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.popFirst()
     }
 
     public var relayedAddress: TransportAddress? {
@@ -196,7 +200,7 @@ public final class TURNClient {
             return try? TURNChannelData(channel: channel.number, payload: payload).encoded(padded: transport == .stream)
         }
         guard permissions[peer.ip]?.installed == true else { return nil }
-        let indication = STUNMessage(method: .send, class: .indication, transactionID: .random(), attributes: [
+        let indication = STUNMessage(method: .send, class: .indication, transactionID: .random(using: &random), attributes: [
             .xorPeerAddress(peer), .data(payload),
         ])
         return try? indication.encoded()
@@ -240,7 +244,7 @@ public final class TURNClient {
             // The challenge (first Allocate) or a stale nonce: answer with the realm and nonce it carries.
             guard credentials.accept(challenge: response) else { break }
             var request = transaction.request
-            request.transactionID = .random()
+            request.transactionID = .random(using: &random)
             start(transaction.purpose, request: request, now: now, staleNonceRetries: transaction.staleNonceRetries + (error.code == 438 ? 1 : 0))
             return
         default:
@@ -327,7 +331,7 @@ public final class TURNClient {
         guard isAllocated else { return }
         if !refreshInFlight, let refreshAt, refreshAt <= now {
             refreshInFlight = true
-            start(.refresh, request: STUNMessage(method: .refresh, class: .request, transactionID: .random(), attributes: [.lifetime(timing.requestedLifetime)]), now: now)
+            start(.refresh, request: STUNMessage(method: .refresh, class: .request, transactionID: .random(using: &random), attributes: [.lifetime(timing.requestedLifetime)]), now: now)
         }
         for (ip, permission) in permissions where !permission.inFlight {
             if let due = permission.refreshAt, due <= now { requestPermission(for: ip, now: now) }
@@ -345,7 +349,7 @@ public final class TURNClient {
     /// Deletes the allocation (a Refresh with lifetime 0), sent once: the owner is going away.
     public func close() {
         if isAllocated {
-            let request = STUNMessage(method: .refresh, class: .request, transactionID: .random(), attributes: [.lifetime(0)])
+            let request = STUNMessage(method: .refresh, class: .request, transactionID: .random(using: &random), attributes: [.lifetime(0)])
             if let bytes = credentials.encode(request) { transmits.append(bytes) }
         }
         state = .closed
@@ -360,7 +364,7 @@ public final class TURNClient {
     private func requestPermission(for ip: IPAddress, now: Duration) {
         permissions[ip]?.inFlight = true
         // The port of XOR-PEER-ADDRESS is ignored by the server (RFC 8656 §9).
-        let request = STUNMessage(method: .createPermission, class: .request, transactionID: .random(), attributes: [
+        let request = STUNMessage(method: .createPermission, class: .request, transactionID: .random(using: &random), attributes: [
             .xorPeerAddress(TransportAddress(ip: ip, port: 0)),
         ])
         start(.createPermission(ip), request: request, now: now)
@@ -368,7 +372,7 @@ public final class TURNClient {
 
     private func requestChannel(_ number: UInt16, for peer: TransportAddress, now: Duration) {
         channels[peer]?.inFlight = true
-        let request = STUNMessage(method: .channelBind, class: .request, transactionID: .random(), attributes: [
+        let request = STUNMessage(method: .channelBind, class: .request, transactionID: .random(using: &random), attributes: [
             .channelNumber(number), .xorPeerAddress(peer),
         ])
         start(.channelBind(number, peer), request: request, now: now)

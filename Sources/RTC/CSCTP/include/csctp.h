@@ -51,8 +51,9 @@ long csctp_receive(csctp_association *association, uint8_t *buffer, size_t capac
 int csctp_take_writable(csctp_association *association);
 /// Resets our outgoing stream (closes a data channel, RFC 8831).
 int csctp_reset_stream(csctp_association *association, uint16_t stream);
-/// Advances usrsctp's timers to the monotonic clock; call every few ms while associations exist.
-void csctp_tick(void);
+/// Advances usrsctp's process-wide timers to the caller's clock (milliseconds); call every few ms while
+/// associations exist. A time earlier than the last one restarts the count without firing timers.
+void csctp_tick(uint64_t now_ms);
 /// Gracefully shuts the association down (SHUTDOWN chunk).
 void csctp_shutdown(csctp_association *association);
 
