@@ -62,7 +62,7 @@ extension Mesh: IPCCommandHandler {
         switch command {
         case .send(let target, let message):
             guard let link = links[target], link.isOpen else {
-                throw present.contains(target) || links[target] != nil ? .notConnected(target) : .unknownPeer(target)
+                throw policy.present.contains(target) || links[target] != nil ? .notConnected(target) : .unknownPeer(target)
             }
             try await transmit(message, on: link, waitingAs: agent)
         case .broadcast(let message):
@@ -78,8 +78,8 @@ extension Mesh: IPCCommandHandler {
         case .connect(let target):
             guard target != selfId else { throw .ownPeer }
             guard links[target] == nil else { return nil }  // open or on its way
-            guard present.contains(target) else { throw .unknownPeer(target) }
-            await offer(to: target)
+            guard policy.present.contains(target) else { throw .unknownPeer(target) }
+            await perform(policy.connect(to: target))
         case .hello:
             break
         }

@@ -5,12 +5,11 @@ extension Mesh {
     func handle(_ event: SignalingEvent) async {
         switch event {
         case .connected:
-            signalingUp = true
+            policy.signalingConnected()
             await refreshICEServers()
         case .disconnected:
-            // Open channels stay; who is on signaling is unknown until the next `peer_list`.
-            signalingUp = false
-            present.removeAll()
+            policy.signalingDisconnected()
+            armTimer()
         case .message(let message):
             await handle(message)
         }
@@ -20,23 +19,14 @@ extension Mesh {
         let from = message.peerId
         switch message.body {
         case .peerList(let listed):
-            let peers = listed.filter { $0 != selfId }
-            present = Set(peers)
-            reportMeshStatus()
-            for peer in peers.sorted() where links[peer] == nil {
-                await offer(to: peer)
-            }
+            await perform(policy.peerList(listed))
         case .peerJoined(let peer):
-            // The newcomer offers to us (it got a `peer_list` naming us).
-            if peer != selfId { present.insert(peer) }
+            policy.peerJoined(peer)
         case .peerLeft(let peer):
-            present.remove(peer)
-            cancelRetry(peer)
             earlyCandidates[peer] = nil
-            // An open DataChannel outlives its peer's signaling; consent checks tell whether it is dead.
-            if let link = links[peer], !link.isOpen { drop(link, reason: "the peer left signaling") }
+            await perform(policy.peerLeft(peer))
         case .offer(let sdp):
-            await answer(offer: sdp, from: from)
+            await received(offer: sdp, from: from)
         case .answer(let sdp):
             await apply(answer: sdp, from: from)
         case .iceCandidate(let candidate, _, _):
@@ -48,10 +38,10 @@ extension Mesh {
         }
     }
 
-    /// Starts a connection to `remote` as the offerer.
-    func offer(to remote: String) async {
+    /// Starts link `generation` to `remote` as the offerer.
+    func offer(to remote: String, generation: UInt64) async {
         do {
-            let link = try await makeLink(to: remote, role: .offerer)
+            let link = try await makeLink(to: remote, generation: generation, role: .offerer)
             let sdp = try await link.driver.withConnection { connection, now in
                 connection.createDataChannel(label: "mesh")
                 return connection.createOffer(now: now).serialized()
@@ -61,19 +51,11 @@ extension Mesh {
             descriptionSent(for: link)
         } catch {
             logger.error("cannot start a connection", metadata: ["remote": "\(remote)", "error": "\(error)"])
-            if let link = links[remote] { drop(link, reason: "setup failed") }
-            scheduleRetry(remote)
+            await perform(policy.linkEnded(remote, generation: generation, reason: "setup failed", retry: true, now: now))
         }
     }
 
-    private func answer(offer sdp: String, from remote: String) async {
-        if let existing = links[remote] {
-            if existing.role == .offerer, !existing.isOpen, selfId < remote {
-                logger.debug("simultaneous offers: ours wins", metadata: ["remote": "\(remote)"])
-                return
-            }
-            drop(existing, reason: existing.isOpen ? "the peer started a new connection" : "simultaneous offers: theirs wins")
-        }
+    private func received(offer sdp: String, from remote: String) async {
         let description: SessionDescription
         do {
             description = try SessionDescription(parsing: sdp)
@@ -81,9 +63,15 @@ extension Mesh {
             logger.warning("unusable offer", metadata: ["remote": "\(remote)", "error": "\(error)"])
             return
         }
-        cancelRetry(remote)
+        let actions = policy.offerReceived(from: remote)
+        if actions.isEmpty { logger.debug("simultaneous offers: ours wins", metadata: ["remote": "\(remote)"]) }
+        await perform(actions, answering: description)
+    }
+
+    /// Answers `description` on link `generation` to `remote`.
+    func answer(_ description: SessionDescription, from remote: String, generation: UInt64) async {
         do {
-            let link = try await makeLink(to: remote, role: .answerer)
+            let link = try await makeLink(to: remote, generation: generation, role: .answerer)
             let early = earlyCandidates.removeValue(forKey: remote) ?? []
             let answer = try await link.driver.withConnection { connection, now in
                 try connection.setRemoteDescription(description, now: now)
@@ -95,7 +83,7 @@ extension Mesh {
             descriptionSent(for: link)
         } catch {
             logger.warning("cannot answer an offer", metadata: ["remote": "\(remote)", "error": "\(error)"])
-            if let link = links[remote] { drop(link, reason: "answer failed") }
+            await perform(policy.linkEnded(remote, generation: generation, reason: "answer failed", retry: false, now: now))
         }
     }
 
@@ -107,8 +95,7 @@ extension Mesh {
             link.remoteDescriptionApplied = true
         } catch {
             logger.warning("unusable answer", metadata: ["remote": "\(remote)", "error": "\(error)"])
-            drop(link, reason: "bad answer")
-            scheduleRetry(remote)
+            await linkEnded(link, reason: "bad answer", retry: true)
         }
     }
 
@@ -116,7 +103,7 @@ extension Mesh {
     private func addRemoteCandidate(_ text: String, from remote: String) async {
         guard !text.isEmpty, let candidate = try? ICECandidate(parsing: text) else { return }  // "" ends the candidates
         guard let link = links[remote] else {
-            if present.contains(remote) || signalingUp {
+            if policy.present.contains(remote) || policy.signalingUp {
                 earlyCandidates[remote, default: []].append(candidate)
                 if earlyCandidates[remote]!.count > 32 { earlyCandidates[remote]!.removeFirst() }
             }

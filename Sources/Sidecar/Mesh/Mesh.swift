@@ -5,10 +5,8 @@ import RTCTransport
 
 /// The sidecar's peer table: one WebRTC connection with a `mesh` DataChannel to every other sidecar.
 ///
-/// Rules (CONTRACT.md §3): whoever receives `peer_list` offers to each listed peer it has no
-/// connection to; simultaneous offers resolve so the smaller peer_id keeps its offer; a connection
-/// that fails or never opens is retried with backoff while the peer is on signaling; signaling gaps
-/// never close open DataChannels.
+/// Who connects to whom, glare and retries are `MeshPolicy`'s decisions; this actor carries them out with
+/// drivers and signaling frames, feeds it what happens, and runs its one timer.
 ///
 /// Transport: one UDP socket per peer connection (see `PeerConnectionDriver`), chosen over one shared
 /// socket demultiplexed by ICE ufrag because each connection then owns its socket outright, a broken
@@ -20,21 +18,21 @@ actor Mesh {
     /// Checks `turns:` servers: the system trust store plus `CA_FILE`, as for the registry.
     private let turnTrust: TURNTrust
     private let hostAddresses: [String]
-    private let policy: ICETransportPolicy
+    private let transportPolicy: ICETransportPolicy
     private let fetchICEServers: @Sendable () async -> [ICEServer]
     /// STUN/TURN servers for new connections, refreshed on every signaling connect.
     private var iceServers: [ICEServer] = []
     var logger: Logger
 
+    var policy: MeshPolicy
+    /// The links the policy knows of, with their drivers.
     var links: [String: PeerLink] = [:]
-    /// Peers the registry says are on signaling now (from `peer_list`, `peer_joined`, `peer_left`).
-    var present: Set<String> = []
-    var signalingUp = false
     /// Candidates that arrived before any connection to their sender existed.
     var earlyCandidates: [String: [ICECandidate]] = [:]
-    private var retryBackoff: [String: Backoff] = [:]
-    private var retryTasks: [String: Task<Void, Never>] = [:]
-    private var nextGeneration: UInt64 = 0
+    private let clockOrigin = ContinuousClock.now
+    private var timer: Task<Void, Never>?
+    /// The policy deadline `timer` fires at.
+    private var timerDeadline: Duration?
     var session: IPCSession?
     /// Messages that arrived while no agent was attached (for example while it restarts its sidecar
     /// connection), handed over when one attaches; bounded by `maxHeldBytes`.
@@ -45,9 +43,6 @@ actor Mesh {
     var peersPaused = false
     var caughtUpTask: Task<Void, Never>?
 
-    /// A connection attempt that has not opened its DataChannel by then is abandoned and retried.
-    static let attemptTimeout: Duration = .seconds(15)
-
     init(
         selfId: String, signaling: SignalingClient, dtls: DTLSContext, turnTrust: TURNTrust, hostAddresses: [String],
         policy: ICETransportPolicy, iceServers: @escaping @Sendable () async -> [ICEServer], logger: Logger
@@ -57,8 +52,9 @@ actor Mesh {
         self.dtls = dtls
         self.turnTrust = turnTrust
         self.hostAddresses = hostAddresses
-        self.policy = policy
+        transportPolicy = policy
         fetchICEServers = iceServers
+        self.policy = MeshPolicy(selfId: selfId)
         var logger = logger
         logger[metadataKey: "peer_id"] = "\(selfId)"
         self.logger = logger
@@ -73,8 +69,8 @@ actor Mesh {
 
     /// Closes every connection (SCTP shutdown, so peers learn at once rather than by timeout).
     func shutdown() async {
-        for task in retryTasks.values { task.cancel() }
-        retryTasks.removeAll()
+        timer?.cancel()
+        timer = nil
         let drivers = links.values.map(\.driver)
         for link in links.values { link.eventTask?.cancel() }
         links.removeAll()
@@ -83,16 +79,64 @@ actor Mesh {
 
     var openPeers: [String] { links.values.filter(\.isOpen).map(\.remote).sorted() }
 
+    var now: Duration { ContinuousClock.now - clockOrigin }
+
+    // MARK: Carrying out the policy
+
+    /// Does what the policy decided, in order; `offer` is the description an `.answer` answers.
+    func perform(_ actions: [MeshPolicy.Action], answering offer: SessionDescription? = nil) async {
+        for action in actions {
+            switch action {
+            case .offer(let remote, let generation):
+                await self.offer(to: remote, generation: generation)
+            case .answer(let remote, let generation):
+                if let offer { await answer(offer, from: remote, generation: generation) }
+            case .drop(let remote, let generation, let wasOpen, let reason):
+                close(remote, generation: generation, wasOpen: wasOpen, reason: reason)
+            case .reportStatus:
+                reportMeshStatus()
+            }
+        }
+        armTimer()
+    }
+
+    /// One timer for the whole mesh, at the policy's deadline.
+    func armTimer() {
+        let deadline = policy.deadline
+        guard deadline != timerDeadline else { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        guard let deadline else {
+            timer = nil
+            return
+        }
+        let fireAt = clockOrigin + deadline
+        timer = Task { [weak self] in
+            try? await Task.sleep(until: fireAt, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            await self?.timerFired(deadline)
+        }
+    }
+
+    private func timerFired(_ deadline: Duration) async {
+        guard timerDeadline == deadline else { return }  // re-armed meanwhile
+        timerDeadline = nil
+        timer = nil
+        await perform(policy.handleTimeout(now: now))
+    }
+
+    /// The link ended; with `retry` the policy tries the peer again later.
+    func linkEnded(_ link: PeerLink, reason: String, retry: Bool) async {
+        await perform(policy.linkEnded(link.remote, generation: link.generation, reason: reason, retry: retry, now: now))
+    }
+
     // MARK: Link lifecycle
 
-    /// A new connection to `remote`, replacing any previous one, with its sockets bound.
-    func makeLink(to remote: String, role: PeerLink.Role) async throws -> PeerLink {
-        if let previous = links[remote] { drop(previous, reason: "replaced by a new connection") }
-        nextGeneration += 1
-        let generation = nextGeneration
+    /// The connection numbered `generation` to `remote`, with its sockets bound.
+    func makeLink(to remote: String, generation: UInt64, role: MeshPolicy.Role) async throws -> PeerLink {
         var configuration = PeerConnection.Configuration(dtls: dtls)
         configuration.iceServers = iceServers
-        configuration.iceTransportPolicy = policy
+        configuration.iceTransportPolicy = transportPolicy
         let driver = PeerConnectionDriver(configuration: configuration, turnTrust: turnTrust)
         let link = PeerLink(remote: remote, generation: generation, role: role, driver: driver)
         links[remote] = link
@@ -106,39 +150,28 @@ actor Mesh {
         return link
     }
 
-    /// Our description for `link` is out: release the candidates held back until now.
+    /// Our description for `link` is out: release the candidates held back until now; the attempt's clock runs.
     func descriptionSent(for link: PeerLink) {
         link.descriptionSent = true
         for candidate in link.heldCandidates { sendCandidate(candidate, to: link.remote) }
         link.heldCandidates.removeAll()
-        let generation = link.generation, remote = link.remote
-        Task { [weak self] in
-            try? await Task.sleep(for: Self.attemptTimeout)
-            await self?.attemptExpired(remote: remote, generation: generation)
-        }
+        policy.descriptionSent(to: link.remote, generation: link.generation, now: now)
+        armTimer()
     }
 
-    private func attemptExpired(remote: String, generation: UInt64) {
-        guard let link = links[remote], link.generation == generation, !link.isOpen else { return }
-        logger.warning("connection attempt timed out", metadata: ["remote": "\(remote)"])
-        drop(link, reason: "attempt timed out")
-        scheduleRetry(remote)
-    }
-
-    /// Forgets `link` and closes it; the agent hears `peer_disconnected` once if its channel was open.
-    func drop(_ link: PeerLink, reason: String) {
-        guard links[link.remote] === link else { return }
-        links[link.remote] = nil
+    /// Closes link `generation` to `remote`; the agent hears `peer_disconnected` once if its channel was open.
+    private func close(_ remote: String, generation: UInt64, wasOpen: Bool, reason: String) {
+        guard let link = links[remote], link.generation == generation else { return }
+        links[remote] = nil
         link.eventTask?.cancel()
         link.releaseSenders()
         let driver = link.driver
         Task { await driver.close() }
-        if link.isOpen {
-            logger.warning("peer disconnected", metadata: ["remote": "\(link.remote)", "reason": "\(reason)"])
-            session?.deliver(.peerDisconnected(link.remote))
-            reportMeshStatus()
+        if wasOpen {
+            logger.warning("peer disconnected", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
+            session?.deliver(.peerDisconnected(remote))
         } else {
-            logger.debug("connection attempt dropped", metadata: ["remote": "\(link.remote)", "reason": "\(reason)"])
+            logger.debug("connection attempt dropped", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
         }
     }
 
@@ -157,21 +190,18 @@ actor Mesh {
         case .channelOpened(let stream, let label):
             guard link.stream == nil else { return }
             link.stream = stream
-            retryBackoff[remote] = nil
             logger.info("DataChannel open", metadata: ["remote": "\(remote)", "label": "\(label)"])
             if peersPaused { link.driver.setReceivePaused(true) }
             session?.deliver(.peerConnected(remote))
-            reportMeshStatus()
+            await perform(policy.linkOpened(remote, generation: link.generation))
         case .message(let stream, let message):
             guard stream == link.stream else { return }
             await received(message, from: link)
         case .channelClosed(let stream):
             guard stream == link.stream else { return }
-            drop(link, reason: "the DataChannel closed (by the peer, or with the connection)")
-            scheduleRetry(remote)
+            await linkEnded(link, reason: "the DataChannel closed (by the peer, or with the connection)", retry: true)
         case .stateChanged(.failed), .stateChanged(.closed):
-            drop(link, reason: "connection \(event == .stateChanged(.failed) ? "failed" : "closed")")
-            scheduleRetry(remote)
+            await linkEnded(link, reason: "connection \(event == .stateChanged(.failed) ? "failed" : "closed")", retry: true)
         case .stateChanged(.disconnected):
             logger.info("peer not answering consent checks", metadata: ["remote": "\(remote)"])
         case .bufferedAmountLow:
@@ -183,40 +213,15 @@ actor Mesh {
 
     func refreshICEServers() async {
         iceServers = await fetchICEServers()
-        if policy == .relay && !iceServers.contains(where: { $0.urls.contains { $0.hasPrefix("turn:") } }) {
+        if transportPolicy == .relay && !iceServers.contains(where: { $0.urls.contains { $0.hasPrefix("turn:") } }) {
             logger.error("ICE_TRANSPORT_POLICY=relay but no TURN server is configured: connections will fail")
         }
-    }
-
-    // MARK: Retries
-
-    /// Tries `remote` again after a jittered, growing wait, as long as it is still on signaling.
-    func scheduleRetry(_ remote: String) {
-        guard signalingUp, present.contains(remote), retryTasks[remote] == nil else { return }
-        var backoff = retryBackoff[remote] ?? Backoff(initial: .seconds(1), maximum: .seconds(30))
-        let wait = backoff.next()
-        retryBackoff[remote] = backoff
-        retryTasks[remote] = Task { [weak self] in
-            try? await Task.sleep(for: wait)
-            await self?.retry(remote)
-        }
-    }
-
-    private func retry(_ remote: String) async {
-        retryTasks[remote] = nil
-        guard signalingUp, present.contains(remote), links[remote] == nil else { return }
-        await offer(to: remote)
-    }
-
-    func cancelRetry(_ remote: String) {
-        retryTasks.removeValue(forKey: remote)?.cancel()
-        retryBackoff[remote] = nil
     }
 
     // MARK: Reports
 
     func reportMeshStatus() {
-        guard signalingUp else { return }
+        guard policy.signalingUp else { return }
         signaling.send(SignalingMessage(peerId: selfId, .meshStatus(connectedPeers: openPeers)))
     }
 }

@@ -4,13 +4,9 @@ import PeerConnection
 /// One connection (an attempt or an open DataChannel) to a remote sidecar. Owned by the `Mesh` actor
 /// and never shared outside it; events from an older link to the same peer are told apart by `generation`.
 final class PeerLink {
-    enum Role: String {
-        case offerer, answerer
-    }
-
     let remote: String
     let generation: UInt64
-    let role: Role
+    let role: MeshPolicy.Role
     let driver: PeerConnectionDriver
     /// The `mesh` DataChannel's stream once it is open.
     var stream: UInt16?
@@ -36,7 +32,7 @@ final class PeerLink {
         lowWaterWaiters.removeAll()
     }
 
-    init(remote: String, generation: UInt64, role: Role, driver: PeerConnectionDriver) {
+    init(remote: String, generation: UInt64, role: MeshPolicy.Role, driver: PeerConnectionDriver) {
         self.remote = remote
         self.generation = generation
         self.role = role
