@@ -15,11 +15,13 @@ let package = Package(
         .library(name: "MeshProtocol", targets: ["MeshProtocol"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "ChatixiaAgent", targets: ["ChatixiaAgent"]),
-        // The parsers, for the libFuzzer harnesses in Fuzz/ (a package of their own).
+        // The parsers, for the libFuzzer harnesses in Fuzz/, and the RTC stack, for rtc-bench in bench/ (packages of
+        // their own).
         .library(name: "STUN", targets: ["STUN"]),
         .library(name: "TURN", targets: ["TURN"]),
         .library(name: "SDP", targets: ["SDP"]),
         .library(name: "DataChannel", targets: ["DataChannel"]),
+        .library(name: "RTCTransport", targets: ["RTCTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -151,19 +153,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(
-            name: "registry-bench",
-            dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-            ],
-            path: "bench/registry/Sources",
-            swiftSettings: strict
-        ),
-        .executableTarget(name: "rtc-bench", dependencies: ["RTCTransport"], path: "bench/rtc/Sources", swiftSettings: strict),
         .testTarget(
             name: "MeshProtocolTests",
             dependencies: ["MeshProtocol", "RTCTestSupport", .product(name: "NIOEmbedded", package: "swift-nio")],

@@ -13,8 +13,8 @@ ensure_swift
 ensure_apt libssl-dev libusrsctp-dev iproute2 util-linux chromium chromium-driver golang-go golang-github-pion-webrtc.v3-dev
 ensure_test_venv
 say "building rtc-bench (release)"
-swift build -c release --product rtc-bench
-BIN_DIR="$(swift build -c release --show-bin-path)"
+swift build -c release --package-path bench --product rtc-bench
+BIN_DIR="$(swift build -c release --package-path bench --show-bin-path)"
 ensure_pion_binaries
 export SE_OFFLINE=true
 say "measuring our stack, aiortc, pion, Chromium and raw UDP on loopback in a private network namespace"
