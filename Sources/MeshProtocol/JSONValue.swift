@@ -69,4 +69,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
         if case .array(let value) = self { return value }
         return nil
     }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
 }

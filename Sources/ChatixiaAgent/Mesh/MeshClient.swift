@@ -142,7 +142,7 @@ public actor MeshClient {
                 return
             }
             if message.type.isStreamChunk, let sink = chunkSinks[message.requestId] {
-                sink.yield(message.payload["delta"]?.stringValue ?? "")
+                sink.yield(StreamChunkPayload(message.payload).delta)
             } else if message.type.isReply, !message.requestId.isEmpty, let pending = pendingReplies.removeValue(forKey: message.requestId) {
                 pending.timer.cancel()
                 pending.continuation.resume(returning: message)

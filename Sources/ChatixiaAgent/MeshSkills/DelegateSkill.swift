@@ -34,11 +34,10 @@ struct DelegateSkill: Skill {
         }
 
         if let peer = try await context.connectedPeer(of: target) {
-            var payload: [String: JSONValue] = ["message": .string(message), "skill": .string(skill)]
-            if onDelta != nil, wait { payload["stream"] = .bool(true) }
+            let payload = TaskRequestPayload(skill: skill, stream: onDelta != nil && wait, arguments: .object(["message": .string(message)]))
             let request = MeshMessage(
                 type: MeshMessageType.taskRequest, requestId: MeshMessage.newRequestId(), sourceAgent: context.agentId, targetAgent: target,
-                payload: .object(payload))
+                payload: payload.json)
             do {
                 if !wait {
                     try await context.mesh.send(request, to: peer)
@@ -71,11 +70,10 @@ struct DelegateSkill: Skill {
         }
     }
 
-    /// A `task_response` payload `{result, error}`: the result, or the error thrown.
+    /// A `task_response`'s result, or its error thrown.
     static func outcome(of response: MeshMessage, target: String) throws -> String {
-        if let error = response.payload["error"]?.stringValue, !error.isEmpty {
-            throw SkillError.failed(skill: "delegate", reason: "\(target) failed the task: \(error)")
-        }
-        return response.payload["result"]?.stringValue ?? ""
+        let outcome = MeshOutcome(response.payload)
+        if outcome.failed { throw SkillError.failed(skill: "delegate", reason: "\(target) failed the task: \(outcome.error)") }
+        return outcome.result
     }
 }

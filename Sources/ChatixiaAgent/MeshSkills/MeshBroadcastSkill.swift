@@ -15,14 +15,14 @@ struct MeshBroadcastSkill: Skill {
         if !peers.isEmpty {
             let prompt = MeshMessage(
                 type: MeshMessageType.agentPrompt, sourceAgent: context.agentId, targetAgent: "*",
-                payload: .object(["message": .string(message), "broadcast": .bool(true)]))
+                payload: PromptPayload(message: message, audience: .broadcast).json)
             try await context.mesh.broadcast(prompt)
         }
         var queued = 0
         for agent in others where !peers.contains(agent.sidecarPeerId) {
             _ = try await context.registry.submit(TaskSubmission(
                 skill: "", targetAgentId: agent.agentId, sourceAgentId: context.agentId,
-                payload: .object(["message": .string(message), "broadcast": .bool(true)]), ttl: 60))
+                payload: PromptPayload(message: message, audience: .broadcast).json, ttl: 60))
             queued += 1
         }
         return "Broadcast sent to \(peers.count + queued) agent(s): \(peers.count) via P2P DataChannel, \(queued) via registry"

@@ -17,7 +17,7 @@ struct MeshSendSkill: Skill {
         if let peer = try await context.connectedPeer(of: target) {
             let prompt = MeshMessage(
                 type: MeshMessageType.agentPrompt, sourceAgent: context.agentId, targetAgent: target,
-                payload: .object(["message": .string(message), "direct": .bool(true)]))
+                payload: PromptPayload(message: message, audience: .direct).json)
             do {
                 try await context.mesh.send(prompt, to: peer)
                 return "Message sent to \(target) via P2P DataChannel"
@@ -30,7 +30,7 @@ struct MeshSendSkill: Skill {
         }
         let taskId = try await context.registry.submit(TaskSubmission(
             skill: "", targetAgentId: target, sourceAgentId: context.agentId,
-            payload: .object(["message": .string(message), "direct": .bool(true)]), ttl: 60))
+            payload: PromptPayload(message: message, audience: .direct).json, ttl: 60))
         return "Message sent to \(target) via registry (task_id=\(taskId))"
     }
 }

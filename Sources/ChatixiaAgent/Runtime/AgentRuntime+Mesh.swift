@@ -20,7 +20,7 @@ extension AgentRuntime {
     func announce(to peer: String) async {
         let status = MeshMessage(
             type: MeshMessageType.agentStatus, sourceAgent: agentId, targetAgent: "",
-            payload: .object(["agent_id": .string(agentId), "status": .string("online"), "skills": .array(skillNames.map(JSONValue.string))]))
+            payload: AgentStatusPayload(agentId: agentId, status: "online", skills: skillNames).json)
         do {
             try await mesh.send(status, to: peer)
         } catch {
@@ -33,16 +33,9 @@ extension AgentRuntime {
     func answer(_ message: MeshMessage, from peer: String) async {
         switch message.type {
         case MeshMessageType.taskRequest:
-            // `skill` in a task_request routes the request and `stream` asks for the answer in pieces (ours); neither
-            // is an argument of the skill.
-            let skill = message.payload["skill"]?.stringValue ?? ""
-            let streams = message.payload["stream"] == .bool(true) && !message.requestId.isEmpty
-            var arguments = message.payload
-            if case .object(var fields) = arguments {
-                fields["skill"] = nil
-                fields["stream"] = nil
-                arguments = .object(fields)
-            }
+            let request = TaskRequestPayload(message.payload)
+            let skill = request.skill, arguments = request.arguments
+            let streams = request.stream && !message.requestId.isEmpty
             let chunks = StreamChunks(request: message, agentId: agentId)
             let onDelta: ChatCompletionClient.DeltaHandler? = streams ? { @Sendable delta in await self.send(chunks.next(delta), to: peer) } : nil
             let reply = await outcome(of: { [arguments] in
@@ -50,40 +43,42 @@ extension AgentRuntime {
                     try await perform(skill: skill, payload: arguments, from: peer, requester: Requester(peerId: peer, role: nil), onDelta: onDelta)
                 }
             })
-            logger.notice("P2P task \(reply["error"]?.stringValue?.isEmpty == false ? "failed" : "completed")", metadata: ["from": "\(peer)", "skill": "\(skill)"])
-            if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply), to: peer) }
+            logger.notice("P2P task \(reply.failed ? "failed" : "completed")", metadata: ["from": "\(peer)", "skill": "\(skill)"])
+            if !message.requestId.isEmpty { await send(message.reply(type: MeshMessageType.taskResponse, from: agentId, payload: reply.json), to: peer) }
         case MeshMessageType.agentPrompt:
             // Without a request id nobody waits for an answer: it is a message (upstream's mesh_send and broadcast).
+            let prompt = PromptPayload(message.payload)
             guard !message.requestId.isEmpty else {
-                receive(message.payload["message"]?.stringValue ?? "", from: peer, broadcast: message.payload["broadcast"] == .bool(true))
+                receive(prompt.message, from: peer, broadcast: prompt.audience == .broadcast)
                 return
             }
             let chunks = StreamChunks(request: message, agentId: agentId)
             let reply = await outcome(of: {
                 try await slots.run(agentId: agentId, mayRefuse: true) {
                     try await prompts.answer(
-                        message.payload["message"]?.stringValue ?? "", onDelta: { delta in await send(chunks.next(delta), to: peer) },
+                        prompt.message, onDelta: { delta in await send(chunks.next(delta), to: peer) },
                         mayUse: toolFilter(for: Requester(peerId: peer, role: nil)))
                 }
             })
-            await send(message.reply(type: MeshMessageType.agentResponse, from: agentId, payload: reply), to: peer)
+            await send(message.reply(type: MeshMessageType.agentResponse, from: agentId, payload: reply.json), to: peer)
         case MeshMessageType.skillQuery:
-            var payload: [String: JSONValue] = ["agent_id": .string(agentId), "skills": .array(skillNames.map(JSONValue.string))]
-            if let wanted = message.payload["skill"]?.stringValue { payload["has_skill"] = .bool(skills.contains(wanted)) }
-            await send(message.reply(type: MeshMessageType.skillResponse, from: agentId, payload: .object(payload)), to: peer)
+            let wanted = SkillQueryPayload(message.payload).skill
+            let answer = SkillAnswerPayload(agentId: agentId, skills: skillNames, hasSkill: wanted.map { skills.contains($0) })
+            await send(message.reply(type: MeshMessageType.skillResponse, from: agentId, payload: answer.json), to: peer)
         case MeshMessageType.agentStatus:
-            logger.info("peer status", metadata: ["peer_id": "\(peer)", "claims_agent_id": "\(message.payload["agent_id"]?.stringValue ?? message.sourceAgent)", "status": "\(message.payload["status"]?.stringValue ?? "")"])
+            let status = AgentStatusPayload(message.payload)
+            logger.info("peer status", metadata: ["peer_id": "\(peer)", "claims_agent_id": "\(status.agentId.isEmpty ? message.sourceAgent : status.agentId)", "status": "\(status.status)"])
         default:
             logger.debug("ignoring a mesh message", metadata: ["type": "\(message.type)", "peer_id": "\(peer)"])
         }
     }
 
-    /// `{result, error}` as upstream's task_response carries it.
-    func outcome(of work: () async throws -> String) async -> JSONValue {
+    /// What `work` came to, as a task_response or agent_response carries it.
+    func outcome(of work: () async throws -> String) async -> MeshOutcome {
         do {
-            return .object(["result": .string(try await work()), "error": .string("")])
+            return MeshOutcome(result: try await work())
         } catch {
-            return .object(["result": .string(""), "error": .string("\(error)")])
+            return MeshOutcome(error: "\(error)")
         }
     }
 

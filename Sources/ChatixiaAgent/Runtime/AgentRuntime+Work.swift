@@ -29,10 +29,11 @@ extension AgentRuntime {
         }
         guard skill.isEmpty else { return try await skills.invoke(skill, arguments: arguments, onDelta: onDelta) }
 
-        let message = arguments["message"]?.stringValue ?? ""
-        if arguments["direct"] == .bool(true) || arguments["broadcast"] == .bool(true) {
+        let prompt = PromptPayload(.object(arguments))
+        let message = prompt.message
+        if prompt.audience != .asked {
             // mesh_send / mesh_broadcast through the queue: delivering it is the whole task.
-            receive(message, from: source, broadcast: arguments["broadcast"] == .bool(true))
+            receive(message, from: source, broadcast: prompt.audience == .broadcast)
             return "delivered to \(agentId)"
         }
         guard !message.isEmpty else { throw SkillError.failed(skill: "(none)", reason: "the request names no skill and carries no message") }

@@ -21,6 +21,6 @@ final class StreamChunks: Sendable {
             return count
         }
         return request.reply(
-            type: type, from: agentId, payload: .object(["delta": .string(delta), "index": .number(Double(index))]))
+            type: type, from: agentId, payload: StreamChunkPayload(delta: delta, index: index).json)
     }
 }
