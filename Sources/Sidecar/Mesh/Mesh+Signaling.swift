@@ -38,20 +38,28 @@ extension Mesh {
         }
     }
 
-    /// Starts link `generation` to `remote` as the offerer.
-    func offer(to remote: String, generation: UInt64) async {
+    /// Starts link `generation` to `remote`, as the offerer or answering `offer`, and sends our description.
+    func startLink(to remote: String, generation: UInt64, answering offer: SessionDescription?) async {
         do {
-            let link = try await makeLink(to: remote, generation: generation, role: .offerer)
+            let link = try await makeLink(to: remote, generation: generation, role: offer == nil ? .offerer : .answerer)
+            let early = offer == nil ? [] : earlyCandidates.removeValue(forKey: remote) ?? []
             let sdp = try await link.driver.withConnection { connection, now in
-                connection.createDataChannel(label: "mesh")
-                return connection.createOffer(now: now).serialized()
+                guard let offer else {
+                    connection.createDataChannel(label: "mesh")
+                    return connection.createOffer(now: now).serialized()
+                }
+                try connection.setRemoteDescription(offer, now: now)
+                for candidate in early { connection.addRemoteCandidate(candidate, now: now) }
+                return try connection.createAnswer().serialized()
             }
             guard links[remote] === link else { return }
-            send(.offer(sdp: sdp), to: remote)
+            send(offer == nil ? .offer(sdp: sdp) : .answer(sdp: sdp), to: remote)
             descriptionSent(for: link)
         } catch {
-            logger.error("cannot start a connection", metadata: ["remote": "\(remote)", "error": "\(error)"])
-            await perform(policy.linkEnded(remote, generation: generation, reason: "setup failed", retry: true, now: now))
+            logger.warning(offer == nil ? "cannot start a connection" : "cannot answer an offer", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            // Our own attempt is tried again later; a failed answer waits for the peer's next offer.
+            await perform(policy.linkEnded(
+                remote, generation: generation, reason: offer == nil ? "setup failed" : "answer failed", retry: offer == nil, now: now))
         }
     }
 
@@ -66,25 +74,6 @@ extension Mesh {
         let actions = policy.offerReceived(from: remote)
         if actions.isEmpty { logger.debug("simultaneous offers: ours wins", metadata: ["remote": "\(remote)"]) }
         await perform(actions, answering: description)
-    }
-
-    /// Answers `description` on link `generation` to `remote`.
-    func answer(_ description: SessionDescription, from remote: String, generation: UInt64) async {
-        do {
-            let link = try await makeLink(to: remote, generation: generation, role: .answerer)
-            let early = earlyCandidates.removeValue(forKey: remote) ?? []
-            let answer = try await link.driver.withConnection { connection, now in
-                try connection.setRemoteDescription(description, now: now)
-                for candidate in early { connection.addRemoteCandidate(candidate, now: now) }
-                return try connection.createAnswer().serialized()
-            }
-            guard links[remote] === link else { return }
-            send(.answer(sdp: answer), to: remote)
-            descriptionSent(for: link)
-        } catch {
-            logger.warning("cannot answer an offer", metadata: ["remote": "\(remote)", "error": "\(error)"])
-            await perform(policy.linkEnded(remote, generation: generation, reason: "answer failed", retry: false, now: now))
-        }
     }
 
     private func apply(answer sdp: String, from remote: String) async {

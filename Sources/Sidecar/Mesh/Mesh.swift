@@ -88,9 +88,9 @@ actor Mesh {
         for action in actions {
             switch action {
             case .offer(let remote, let generation):
-                await self.offer(to: remote, generation: generation)
+                await startLink(to: remote, generation: generation, answering: nil)
             case .answer(let remote, let generation):
-                if let offer { await answer(offer, from: remote, generation: generation) }
+                if let offer { await startLink(to: remote, generation: generation, answering: offer) }
             case .drop(let remote, let generation, let wasOpen, let reason):
                 close(remote, generation: generation, wasOpen: wasOpen, reason: reason)
             case .reportStatus:
