@@ -9,13 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-ensure_swift
 ensure_apt iproute2 util-linux python3
-for product in chatixia-registry chatixia-sidecar chatixia; do
-    say "building $product (release)"
-    swift build -c release --product "$product"
-done
-BIN_DIR="$(swift build -c release --show-bin-path)"
+release_binaries
 use_pysupport
 say "measuring on loopback in a private network namespace"
-exec unshare --net bash -c 'ip link set lo up && exec python3 bench/scale/bench.py --bin-dir "$0" "$@"' "$BIN_DIR" "$@"
+exec unshare --net bash -c 'ip link set lo up && exec python3 bench/scale/bench.py --bin-dir "$0" "$@"' "$BIN" "$@"
