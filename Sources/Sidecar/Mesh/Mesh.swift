@@ -170,6 +170,8 @@ actor Mesh {
         if wasOpen {
             logger.warning("peer disconnected", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
             session?.deliver(.peerDisconnected(remote))
+        } else if reason == MeshPolicy.attemptTimedOut {
+            logger.warning("connection attempt timed out", metadata: ["remote": "\(remote)"])
         } else {
             logger.debug("connection attempt dropped", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
         }

@@ -33,6 +33,8 @@ struct MeshPolicy {
     }
 
     static let attemptTimeout: Duration = .seconds(15)
+    /// The reason of a drop for `attemptTimeout` (a warning in the sidecar's log; other attempts end quietly).
+    static let attemptTimedOut = "attempt timed out"
     static let retryBackoff = (initial: Duration.seconds(1), maximum: Duration.seconds(30))
 
     let selfId: String
@@ -137,7 +139,7 @@ struct MeshPolicy {
     mutating func handleTimeout(now: Duration) -> [Action] {
         var actions: [Action] = []
         for (remote, link) in links.sorted(by: { $0.key < $1.key }) where (link.attemptDeadline ?? now + .seconds(1)) <= now {
-            actions += end(remote, reason: "attempt timed out", retry: true, now: now)
+            actions += end(remote, reason: Self.attemptTimedOut, retry: true, now: now)
         }
         for (remote, due) in retryAt.sorted(by: { $0.key < $1.key }) where due <= now {
             retryAt[remote] = nil
