@@ -64,7 +64,6 @@ final class PeerPair {
             for connection in [offerer, answerer] where (connection.deadline ?? .seconds(1 << 40)) <= now { connection.handleTimeout(now: now) }
             let next = [offerer.deadline, answerer.deadline].compactMap { $0 }.min() ?? deadline
             clock.advance(to: moved ? now + .microseconds(100) : max(next, now + .microseconds(100)))
-            await Task.yield()
         }
     }
 

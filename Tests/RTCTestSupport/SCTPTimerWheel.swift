@@ -1,10 +1,16 @@
 import Testing
 
-/// usrsctp keeps one timer wheel per process, and it follows one clock (see `SCTPAssociation`). Suites that
-/// run associations, on a virtual clock or on the real one, take turns through this trait, so no two
-/// clocks drive the wheel at once; everything else in the test process still runs in parallel.
+/// usrsctp keeps one timer wheel per process, and it follows one clock (see `SCTPAssociation`). Tests that run
+/// associations, on a virtual clock or on the real one, take turns through this trait, one test case at a time
+/// (within a suite too), so no two clocks drive the wheel at once; everything else in the test process still
+/// runs in parallel.
 public struct SCTPTimerWheelTrait: SuiteTrait, TestTrait, TestScoping {
     public var isRecursive: Bool { true }
+
+    /// Each test case takes the wheel for itself; a suite holding it would let its own tests share it.
+    public func scopeProvider(for test: Test, testCase: Test.Case?) -> Self? {
+        testCase == nil ? nil : self
+    }
 
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
@@ -18,18 +24,16 @@ extension Trait where Self == SCTPTimerWheelTrait {
     public static var sctpTimerWheel: Self { Self() }
 }
 
-/// A FIFO lock for async code; a task already holding it (a suite's scope around its tests) passes through.
+/// A FIFO lock for async code.
 actor SCTPTimerWheelLock {
     static let shared = SCTPTimerWheelLock()
-    @TaskLocal private static var isHeld = false
     private var locked = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     nonisolated func exclusively(_ body: @Sendable () async throws -> Void) async throws {
-        if Self.isHeld { return try await body() }
         await acquire()
         do {
-            try await Self.$isHeld.withValue(true) { try await body() }
+            try await body()
         } catch {
             await release()
             throw error
