@@ -19,6 +19,8 @@ final class PeerPair {
     var answererEvents: [PeerConnectionEvent] = []
     var link: LossyLink
     let clock = VirtualClock()
+    /// How often `pump` ran the offerer's `handleTimeout`: its timer wake-ups.
+    var offererWakeups = 0
 
     var now: Duration { clock.now }
 
@@ -61,8 +63,12 @@ final class PeerPair {
                     if from === offerer { offererEvents.append(event) } else { answererEvents.append(event) }
                 }
             }
-            for connection in [offerer, answerer] where (connection.deadline ?? .seconds(1 << 40)) <= now { connection.handleTimeout(now: now) }
-            let next = [offerer.deadline, answerer.deadline].compactMap { $0 }.min() ?? deadline
+            for connection in [offerer, answerer] where (connection.deadline ?? .seconds(1 << 40)) <= now {
+                if connection === offerer { offererWakeups += 1 }
+                connection.handleTimeout(now: now)
+            }
+            // With no timer at all (both failed or closed), the clock still moves, in SCTP-tick steps.
+            let next = [offerer.deadline, answerer.deadline].compactMap { $0 }.min() ?? now + .milliseconds(10)
             clock.advance(to: moved ? now + .microseconds(100) : max(next, now + .microseconds(100)))
         }
     }
@@ -126,6 +132,24 @@ final class PeerPair {
         for n in 0..<50 { try pair.offerer.send(.text("m\(n)"), on: stream) }
         try await pair.pump { PeerPair.messages($0.answererEvents).count == 50 }
         #expect(PeerPair.messages(pair.answererEvents) == (0..<50).map { .text("m\($0)") })
+    }
+
+    @Test func anIdleConnectionWakesOnlyForItsConsentChecks() async throws {
+        let pair = try PeerPair()
+        try await pair.pump { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }
+        let stream = try #require(PeerPair.opened(pair.offererEvents))
+        try pair.offerer.send(.text("last words"), on: stream)
+        try await pair.pump { PeerPair.messages($0.answererEvents).count == 1 }
+        // SCTP's activity window passes; then 60 s at rest.
+        let quietFrom = pair.now + .seconds(2)
+        try await pair.pump { $0.now >= quietFrom }
+        let wakeupsBefore = pair.offererWakeups
+        try await pair.pump(timeout: .seconds(70)) { $0.now >= quietFrom + .seconds(60) }
+        // A consent check every 5 s (RFC 7675), and no SCTP timer while nothing is in flight (60 at one a second).
+        #expect(pair.offererWakeups - wakeupsBefore <= 15, "\(pair.offererWakeups - wakeupsBefore) wake-ups in 60 s at rest")
+        #expect(pair.offerer.state == .connected)
+        try pair.offerer.send(.text("still here"), on: stream)
+        try await pair.pump { PeerPair.messages($0.answererEvents).count == 2 }
     }
 
     @Test func aTamperedFingerprintNeverConnects() async throws {

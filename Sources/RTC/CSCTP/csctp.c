@@ -140,11 +140,12 @@ csctp_association *csctp_association_new(uint16_t port, uint16_t remote_port, in
         }
         struct sctp_initmsg init = {.sinit_num_ostreams = 1024, .sinit_max_instreams = 1024};
         ok = ok && usrsctp_setsockopt(socket, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init)) == 0;
-        // WebRTC's path MTU: 1200 bytes of SCTP inside DTLS inside UDP, no discovery.
+        // WebRTC's path MTU: 1200 bytes of SCTP inside DTLS inside UDP, no discovery. No SCTP heartbeats: ICE's
+        // consent checks already tell whether the peer is there, and an idle association then has no timer running.
         struct sctp_paddrparams path;
         memset(&path, 0, sizeof(path));
         path.spp_assoc_id = SCTP_FUTURE_ASSOC;
-        path.spp_flags = SPP_PMTUD_DISABLE;
+        path.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_DISABLE;
         path.spp_pathmtu = 1200 - 28;
         ok = ok && usrsctp_setsockopt(socket, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &path, sizeof(path)) == 0;
         struct sockaddr_conn local;
@@ -287,6 +288,18 @@ long csctp_receive(csctp_association *association, uint8_t *buffer, size_t capac
         info->ppid = ntohl(rcvinfo.rcv_ppid);
     }
     return (long)length;
+}
+
+int csctp_needs_timers(csctp_association *association) {
+    struct sctp_status status;
+    memset(&status, 0, sizeof(status));
+    socklen_t length = sizeof(status);
+    pthread_mutex_lock(&lock);
+    int result = usrsctp_getsockopt(association->socket, IPPROTO_SCTP, SCTP_STATUS, &status, &length);
+    pthread_mutex_unlock(&lock);
+    // Unknown counts as needing them. Setting up or shutting down runs timers (INIT, COOKIE ECHO, SHUTDOWN), and so
+    // does data not yet acknowledged (retransmission, zero-window probes).
+    return result != 0 || status.sstat_state != SCTP_ESTABLISHED || status.sstat_unackdata > 0;
 }
 
 int csctp_take_writable(csctp_association *association) {

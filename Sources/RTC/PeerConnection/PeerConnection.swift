@@ -79,12 +79,13 @@ public final class PeerConnection {
     private var events = DrainQueue<PeerConnectionEvent>()
     private var transmits = DrainQueue<ICETransmit>()
     private var lastNow: Duration = .zero
-    /// usrsctp's timers (retransmission, delayed SACK) need ticks while data moves; an idle
-    /// association only needs slow ones, so a mesh of idle channels does not wake 100 times a second each.
+    /// usrsctp's timers (retransmission, delayed SACK) need ticks while data moves, slow ones while sent data waits
+    /// for its acknowledgement, and none once the association is idle, so an idle mesh does not wake for SCTP.
     private static let sctpTick: Duration = .milliseconds(10)
     private static let idleSCTPTick: Duration = .seconds(1)
     private static let sctpActivityWindow: Duration = .seconds(1)
-    private var nextSCTPTick: Duration = .zero
+    /// When SCTP's timers next need a tick; nil while it has none running (nothing in flight, nothing received lately).
+    private var nextSCTPTick: Duration?
     private var sctpActiveUntil: Duration = .zero
 
     public init(configuration: Configuration, random: RandomSource = .system()) {
@@ -289,10 +290,16 @@ public final class PeerConnection {
             dtls.handleTimeout()
             pumpDTLS()
         }
-        if let sctp, now >= nextSCTPTick {
+        if let sctp, let tick = nextSCTPTick, now >= tick {
             sctp.tick(now: now)
             flushSCTP()
-            nextSCTPTick = now + (now < sctpActiveUntil ? Self.sctpTick : Self.idleSCTPTick)
+            // Fast while data moves; slow while usrsctp's timers may run (setup, shutdown, data awaiting its
+            // acknowledgement: RTO up to 5 s); none once the association is idle: an idle mesh does not wake for SCTP.
+            if now < sctpActiveUntil {
+                nextSCTPTick = now + Self.sctpTick
+            } else {
+                nextSCTPTick = sctp.needsTimers ? now + Self.idleSCTPTick : nil
+            }
         }
     }
 
@@ -300,7 +307,7 @@ public final class PeerConnection {
         var candidates: [Duration] = []
         if let deadline = ice?.deadline { candidates.append(deadline) }
         if let timeout = dtls?.timeout { candidates.append(lastNow + timeout) }
-        if sctp != nil, state == .connected || dtls?.isConnected == true { candidates.append(nextSCTPTick) }
+        if sctp != nil, state == .connected || dtls?.isConnected == true, let nextSCTPTick { candidates.append(nextSCTPTick) }
         return candidates.min()
     }
 
@@ -358,7 +365,8 @@ public final class PeerConnection {
                 flushSCTP()
             case .applicationData(let packet):
                 sctp?.receive(packet)
-                sctpActiveUntil = lastNow + Self.sctpActivityWindow
+                // Even a packet that makes nothing yet may owe a delayed SACK.
+                markSCTPActive()
                 flushSCTP()
             case .closed:
                 setState(.closed)
@@ -403,10 +411,13 @@ public final class PeerConnection {
             }
         }
         pumpDTLSTransmits()
-        if active {
-            sctpActiveUntil = lastNow + Self.sctpActivityWindow
-            nextSCTPTick = min(nextSCTPTick, lastNow + Self.sctpTick)
-        }
+        if active { markSCTPActive() }
+    }
+
+    /// Data moved: SCTP's timers tick fast for a while.
+    private func markSCTPActive() {
+        sctpActiveUntil = lastNow + Self.sctpActivityWindow
+        nextSCTPTick = min(nextSCTPTick ?? lastNow + Self.sctpTick, lastNow + Self.sctpTick)
     }
 
     private func pumpDTLSTransmits() {

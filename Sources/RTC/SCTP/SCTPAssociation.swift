@@ -87,6 +87,13 @@ public final class SCTPAssociation {
         drain()
     }
 
+    /// Whether usrsctp may have timers running here: while the association is set up or shut down, and while data we
+    /// sent is unsent or unacknowledged. Otherwise (and with nothing received lately, which may owe a delayed SACK) it
+    /// has none, and needs no ticks.
+    public var needsTimers: Bool {
+        !isClosed && (pendingIndex < pending.count || csctp_needs_timers(handle) != 0)
+    }
+
     public func receive(_ packet: [UInt8]) {
         guard !isClosed else { return }
         packet.withUnsafeBufferPointer { csctp_input(handle, $0.baseAddress, $0.count) }

@@ -49,6 +49,9 @@ long csctp_send(csctp_association *association, uint16_t stream, uint32_t ppid, 
 long csctp_receive(csctp_association *association, uint8_t *buffer, size_t capacity, csctp_info *info);
 /// Whether usrsctp reported free send space since the last call (clears the flag).
 int csctp_take_writable(csctp_association *association);
+/// Whether usrsctp may have timers running for the association: it is not (or no longer) established, or data we
+/// sent waits to be sent or acknowledged. An established association with nothing in flight has none.
+int csctp_needs_timers(csctp_association *association);
 /// Resets our outgoing stream (closes a data channel, RFC 8831).
 int csctp_reset_stream(csctp_association *association, uint16_t stream);
 /// Advances usrsctp's process-wide timers to the caller's clock (milliseconds); call every few ms while
