@@ -25,7 +25,6 @@ public struct ICECredentials: Sendable, Hashable {
         func string(_ count: Int) -> String { String((0..<count).map { _ in alphabet.randomElement(using: &generator)! }) }
         return ICECredentials(ufrag: string(8), password: string(24))
     }
-
 }
 
 /// A datagram to send: from which local socket, to where.

@@ -9,8 +9,6 @@ public struct DrainQueue<Element> {
 
     public var isEmpty: Bool { head == items.count }
 
-    public var count: Int { items.count - head }
-
     public mutating func append(_ element: Element) {
         items.append(element)
     }

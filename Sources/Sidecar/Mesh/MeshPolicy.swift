@@ -74,7 +74,7 @@ struct MeshPolicy {
         let peers = listed.filter { $0 != selfId }
         present = Set(peers)
         var actions: [Action] = [.reportStatus]
-        for peer in peers.sorted() where links[peer] == nil { actions.append(startOffer(to: peer)) }
+        for peer in peers.sorted() where links[peer] == nil { actions.append(newLink(to: peer, role: .offerer)) }
         return actions
     }
 
@@ -107,7 +107,7 @@ struct MeshPolicy {
 
     /// The agent asks for a connection: an offer unless one is open or on its way.
     mutating func connect(to remote: String) -> [Action] {
-        links[remote] == nil ? [startOffer(to: remote)] : []
+        links[remote] == nil ? [newLink(to: remote, role: .offerer)] : []
     }
 
     // MARK: Links
@@ -143,16 +143,12 @@ struct MeshPolicy {
         }
         for (remote, due) in retryAt.sorted(by: { $0.key < $1.key }) where due <= now {
             retryAt[remote] = nil
-            if signalingUp, present.contains(remote), links[remote] == nil { actions.append(startOffer(to: remote)) }
+            if signalingUp, present.contains(remote), links[remote] == nil { actions.append(newLink(to: remote, role: .offerer)) }
         }
         return actions
     }
 
     // MARK: Internals
-
-    private mutating func startOffer(to remote: String) -> Action {
-        newLink(to: remote, role: .offerer)
-    }
 
     private mutating func newLink(to remote: String, role: Role) -> Action {
         nextGeneration += 1
