@@ -13,11 +13,18 @@ import Testing
 final class PeerPair {
     let offerer: PeerConnection
     let answerer: PeerConnection
-    let offererAddress = TransportAddress("127.0.0.1:40001")!
+    /// Where each side's one socket is; a test may move the offerer to another address and socket number, after
+    /// which the link delivers only to and from the new one.
+    var offererAddress = TransportAddress("127.0.0.1:40001")!
+    var offererSocket = 0
     let answererAddress = TransportAddress("127.0.0.1:40002")!
+    /// DTLS handshake records (content type 22) that crossed the link.
+    var handshakeRecords = 0
     var offererEvents: [PeerConnectionEvent] = []
     var answererEvents: [PeerConnectionEvent] = []
     var link: LossyLink
+    /// The offer as the answerer got it.
+    var offer = SessionDescription(origin: SDPOrigin(sessionID: 0, sessionVersion: 0))
     let clock = VirtualClock()
     /// How often `pump` ran the offerer's `handleTimeout`: its timer wake-ups.
     var offererWakeups = 0
@@ -36,7 +43,7 @@ final class PeerPair {
         offerer.addLocalSocket(0, address: offererAddress, now: now)
         answerer.addLocalSocket(0, address: answererAddress, now: now)
         offerer.createDataChannel(label: "mesh")
-        var offer = try SessionDescription(parsing: offerer.createOffer(now: now).serialized())
+        offer = try SessionDescription(parsing: offerer.createOffer(now: now).serialized())
         if tamperFingerprint { offer.media[0].fingerprints[0].digest[0] ^= 0xFF }
         try answerer.setRemoteDescription(offer, now: now)
         let answer = try SessionDescription(parsing: try answerer.createAnswer().serialized())
@@ -50,11 +57,20 @@ final class PeerPair {
         while !done(self) {
             guard clock.now < deadline else { throw SCTPTestFailure("timed out: \(offererEvents) / \(answererEvents)") }
             var moved = false
-            for (from, to, fromAddress) in [(offerer, answerer, offererAddress), (answerer, offerer, answererAddress)] {
+            let sides = [
+                (offerer, answerer, offererAddress, offererSocket, answererAddress, 0),
+                (answerer, offerer, answererAddress, 0, offererAddress, offererSocket),
+            ]
+            for (from, to, fromAddress, fromSocket, toAddress, toSocket) in sides {
                 while let transmit = from.pollTransmit() {
                     moved = true
+                    // A socket that is gone, or an address nobody has any more: the datagram goes nowhere.
+                    guard transmit.socket == fromSocket, transmit.destination == toAddress else { continue }
                     link.send(transmit.payload)
-                    for datagram in link.deliver() { to.receive(datagram, from: fromAddress, socket: 0, now: now) }
+                    for datagram in link.deliver() {
+                        if datagram.first == 22 { handshakeRecords += 1 }
+                        to.receive(datagram, from: fromAddress, socket: toSocket, now: now)
+                    }
                 }
                 while let event = from.pollEvent() {
                     if case .localCandidate(let candidate) = event {
@@ -152,6 +168,53 @@ final class PeerPair {
         try await pair.pump { PeerPair.messages($0.answererEvents).count == 2 }
     }
 
+    @Test func anICERestartMovesTheConnectionToANewAddressAndKeepsItsChannel() async throws {
+        let pair = try PeerPair()
+        try await pair.pump { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }
+        let stream = try #require(PeerPair.opened(pair.offererEvents))
+        let firstOffer = pair.offer
+
+        // The offerer's address changes: its old socket is gone, a new one has another address. Consent checks
+        // go unanswered until the connection is disconnected (not failed: a restart can still save it).
+        pair.offerer.removeLocalSocket(0)
+        pair.offererAddress = TransportAddress("127.0.0.1:40003")!
+        pair.offererSocket = 1
+        pair.offerer.addLocalSocket(1, address: pair.offererAddress, now: pair.now)
+        try await pair.pump { $0.offerer.state == .disconnected }
+        let handshakesBefore = pair.handshakeRecords
+
+        let restart = try pair.offerer.restartICE(now: pair.now)
+        #expect(restart.origin.sessionID == firstOffer.origin.sessionID)
+        #expect(restart.origin.sessionVersion > firstOffer.origin.sessionVersion)
+        let restartICE = try restart.dataChannelDescription()
+        #expect(try restartICE.iceUfrag != firstOffer.dataChannelDescription().iceUfrag)
+        #expect(restartICE.candidates.map(\.port) == [40003])
+        try pair.answerer.setRemoteDescription(SessionDescription(parsing: restart.serialized()), now: pair.now)
+        let answer = try pair.answerer.createAnswer()
+        try pair.offerer.setRemoteDescription(SessionDescription(parsing: answer.serialized()), now: pair.now)
+
+        // Back on the new path. (Nothing was sent during the outage: usrsctp times a retransmission's eligibility
+        // on the real clock, which a virtual-clock test does not move; the netns test in Tests/e2e covers that.)
+        try await pair.pump { $0.offerer.state == .connected && $0.answerer.state == .connected }
+        try pair.offerer.send(.text("over the new path"), on: stream)
+        try await pair.pump { PeerPair.messages($0.answererEvents) == [.text("over the new path")] }
+        try pair.answerer.send(.text("and back"), on: stream)
+        try await pair.pump { PeerPair.messages($0.offererEvents) == [.text("and back")] }
+        // The same DTLS session and SCTP association: no handshake, no second channel, nothing closed.
+        #expect(pair.handshakeRecords == handshakesBefore)
+        for events in [pair.offererEvents, pair.answererEvents] {
+            #expect(events.filter { if case .channelOpened = $0 { true } else { false } }.count == 1)
+            #expect(!events.contains { if case .channelClosed = $0 { true } else { false } })
+        }
+        #expect(pair.offererEvents.filter { $0 == .stateChanged(.connected) }.count == 2)
+
+        // A later description with another certificate is refused: that would be a new connection.
+        var stranger = try SessionDescription(parsing: pair.offerer.restartICE(now: pair.now).serialized())
+        stranger.media[0].fingerprints[0].digest[0] ^= 0xFF
+        #expect(throws: PeerConnectionError.self) { try pair.answerer.setRemoteDescription(stranger, now: pair.now) }
+        #expect(throws: PeerConnectionError.self) { try pair.answerer.restartICE(now: pair.now) }
+    }
+
     @Test func aTamperedFingerprintNeverConnects() async throws {
         let pair = try PeerPair(tamperFingerprint: true)
         try await pair.pump { $0.answerer.state == .failed }
@@ -206,3 +269,4 @@ final class PeerPair {
         #expect(throws: PeerConnectionError.self) { try connection.setRemoteDescription(audioOnly, now: .zero) }
     }
 }
+

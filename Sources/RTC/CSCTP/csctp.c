@@ -142,11 +142,15 @@ csctp_association *csctp_association_new(uint16_t port, uint16_t remote_port, in
         ok = ok && usrsctp_setsockopt(socket, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof(init)) == 0;
         // WebRTC's path MTU: 1200 bytes of SCTP inside DTLS inside UDP, no discovery. No SCTP heartbeats: ICE's
         // consent checks already tell whether the peer is there, and an idle association then has no timer running.
+        // Without heartbeats a path SCTP marked unreachable would never be tried again, even after ICE restarts
+        // on a new network path; its one path is never marked so (the association's own retransmission limit
+        // still ends it).
         struct sctp_paddrparams path;
         memset(&path, 0, sizeof(path));
         path.spp_assoc_id = SCTP_FUTURE_ASSOC;
         path.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_DISABLE;
         path.spp_pathmtu = 1200 - 28;
+        path.spp_pathmaxrxt = UINT16_MAX;
         ok = ok && usrsctp_setsockopt(socket, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &path, sizeof(path)) == 0;
         struct sockaddr_conn local;
         memset(&local, 0, sizeof(local));

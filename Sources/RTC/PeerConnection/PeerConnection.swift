@@ -65,7 +65,11 @@ public final class PeerConnection {
 
     public let configuration: Configuration
     private var random: RandomSource
-    private let localCredentials: ICECredentials
+    /// Ours until an ICE restart draws new ones.
+    private var localCredentials: ICECredentials
+    /// The `o=` line's session id, the same in every description we make; its version counts them (RFC 3264 §8).
+    private let sessionID: UInt64
+    private var sessionVersion: UInt64 = 1
     private var ice: ICEAgent?
     private var dtls: DTLSEndpoint?
     private var sctp: SCTPAssociation?
@@ -92,6 +96,7 @@ public final class PeerConnection {
         self.configuration = configuration
         var random = random
         localCredentials = .random(using: &random)
+        sessionID = .random(in: 1..<(1 << 62), using: &random)
         self.random = random
     }
 
@@ -119,6 +124,10 @@ public final class PeerConnection {
         }
         guard let fingerprint = remote.fingerprints.first(where: { $0.algorithm.lowercased() == "sha-256" }) else {
             throw .invalidDescription("no sha-256 fingerprint")
+        }
+        if let current = remoteDescription {
+            try renegotiate(remote, fingerprint: fingerprint, replacing: current, now: now)
+            return
         }
         if isOfferer == nil {
             isOfferer = false
@@ -148,6 +157,54 @@ public final class PeerConnection {
         setState(.connecting)
     }
 
+    /// A later description from the peer (RFC 3264 §8). The same certificate keeps DTLS and SCTP, so the channels
+    /// stay open; new ICE credentials restart ICE (RFC 8445 §9): in an offer, ours are drawn anew too and our
+    /// answer carries them; in the answer to our `restartICE` offer, they are what the new agent checks with.
+    private func renegotiate(
+        _ remote: DataChannelDescription, fingerprint: CertificateFingerprint, replacing current: DataChannelDescription, now: Duration
+    ) throws(PeerConnectionError) {
+        guard current.fingerprints.contains(where: { $0.algorithm.lowercased() == "sha-256" && $0.digest == fingerprint.digest }) else {
+            throw .invalidDescription("the DTLS fingerprint changed: that takes a new connection")
+        }
+        guard let ice, state != .closed, state != .failed else { throw .wrongState("the connection has ended") }
+        let credentials = ICECredentials(ufrag: remote.iceUfrag, password: remote.icePwd)
+        if credentials != ice.remote {
+            if isOfferer == false {
+                replaceICE(role: ice.role, now: now)
+            } else if ice.remote != nil {
+                throw .invalidDescription("new ICE credentials in an answer to no restart")
+            }
+            self.ice?.setRemoteCredentials(credentials, now: now)
+        }
+        remoteDescription = remote
+        for candidate in remote.candidates { addToICE(candidate, now: now) }
+        pumpICE()
+    }
+
+    /// Restarts ICE over the same DTLS and SCTP (RFC 8445 §9), when the network path changed: new credentials,
+    /// candidates gathered anew from the local sockets registered now, and an offer for the peer, whose answer
+    /// goes to `setRemoteDescription`. The channels stay open; what is sent meanwhile waits in SCTP and goes
+    /// out once the new pair is up; the state is `connecting` until then (on both sides). The side that made the first
+    /// offer restarts (the answer keeps its DTLS role).
+    public func restartICE(now: Duration) throws(PeerConnectionError) -> SessionDescription {
+        guard isOfferer == true, remoteDescription != nil, let ice, state != .closed, state != .failed else {
+            throw .wrongState("only the offerer of a negotiated, live connection restarts ICE")
+        }
+        replaceICE(role: ice.role, now: now)
+        return localDescription(setup: .actpass)
+    }
+
+    /// Ends the current ICE agent (its last transmits, such as TURN deallocations, still go out) and starts a new
+    /// one with new credentials over the current local sockets.
+    private func replaceICE(role: ICERole, now: Duration) {
+        ice?.close()
+        pumpICE()
+        ice = nil
+        if sctpConnected { setState(.connecting) }
+        localCredentials = .random(using: &random)
+        startICE(role: role, now: now)
+    }
+
     /// A trickled remote candidate (`candidate:...` text); held until the remote description arrives.
     public func addRemoteCandidate(_ candidate: ICECandidate, now: Duration) {
         guard remoteDescription != nil else {
@@ -173,6 +230,11 @@ public final class PeerConnection {
         localSockets.append((socket, address))
         ice?.addLocalCandidate(kind: .host, address: address, socket: socket, now: now)
         pumpICE()
+    }
+
+    /// Forgets a local socket whose address went away; the next ICE restart gathers without it.
+    public func removeLocalSocket(_ socket: Int) {
+        localSockets.removeAll { $0.socket == socket }
     }
 
     /// The next TCP or TLS connection to a TURN server to open (see ``TURNConnectionRequest``).
@@ -222,7 +284,8 @@ public final class PeerConnection {
             iceUfrag: localCredentials.ufrag, icePwd: localCredentials.password,
             fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: fingerprint.bytes)], setup: setup,
             maxMessageSize: UInt64(configuration.maxMessageSize), candidates: candidates)
-        return SessionDescription(dataChannel: description, sessionID: UInt64.random(in: 1..<(1 << 62), using: &random))
+        defer { sessionVersion += 1 }
+        return SessionDescription(dataChannel: description, sessionID: sessionID, sessionVersion: sessionVersion)
     }
 
     // MARK: Data channels
@@ -340,8 +403,8 @@ public final class PeerConnection {
                 if let dtls, !dtls.isConnected {
                     dtls.start()
                     pumpDTLS()
-                } else if state == .disconnected {
-                    setState(.connected)
+                } else if state == .disconnected || state == .connecting {
+                    setState(.connected)  // consent is back, or a restart found the new path
                 }
             case .stateChanged(.disconnected):
                 if state == .connected { setState(.disconnected) }

@@ -28,6 +28,9 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private var channels: [any Channel] = []
     /// Which of `channels` are streams to TURN servers (written as bytes, not datagrams), by channel.
     private var streamSockets: [ObjectIdentifier: Int] = [:]
+    /// The UDP sockets in use, by socket number, with the address each is bound to. (A socket closed by `rebind`
+    /// keeps its place in `channels`, so the numbers the connection knows stay valid.)
+    private var datagramSockets: [Int: TransportAddress] = [:]
     /// Verifies `turns:` servers.
     private let turnTrust: TURNTrust
     private var timer: Scheduled<Void>?
@@ -101,6 +104,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         let registered = try await loop.submit {
             guard self.channels.count == socket else { return false }  // another bind overlapped this one
             self.channels.append(channel)
+            self.datagramSockets[socket] = local
             self.connection.addLocalSocket(socket, address: local, now: self.now)
             self.flush()
             return true
@@ -110,6 +114,22 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             throw PeerConnectionError.wrongState("bind calls must not overlap")
         }
         return local
+    }
+
+    /// Follows the machine's addresses before an ICE restart: closes the sockets on addresses not in `hosts` any more
+    /// and binds one on each address of `hosts` that has none.
+    public func rebind(hosts: [String]) async throws {
+        let wanted = hosts.compactMap { host in IPAddress(host).map { (host, $0) } }
+        let (closed, kept) = try await loop.submit {
+            let vanished = self.datagramSockets.filter { socket in !wanted.contains { $0.1 == socket.value.ip } }
+            for socket in vanished.keys {
+                self.datagramSockets[socket] = nil
+                self.connection.removeLocalSocket(socket)
+            }
+            return (vanished.keys.map { self.channels[$0] }, Set(self.datagramSockets.values.map(\.ip)))
+        }.get()
+        for channel in closed { try? await channel.close() }
+        for (host, ip) in wanted where !kept.contains(ip) { _ = try await bind(host: host) }
     }
 
     /// Runs `body` against the connection on its loop, then sends and reports whatever it caused.
