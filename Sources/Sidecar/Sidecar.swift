@@ -39,17 +39,21 @@ public enum Sidecar {
             tokenURLs: configuration.tokenURLs, credential: configuration.credential,
             http: configuration.caFile == nil ? .shared : Self.privateCAClient(tls))
         let token = try await firstToken(from: registry, logger: logger)
-        let hosts = configuration.hostAddresses.isEmpty ? localAddresses() : configuration.hostAddresses
+        let followsAddresses = configuration.hostAddresses.isEmpty
+        let hosts: @Sendable () -> [String] = { followsAddresses ? localAddresses() : configuration.hostAddresses }
         let signaling = SignalingClient(signalingURLs: configuration.signalingURLs, tls: tls, registry: registry, initialToken: token, logger: logger)
         let environmentTURN = configuration.environmentTURNServer(peerId: token.peerId)
-        // Fetched again whenever signaling (re)connects, so TURN credentials never go stale.
+        // Fetched again whenever signaling (re)connects, so TURN credentials never go stale; a failed fetch keeps
+        // the last list.
+        let fetchedICEServers = Mutex<[ICEServer]>([])
         let iceServers: @Sendable () async -> [ICEServer] = {
-            var servers: [ICEServer] = []
             do {
-                servers = try await registry.fetchICEServers(token: try await signaling.freshToken())
+                let fetched = try await registry.fetchICEServers(token: try await signaling.freshToken())
+                fetchedICEServers.withLock { $0 = fetched }
             } catch {
-                logger.warning("cannot fetch ICE servers from the registry", metadata: ["error": "\(error)"])
+                logger.warning("cannot fetch ICE servers from the registry; keeping the last ones", metadata: ["error": "\(error)"])
             }
+            var servers = fetchedICEServers.withLock { $0 }
             if let environmentTURN = configuration.environmentTURNServer(peerId: token.peerId) { servers.append(environmentTURN) }
             return servers
         }
@@ -59,9 +63,11 @@ public enum Sidecar {
         let mesh = Mesh(
             selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), turnTrust: TURNTrust(tls), hostAddresses: hosts,
             policy: configuration.transportPolicy, iceServers: iceServers, logger: logger)
+        // Configured addresses are fixed; the machine's own are followed, and a change restarts ICE.
+        let addressMonitor = followsAddresses ? AddressMonitor.start { Task { await mesh.addressesMayHaveChanged() } } : nil
         let ipc = IPCServer(path: configuration.ipcSocket, token: configuration.ipcToken, handler: mesh, logger: logger)
         let usesDefaultSocket = environment["IPC_SOCKET"]?.isEmpty ?? true
-        logger.notice("sidecar starting", metadata: ["peer_id": "\(token.peerId)", "hosts": "\(hosts.joined(separator: ","))", "ipc": "\(configuration.ipcSocket)"])
+        logger.notice("sidecar starting", metadata: ["peer_id": "\(token.peerId)", "hosts": "\(hosts().joined(separator: ","))", "ipc": "\(configuration.ipcSocket)"])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await signaling.run() }
@@ -71,6 +77,7 @@ public enum Sidecar {
             defer { group.cancelAll() }
             try await group.next()
         }
+        withExtendedLifetime(addressMonitor) {}
         await mesh.shutdown()
         logger.notice("sidecar stopped")
     }

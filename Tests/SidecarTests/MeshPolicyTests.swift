@@ -4,11 +4,11 @@ import Testing
 
 @testable import Sidecar
 
-/// The mesh's decisions on a virtual clock: who offers, glare, retries and their backoff, attempt timeouts.
+/// The mesh's decisions on a virtual clock: who offers, glare, retries and their backoff, attempt timeouts, ICE restarts.
 @Suite struct MeshPolicyTests {
     func policy(_ selfId: String = "b", seed: UInt64 = 1) -> MeshPolicy {
         var policy = MeshPolicy(selfId: selfId, random: RandomSource(SplitMix64(seed: seed)))
-        policy.signalingConnected()
+        _ = policy.signalingConnected(now: .zero)
         return policy
     }
 
@@ -146,7 +146,7 @@ import Testing
         _ = mesh.linkEnded("c", generation: toC, reason: "connection failed", retry: true, now: .seconds(1))
         #expect(mesh.deadline == nil)
         // Back on signaling, its peer_list offers again.
-        mesh.signalingConnected()
+        #expect(mesh.signalingConnected(now: .seconds(2)).isEmpty)
         #expect(offers(mesh.peerList(["b", "c"])) == ["b", "c"])
     }
 
@@ -161,5 +161,73 @@ import Testing
         #expect(mesh.links["a"]?.isOpen == false)
         // The agent's connect does nothing while a link is on its way.
         #expect(mesh.connect(to: "a").isEmpty)
+    }
+
+    /// An open link "b" offered to "a" (or answered, for `role: .answerer`), at time zero.
+    func openLink(_ mesh: inout MeshPolicy, to remote: String, role: MeshPolicy.Role) throws -> UInt64 {
+        let actions = role == .offerer ? mesh.peerList([remote]) : mesh.offerReceived(from: remote)
+        let opened = try #require(generation(actions, remote))
+        _ = mesh.linkOpened(remote, generation: opened)
+        return opened
+    }
+
+    @Test func aLostPathIsRestartedByItsOffererAndGivenUpAfterTheRestartTimeout() throws {
+        var mesh = policy("b")
+        let link = try openLink(&mesh, to: "a", role: .offerer)
+        let lostAt = Duration.seconds(6)
+        #expect(mesh.linkDisconnected("a", generation: link, now: lostAt) == [.restartICE("a", generation: link)])
+        // A second report of the same loss does not restart again.
+        #expect(mesh.linkDisconnected("a", generation: link, now: lostAt + .milliseconds(10)).isEmpty)
+        #expect(mesh.deadline == lostAt + MeshPolicy.restartTimeout)
+        #expect(mesh.handleTimeout(now: lostAt + .seconds(1)).isEmpty)
+        // Not back in time: dropped (the agent hears of it) and tried again from scratch.
+        let actions = mesh.handleTimeout(now: lostAt + MeshPolicy.restartTimeout)
+        #expect(actions.first == .drop("a", generation: link, wasOpen: true, reason: MeshPolicy.restartFailed))
+        #expect(actions.contains(.reportStatus))
+        #expect(mesh.links["a"] == nil)
+        #expect(offers(mesh.handleTimeout(now: try #require(mesh.deadline))) == ["a"])
+    }
+
+    @Test func aRestartThatReconnectsKeepsTheLinkAndItsGeneration() throws {
+        var mesh = policy("b")
+        let link = try openLink(&mesh, to: "a", role: .offerer)
+        _ = mesh.linkDisconnected("a", generation: link, now: .seconds(6))
+        let restarted = mesh.linkReconnected("a", generation: link)
+        #expect(restarted)
+        #expect(mesh.deadline == nil)
+        #expect(mesh.handleTimeout(now: .seconds(60)).isEmpty)
+        #expect(mesh.links["a"]?.generation == link && mesh.links["a"]?.isOpen == true)
+        // Consent coming back on the old path is no restart.
+        let restartedAgain = mesh.linkReconnected("a", generation: link)
+        #expect(!restartedAgain)
+    }
+
+    @Test func theAnswererWaitsForTheOfferersRestartAndAnswersItOnTheSameLink() throws {
+        var mesh = policy("b")
+        let link = try openLink(&mesh, to: "a", role: .answerer)
+        #expect(mesh.linkDisconnected("a", generation: link, now: .seconds(6)).isEmpty)
+        #expect(mesh.deadline == nil)
+        #expect(mesh.restartOfferReceived(from: "a", now: .seconds(6)) == [.answerRestart(from: "a", generation: link)])
+        #expect(mesh.deadline == .seconds(6) + MeshPolicy.restartTimeout)
+        // A restart for a link we do not have (or have not opened) is ignored: its offerer gives up and connects anew.
+        #expect(mesh.restartOfferReceived(from: "c", now: .seconds(6)).isEmpty)
+        var offerer = policy("b")
+        _ = try openLink(&offerer, to: "a", role: .offerer)
+        #expect(offerer.restartOfferReceived(from: "a", now: .seconds(6)).isEmpty)
+    }
+
+    @Test func changedAddressesRestartTheLinksWeOfferedOnceSignalingIsUp() throws {
+        var mesh = policy("b")
+        let offered = try openLink(&mesh, to: "a", role: .offerer)
+        _ = try openLink(&mesh, to: "c", role: .answerer)
+        let attempt = try #require(generation(mesh.peerList(["a", "d"]), "d"))  // not open: nothing to restart
+        mesh.signalingDisconnected()
+        #expect(mesh.addressesChanged(now: .seconds(1)).isEmpty)
+        #expect(mesh.links["a"]?.restartPending == true)
+        #expect(mesh.links["d"]?.generation == attempt)
+        // Signaling back: the restart goes out, with its full time from then.
+        #expect(mesh.signalingConnected(now: .seconds(2)) == [.restartICE("a", generation: offered)])
+        #expect(mesh.links["a"]?.restartDeadline == .seconds(2) + MeshPolicy.restartTimeout)
+        #expect(mesh.signalingConnected(now: .seconds(3)).isEmpty)
     }
 }

@@ -1,5 +1,5 @@
-"""Faults: the registry killed with SIGKILL under load, a sidecar killed with SIGKILL, and all UDP between two
-namespaces dropped for 20 s."""
+"""Faults: the registry killed with SIGKILL under load, a sidecar killed with SIGKILL, all UDP between two
+namespaces dropped for 20 s, and a sidecar whose address changes under it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from pysupport.agent import Agent
 from pysupport.netns import Netns
+from pysupport.processes import run_checked
 from pysupport.registry import TaskSubmitter
 from pysupport.sidecar import Sidecar
 from pysupport.waits import wait_until
@@ -169,3 +170,40 @@ def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup
     wait_until(lambda: ("ns-a", "ns-b") in registry.edges(), "the edge to return")
     # Exactly one disconnect each for the one outage.
     assert not [line for line in agent_a.drain() + agent_b.drain() if line["type"] == "peer_disconnected"]
+
+
+def test_a_sidecar_whose_address_changes_restarts_ice_and_keeps_its_channel(workdir, cleanup, new_registry):
+    """ns-b follows its namespace's addresses (no ICE_HOST_ADDRESSES) and moves to another one: the kernel tells it,
+    it reconnects signaling and restarts ICE on the link it offered. The DataChannel stays open through it (no
+    peer_disconnected, no second peer_connected, one DTLS handshake), and a message sent during the move arrives."""
+    net = Netns().up()
+    cleanup(net)
+    registry = new_registry(["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
+    cleanup(registry)
+    a = Sidecar(registry, workdir, "ns-a", netns=net.names["a"], host=net.address("a")).start()
+    cleanup(a)
+    agent_a = a.connect()
+    wait_until(lambda: "signaling connected" in a.log(), "ns-a on signaling")
+    # ns-b comes second: the peer_list it gets names ns-a, so it offers, and it is the side that restarts.
+    b = Sidecar(registry, workdir, "ns-b", netns=net.names["b"], host=None).start()
+    cleanup(b)
+    agent_b = b.connect()
+    agent_a.next("peer_connected", timeout=30)
+    agent_b.next("peer_connected", timeout=30)
+    roundtrip(agent_b, agent_a, "ns-a", "before")
+
+    net.move("b", "10.2.0.3")
+    # Taken by ns-b's sidecar at once, and carried by SCTP over whichever path there is: it arrives after the restart.
+    agent_b.send("send", {"target_peer": "ns-a", "message": mesh_message("during-move")}, id_="during-move")
+    assert agent_b.next("ack", where=lambda line: line["payload"].get("id") == "during-move", timeout=10)
+    assert agent_a.next("message", timeout=20, where=lambda line: line["payload"]["message"].get("request_id") == "during-move")
+    wait_until(lambda: "connection back (ICE restarted)" in b.log(), "ns-b's ICE restart to complete", timeout=20)
+    roundtrip(agent_a, agent_b, "ns-b", "after")
+    roundtrip(agent_b, agent_a, "ns-a", "after-reply")
+
+    assert "local addresses changed" in b.log()
+    # ns-b's sockets moved: one is bound on the new address, none on the old.
+    sockets = run_checked("ip", "netns", "exec", net.names["b"], "ss", "-u", "-a", "-n")
+    assert "10.2.0.3:" in sockets and "10.2.0.2:" not in sockets, sockets
+    assert not [line for line in agent_a.drain() + agent_b.drain() if line["type"] in ("peer_disconnected", "peer_connected")]
+    assert a.log().count("DataChannel open") == 1 and b.log().count("DataChannel open") == 1

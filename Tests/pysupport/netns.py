@@ -26,10 +26,20 @@ class Netns:
 
     def __init__(self):
         self.names = {side: f"e2e-{side}-{os.getpid()}" for side in self.SIDES}
+        self.addresses = {side: inside for side, (_, inside) in self.SIDES.items()}
         self.rules: list[list[str]] = []
 
     def address(self, side: str) -> str:
-        return self.SIDES[side][1]
+        return self.addresses[side]
+
+    def move(self, side: str, address: str) -> None:
+        """Gives `side`'s host another address in its network, as a laptop that joins another access point gets one:
+        the old address goes away, and with it whatever was bound to it (sockets, connections)."""
+        ns, device, router = self.names[side], f"ve-{side}-in", self.SIDES[side][0]
+        run_checked("ip", "netns", "exec", ns, "ip", "addr", "del", f"{self.addresses[side]}/24", "dev", device)
+        run_checked("ip", "netns", "exec", ns, "ip", "addr", "add", f"{address}/24", "dev", device)
+        run_checked("ip", "netns", "exec", ns, "ip", "route", "replace", "default", "via", router)
+        self.addresses[side] = address
 
     def up(self) -> "Netns":
         run_checked("ip", "link", "set", "lo", "up")

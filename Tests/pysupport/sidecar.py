@@ -16,9 +16,10 @@ _LOGS_READY = ("trace", "debug", "info")
 
 class Sidecar(ManagedProcess):
     """One chatixia-sidecar for `peer` with the registry's key for it, optionally inside the network
-    namespace `netns`; its ICE host address is `host`. Restartable."""
+    namespace `netns`; its ICE host address is `host` (None: the machine's or namespace's own addresses, followed as
+    they change). Restartable."""
 
-    def __init__(self, registry: Registry, workdir: Path, peer: str, *, netns: str | None = None, host: str = "127.0.0.1",
+    def __init__(self, registry: Registry, workdir: Path, peer: str, *, netns: str | None = None, host: str | None = "127.0.0.1",
                  socket_path: Path | None = None, log_level: str = "info", extra_env: dict | None = None, binaries: Path | None = None):
         self.registry = registry
         self.peer_id = peer
@@ -28,7 +29,8 @@ class Sidecar(ManagedProcess):
         self.log_level = log_level
         self.binary = (binaries or bin_dir()) / "chatixia-sidecar"
         self.env = {**os.environ, "SIGNALING_URL": f"ws://{registry.public_host}:{registry.port}/ws", "API_KEY": registry.keys.for_peer(peer),
-                    "IPC_SOCKET": str(self.socket_path), "ICE_HOST_ADDRESSES": host, "LOG_LEVEL": log_level, **(extra_env or {})}
+                    "IPC_SOCKET": str(self.socket_path), "LOG_LEVEL": log_level,
+                    **({"ICE_HOST_ADDRESSES": host} if host is not None else {}), **(extra_env or {})}
 
     def command(self) -> list:
         prefix = ["ip", "netns", "exec", self.netns] if self.netns else []

@@ -5,8 +5,10 @@ extension Mesh {
     func handle(_ event: SignalingEvent) async {
         switch event {
         case .connected:
-            policy.signalingConnected()
-            await refreshICEServers()
+            // Restarts waiting for signaling go out first; the ICE servers are fetched meanwhile, for new links only
+            // (`makeLink` waits for them), so a slow registry API holds up no answer or candidate.
+            await perform(policy.signalingConnected(now: now))
+            iceRefresh = Task { await self.refreshICEServers() }
         case .disconnected:
             policy.signalingDisconnected()
             armTimer()
@@ -53,6 +55,7 @@ extension Mesh {
                 return try connection.createAnswer().serialized()
             }
             guard links[remote] === link else { return }
+            link.remoteSessionID = offer?.origin.sessionID
             send(offer == nil ? .offer(sdp: sdp) : .answer(sdp: sdp), to: remote)
             descriptionSent(for: link)
         } catch {
@@ -71,20 +74,64 @@ extension Mesh {
             logger.warning("unusable offer", metadata: ["remote": "\(remote)", "error": "\(error)"])
             return
         }
+        if let link = links[remote], link.role == .answerer, link.remoteSessionID == description.origin.sessionID {
+            // The same session: the peer restarts ICE on this link rather than starting a new one.
+            await perform(policy.restartOfferReceived(from: remote, now: now), answering: description)
+            return
+        }
         let actions = policy.offerReceived(from: remote)
         if actions.isEmpty { logger.debug("simultaneous offers: ours wins", metadata: ["remote": "\(remote)"]) }
         await perform(actions, answering: description)
     }
 
     private func apply(answer sdp: String, from remote: String) async {
-        guard let link = links[remote], link.role == .offerer, !link.remoteDescriptionApplied else { return }
+        guard let link = links[remote], link.role == .offerer, link.awaitingAnswer else { return }
         do {
             let description = try SessionDescription(parsing: sdp)
             try await link.driver.withConnection { connection, now in try connection.setRemoteDescription(description, now: now) }
-            link.remoteDescriptionApplied = true
+            link.awaitingAnswer = false
         } catch {
             logger.warning("unusable answer", metadata: ["remote": "\(remote)", "error": "\(error)"])
             await linkEnded(link, reason: "bad answer", retry: true)
+        }
+    }
+
+    /// Restarts ICE on the open link we offered: sockets follow the machine's addresses, and a restart offer (new
+    /// credentials, new candidates, the same DTLS and SCTP) goes to the peer; our new candidates follow it.
+    func restartICE(_ remote: String, generation: UInt64) async {
+        guard let link = links[remote], link.generation == generation else { return }
+        logger.info("restarting ICE", metadata: ["remote": "\(remote)"])
+        link.descriptionSent = false
+        do {
+            try await link.driver.rebind(hosts: knownHosts)
+            let sdp = try await link.driver.withConnection { connection, now in try connection.restartICE(now: now).serialized() }
+            guard links[remote] === link else { return }
+            link.awaitingAnswer = true
+            send(.offer(sdp: sdp), to: remote)
+            descriptionSent(for: link)
+        } catch {
+            logger.warning("cannot restart ICE", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            await linkEnded(link, reason: "ICE restart failed", retry: true)
+        }
+    }
+
+    /// Answers the peer's ICE restart on link `generation`, from sockets on the machine's current addresses.
+    func answerRestart(_ remote: String, generation: UInt64, offer: SessionDescription) async {
+        guard let link = links[remote], link.generation == generation else { return }
+        logger.info("the peer restarts ICE", metadata: ["remote": "\(remote)"])
+        link.descriptionSent = false
+        do {
+            try await link.driver.rebind(hosts: knownHosts)
+            let sdp = try await link.driver.withConnection { connection, now in
+                try connection.setRemoteDescription(offer, now: now)
+                return try connection.createAnswer().serialized()
+            }
+            guard links[remote] === link else { return }
+            send(.answer(sdp: sdp), to: remote)
+            descriptionSent(for: link)
+        } catch {
+            logger.warning("cannot answer an ICE restart", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            await linkEnded(link, reason: "ICE restart failed", retry: true)
         }
     }
 

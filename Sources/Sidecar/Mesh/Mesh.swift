@@ -17,11 +17,18 @@ actor Mesh {
     private let dtls: DTLSContext
     /// Checks `turns:` servers: the system trust store plus `CA_FILE`, as for the registry.
     private let turnTrust: TURNTrust
-    private let hostAddresses: [String]
+    /// The addresses to bind ICE host candidates on, as they are now (configured, or the machine's own).
+    private let hostAddresses: @Sendable () -> [String]
+    /// What `hostAddresses` gave last: a change restarts ICE.
+    private(set) var knownHosts: [String]
+    /// A pending look at the addresses after the kernel reported a change.
+    private var addressCheck: Task<Void, Never>?
     private let transportPolicy: ICETransportPolicy
     private let fetchICEServers: @Sendable () async -> [ICEServer]
     /// STUN/TURN servers for new connections, refreshed on every signaling connect.
     private var iceServers: [ICEServer] = []
+    /// The fetch of `iceServers` under way since signaling last connected.
+    var iceRefresh: Task<Void, Never>?
     var logger: Logger
 
     var policy: MeshPolicy
@@ -44,7 +51,7 @@ actor Mesh {
     var caughtUpTask: Task<Void, Never>?
 
     init(
-        selfId: String, signaling: SignalingClient, dtls: DTLSContext, turnTrust: TURNTrust, hostAddresses: [String],
+        selfId: String, signaling: SignalingClient, dtls: DTLSContext, turnTrust: TURNTrust, hostAddresses: @escaping @Sendable () -> [String],
         policy: ICETransportPolicy, iceServers: @escaping @Sendable () async -> [ICEServer], logger: Logger
     ) {
         self.selfId = selfId
@@ -52,6 +59,7 @@ actor Mesh {
         self.dtls = dtls
         self.turnTrust = turnTrust
         self.hostAddresses = hostAddresses
+        knownHosts = hostAddresses()
         transportPolicy = policy
         fetchICEServers = iceServers
         self.policy = MeshPolicy(selfId: selfId)
@@ -95,6 +103,10 @@ actor Mesh {
                 close(remote, generation: generation, wasOpen: wasOpen, reason: reason)
             case .reportStatus:
                 reportMeshStatus()
+            case .restartICE(let remote, let generation):
+                await restartICE(remote, generation: generation)
+            case .answerRestart(let remote, let generation):
+                if let offer { await answerRestart(remote, generation: generation, offer: offer) }
             }
         }
         armTimer()
@@ -134,6 +146,7 @@ actor Mesh {
 
     /// The connection numbered `generation` to `remote`, with its sockets bound.
     func makeLink(to remote: String, generation: UInt64, role: MeshPolicy.Role) async throws -> PeerLink {
+        await iceRefresh?.value
         var configuration = PeerConnection.Configuration(dtls: dtls)
         configuration.iceServers = iceServers
         configuration.iceTransportPolicy = transportPolicy
@@ -145,7 +158,7 @@ actor Mesh {
                 await self?.linkEvents(batch, remote: remote, generation: generation)
             }
         }
-        for host in hostAddresses { _ = try await driver.bind(host: host) }
+        for host in knownHosts { _ = try await driver.bind(host: host) }
         logger.debug("connecting", metadata: ["remote": "\(remote)", "role": "\(role.rawValue)"])
         return link
     }
@@ -206,11 +219,44 @@ actor Mesh {
             await linkEnded(link, reason: "connection \(event == .stateChanged(.failed) ? "failed" : "closed")", retry: true)
         case .stateChanged(.disconnected):
             logger.info("peer not answering consent checks", metadata: ["remote": "\(remote)"])
+            await perform(policy.linkDisconnected(remote, generation: link.generation, now: now))
+        case .stateChanged(.connected) where link.isOpen:
+            let restarted = policy.linkReconnected(remote, generation: link.generation)
+            logger.info(restarted ? "connection back (ICE restarted)" : "peer answering consent checks again", metadata: ["remote": "\(remote)"])
+            armTimer()
         case .bufferedAmountLow:
             link.releaseSenders()
         case .stateChanged:
             break
         }
+    }
+
+    /// The machine's addresses may have changed (the kernel said so). They are read once they have settled (a move
+    /// is a removal and an addition, and their routes); if they did change, the links we offered restart ICE from the
+    /// new ones, and signaling, whose connection may have left from a vanished address, reconnects.
+    func addressesMayHaveChanged() {
+        guard addressCheck == nil else { return }
+        addressCheck = Task { [weak self] in
+            try? await Task.sleep(for: Self.addressSettling)
+            await self?.checkAddresses()
+        }
+    }
+
+    static let addressSettling: Duration = .milliseconds(500)
+
+    private func checkAddresses() async {
+        addressCheck = nil
+        let hosts = hostAddresses()
+        guard hosts != knownHosts else { return }
+        let lost = Set(knownHosts).subtracting(hosts)
+        logger.notice("local addresses changed", metadata: ["hosts": "\(hosts.joined(separator: ","))", "gone": "\(lost.sorted().joined(separator: ","))"])
+        knownHosts = hosts
+        if !lost.isEmpty {
+            // Signaling may have left from a vanished address: restarts wait for the new connection.
+            signaling.reconnect()
+            policy.signalingDisconnected()
+        }
+        await perform(policy.addressesChanged(now: now))
     }
 
     func refreshICEServers() async {

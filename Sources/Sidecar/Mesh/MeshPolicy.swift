@@ -4,7 +4,9 @@ import PeerConnection
 /// each listed peer it has no connection to; of two simultaneous offers the smaller peer_id's wins; a
 /// connection that fails, or has not opened its DataChannel `attemptTimeout` after our description went out,
 /// is tried again after a jittered, growing wait while the peer is on signaling; signaling gaps never close
-/// open connections.
+/// open connections. An open connection whose path is lost (consent checks unanswered) or whose local addresses
+/// changed is restarted (ICE restart over the same DTLS and SCTP) by the side that offered it; one not back
+/// `restartTimeout` after the restart is dropped and tried again from scratch.
 ///
 /// Fed what signaling and the links report and the time, it answers with actions; `Mesh` carries them out
 /// (drivers, signaling frames, the agent) and calls `handleTimeout` at `deadline`.
@@ -22,6 +24,10 @@ struct MeshPolicy {
         case drop(String, generation: UInt64, wasOpen: Bool, reason: String)
         /// The set of open connections changed: tell the registry (`mesh_status`).
         case reportStatus
+        /// Restart ICE on open link `generation` (we offered it): a restart offer goes to the peer.
+        case restartICE(String, generation: UInt64)
+        /// Apply the peer's restart offer to open link `generation` and answer it.
+        case answerRestart(from: String, generation: UInt64)
     }
 
     struct Link: Sendable, Equatable {
@@ -30,12 +36,22 @@ struct MeshPolicy {
         var isOpen = false
         /// When an attempt that has not opened by then is abandoned.
         var attemptDeadline: Duration?
+        /// When an ICE restart that has not reconnected by then is given up (the link is dropped).
+        var restartDeadline: Duration?
+        /// A restart waits for signaling to come back.
+        var restartPending = false
     }
 
     static let attemptTimeout: Duration = .seconds(15)
     /// The reason of a drop for `attemptTimeout` (a warning in the sidecar's log; other attempts end quietly).
     static let attemptTimedOut = "attempt timed out"
     static let retryBackoff = (initial: Duration.seconds(1), maximum: Duration.seconds(30))
+    /// How long an ICE restart may take. Consent is lost 6 s into an outage; with this a dead peer is still reported
+    /// within CONTRACT.md's 10 s, while a restart on a live network takes milliseconds.
+    static let restartTimeout: Duration = .seconds(3)
+    /// The reason of a drop for `restartTimeout`.
+    static let restartFailed = "the ICE restart did not reconnect"
+
 
     let selfId: String
     /// Peers the registry says are on signaling now (from `peer_list`, `peer_joined`, `peer_left`).
@@ -54,13 +70,15 @@ struct MeshPolicy {
 
     /// When `handleTimeout` should next run.
     var deadline: Duration? {
-        (links.values.compactMap(\.attemptDeadline) + retryAt.values).min()
+        (links.values.compactMap(\.attemptDeadline) + links.values.compactMap(\.restartDeadline) + retryAt.values).min()
     }
 
     // MARK: Signaling
 
-    mutating func signalingConnected() {
+    /// Restarts that waited for signaling go out now.
+    mutating func signalingConnected(now: Duration) -> [Action] {
         signalingUp = true
+        return links.filter(\.value.restartPending).keys.sorted().flatMap { restart($0, now: now) }
     }
 
     /// Open connections stay; who is on signaling is unknown until the next `peer_list`, and no retry runs meanwhile.
@@ -105,6 +123,15 @@ struct MeshPolicy {
         return actions
     }
 
+    /// The peer restarts ICE on the link it offered us (the same SDP session): we answer on that link. A restart of
+    /// a link we do not have, or have not opened, is ignored; the peer then gives up on it and connects anew.
+    mutating func restartOfferReceived(from remote: String, now: Duration) -> [Action] {
+        guard var link = links[remote], link.isOpen, link.role == .answerer else { return [] }
+        link.restartDeadline = now + Self.restartTimeout
+        links[remote] = link
+        return [.answerRestart(from: remote, generation: link.generation)]
+    }
+
     /// The agent asks for a connection: an offer unless one is open or on its way.
     mutating func connect(to remote: String) -> [Action] {
         links[remote] == nil ? [newLink(to: remote, role: .offerer)] : []
@@ -114,7 +141,7 @@ struct MeshPolicy {
 
     /// Our description for link `generation` went out: the attempt now has `attemptTimeout` to open.
     mutating func descriptionSent(to remote: String, generation: UInt64, now: Duration) {
-        guard links[remote]?.generation == generation else { return }
+        guard links[remote]?.generation == generation, links[remote]?.isOpen == false else { return }
         links[remote]?.attemptDeadline = now + Self.attemptTimeout
     }
 
@@ -125,6 +152,32 @@ struct MeshPolicy {
         links[remote] = link
         backoff[remote] = nil
         return [.reportStatus]
+    }
+
+    /// Open link `generation` stopped answering consent checks: its offerer restarts ICE; its answerer waits for that.
+    mutating func linkDisconnected(_ remote: String, generation: UInt64, now: Duration) -> [Action] {
+        guard let link = links[remote], link.generation == generation, link.isOpen, link.role == .offerer,
+            link.restartDeadline == nil
+        else { return [] }
+        return restart(remote, now: now)
+    }
+
+    /// Link `generation` answers consent checks again (a restart, or the old path, came back). Returns whether
+    /// a restart was under way.
+    mutating func linkReconnected(_ remote: String, generation: UInt64) -> Bool {
+        guard var link = links[remote], link.generation == generation else { return false }
+        defer {
+            link.restartDeadline = nil
+            link.restartPending = false
+            links[remote] = link
+        }
+        return link.restartDeadline != nil
+    }
+
+    /// Our local addresses changed: every open link we offered restarts ICE at once (the peers of the others
+    /// restart theirs when their consent checks go unanswered).
+    mutating func addressesChanged(now: Duration) -> [Action] {
+        links.filter { $0.value.isOpen && $0.value.role == .offerer }.keys.sorted().flatMap { restart($0, now: now) }
     }
 
     /// Link `generation` ended (failed, closed, or could not be set up); with `retry` the peer is tried again
@@ -138,8 +191,12 @@ struct MeshPolicy {
 
     mutating func handleTimeout(now: Duration) -> [Action] {
         var actions: [Action] = []
-        for (remote, link) in links.sorted(by: { $0.key < $1.key }) where (link.attemptDeadline ?? now + .seconds(1)) <= now {
-            actions += end(remote, reason: Self.attemptTimedOut, retry: true, now: now)
+        for (remote, link) in links.sorted(by: { $0.key < $1.key }) {
+            if (link.attemptDeadline ?? now + .seconds(1)) <= now {
+                actions += end(remote, reason: Self.attemptTimedOut, retry: true, now: now)
+            } else if (link.restartDeadline ?? now + .seconds(1)) <= now {
+                actions += end(remote, reason: Self.restartFailed, retry: true, now: now)
+            }
         }
         for (remote, due) in retryAt.sorted(by: { $0.key < $1.key }) where due <= now {
             retryAt[remote] = nil
@@ -154,6 +211,16 @@ struct MeshPolicy {
         nextGeneration += 1
         links[remote] = Link(generation: nextGeneration, role: role)
         return role == .offerer ? .offer(to: remote, generation: nextGeneration) : .answer(from: remote, generation: nextGeneration)
+    }
+
+    /// Restarts ICE on open link `remote`, or holds the restart until signaling is back; either way the link has
+    /// `restartTimeout` from now (a restart held that long is given up).
+    private mutating func restart(_ remote: String, now: Duration) -> [Action] {
+        guard var link = links[remote] else { return [] }
+        link.restartDeadline = now + Self.restartTimeout
+        link.restartPending = !signalingUp
+        links[remote] = link
+        return signalingUp ? [.restartICE(remote, generation: link.generation)] : []
     }
 
     private mutating func end(_ remote: String, reason: String, retry: Bool, now: Duration?) -> [Action] {

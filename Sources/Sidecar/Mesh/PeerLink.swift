@@ -10,7 +10,10 @@ final class PeerLink {
     let driver: PeerConnectionDriver
     /// The `mesh` DataChannel's stream once it is open.
     var stream: UInt16?
-    var remoteDescriptionApplied: Bool
+    /// We offered (first, or to restart ICE) and the peer's answer has not come yet.
+    var awaitingAnswer: Bool
+    /// The `o=` session id of the peer's offer, when it offered: a later offer in the same session restarts ICE.
+    var remoteSessionID: UInt64?
     /// Our candidates wait until our description has gone out, so the peer never gets them first.
     var descriptionSent = false
     var heldCandidates: [ICECandidate] = []
@@ -37,6 +40,6 @@ final class PeerLink {
         self.generation = generation
         self.role = role
         self.driver = driver
-        remoteDescriptionApplied = role == .answerer
+        awaitingAnswer = role == .offerer
     }
 }

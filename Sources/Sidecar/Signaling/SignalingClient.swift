@@ -36,6 +36,8 @@ final class SignalingClient: Sendable {
     /// The current connection's outgoing frames, nil while disconnected.
     private let outgoing = Mutex<AsyncStream<String>.Continuation?>(nil)
     private let token: Mutex<SignalingToken>
+    /// The connection attempt running now, so `reconnect` can end it.
+    private let attempt = Mutex<Task<Void, any Error>?>(nil)
 
     /// Largest frame the registry accepts (CONTRACT.md §2).
     static let maxFrameSize = 1 << 16
@@ -64,7 +66,9 @@ final class SignalingClient: Sendable {
         while !Task.isCancelled {
             do {
                 let current = try await freshToken()
-                try await connect(with: current)
+                let connection = Task { try await self.connect(with: current) }
+                attempt.withLock { $0 = connection }
+                try await withTaskCancellationHandler { try await connection.value } onCancel: { connection.cancel() }
                 logger.warning("signaling connection closed")
             } catch TokenError.rejected(let status, let message) {
                 logger.error("the registry refuses our credential; retrying", metadata: ["status": "\(status)", "error": "\(message)"])
@@ -90,6 +94,12 @@ final class SignalingClient: Sendable {
             try? await Task.sleep(for: wait)
         }
         eventSink.finish()
+    }
+
+    /// Ends the current connection and connects again: one that left from an address the machine no longer has
+    /// would otherwise look open until TCP gives up on it.
+    func reconnect() {
+        attempt.withLock { $0?.cancel() }
     }
 
     /// The current JWT, renewed first when it is about to lapse.
