@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A2A 1.0 `AgentCard`, served at `/.well-known/agent-card.json`: who the agent is, where and how to call it,
 /// and its skills. The security fields are open-ended in the spec (API key, HTTP auth, OAuth2, OIDC, mTLS),
@@ -135,7 +139,10 @@ public enum A2AVersion {
 
     /// Whether a request's `A2A-Version` (nil when absent) names the version we speak.
     public static func isSupported(_ requested: String?) -> Bool {
-        let value = (requested ?? "").trimmingCharacters(in: .whitespaces)
+        // Optional whitespace around a header value is spaces and tabs (RFC 9110 §5.6.3).
+        var value = Substring(requested ?? "")
+        while value.first == " " || value.first == "\t" { value.removeFirst() }
+        while value.last == " " || value.last == "\t" { value.removeLast() }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 2 else { return false }
         return "\(parts[0]).\(parts[1])" == supported

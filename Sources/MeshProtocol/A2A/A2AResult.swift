@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A skill's structured result, for A2A clients: `{"parts": [A2APart]}` (one artifact, "result") or
 /// `{"artifacts": [{"name"?, "parts": [A2APart]}]}`, parts being text, data (any JSON) or files (`raw` base64

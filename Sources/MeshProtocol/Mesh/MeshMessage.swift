@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A message between agents over the DataChannel (UPSTREAM.md §3): `{type, request_id, source_agent, target_agent, payload}`.
 public struct MeshMessage: Sendable, Equatable, Codable {
@@ -31,7 +35,7 @@ public struct MeshMessage: Sendable, Equatable, Codable {
 
     /// A fresh request id in upstream's shape: 12 lowercase hex characters.
     public static func newRequestId() -> String {
-        String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12))
+        String(UUID().uuidString.filter { $0 != "-" }.lowercased().prefix(12))
     }
 
     /// The answer to this request: same request id, source and target swapped.

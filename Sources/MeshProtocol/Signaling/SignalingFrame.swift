@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A signaling frame from a sidecar, scanned but not decoded: the registry's relay reads `type`, `peer_id` and
 /// `target_id` and passes `payload` on as the sender's bytes, which is most of the relay's work saved.
