@@ -20,6 +20,9 @@ final class PeerPair {
     let answererAddress = TransportAddress("127.0.0.1:40002")!
     /// DTLS handshake records (content type 22) that crossed the link.
     var handshakeRecords = 0
+    /// STUN Binding requests (connectivity and consent checks) each side sent.
+    var offererChecks = 0
+    var answererChecks = 0
     var offererEvents: [PeerConnectionEvent] = []
     var answererEvents: [PeerConnectionEvent] = []
     var link: LossyLink
@@ -64,6 +67,9 @@ final class PeerPair {
             for (from, to, fromAddress, fromSocket, toAddress, toSocket) in sides {
                 while let transmit = from.pollTransmit() {
                     moved = true
+                    if transmit.payload.starts(with: [0x00, 0x01]) {
+                        if from === offerer { offererChecks += 1 } else { answererChecks += 1 }
+                    }
                     // A socket that is gone, or an address nobody has any more: the datagram goes nowhere.
                     guard transmit.socket == fromSocket, transmit.destination == toAddress else { continue }
                     link.send(transmit.payload)
@@ -125,7 +131,7 @@ final class PeerPair {
         let stream = try #require(PeerPair.opened(pair.offererEvents))
         pair.link.dropRate = 1  // the peer vanishes: nothing gets through any more
         let vanishedAt = pair.now
-        try await pair.pump { $0.offererEvents.contains(.stateChanged(.failed)) }
+        try await pair.pump { $0.offererEvents.contains(.stateChanged(.failed)) && $0.answererEvents.contains(.stateChanged(.failed)) }
         #expect(pair.now - vanishedAt <= .seconds(14), "consent lost after \(pair.now - vanishedAt)")
         let closed = try #require(pair.offererEvents.firstIndex(of: .channelClosed(stream: stream)))
         let failed = try #require(pair.offererEvents.firstIndex(of: .stateChanged(.failed)))
@@ -160,9 +166,14 @@ final class PeerPair {
         let quietFrom = pair.now + .seconds(2)
         try await pair.pump { $0.now >= quietFrom }
         let wakeupsBefore = pair.offererWakeups
+        let (offererChecks, answererChecks) = (pair.offererChecks, pair.answererChecks)
         try await pair.pump(timeout: .seconds(70)) { $0.now >= quietFrom + .seconds(60) }
         // A consent check every 5 s (RFC 7675), and no SCTP timer while nothing is in flight (60 at one a second).
         #expect(pair.offererWakeups - wakeupsBefore <= 15, "\(pair.offererWakeups - wakeupsBefore) wake-ups in 60 s at rest")
+        // Only the controlling side (the offerer) checks; the controlled side answers, and takes its checks as consent.
+        #expect((11...13).contains(pair.offererChecks - offererChecks), "\(pair.offererChecks - offererChecks) checks from the offerer")
+        #expect(pair.answererChecks == answererChecks, "\(pair.answererChecks - answererChecks) checks from the answerer")
+        #expect(pair.answerer.state == .connected)
         #expect(pair.offerer.state == .connected)
         try pair.offerer.send(.text("still here"), on: stream)
         try await pair.pump { PeerPair.messages($0.answererEvents).count == 2 }

@@ -64,6 +64,10 @@ public final class ICEAgent {
         /// RFC 7675's 5 s: an idle mesh's cost is mostly consent checks. A lost check is retransmitted within
         /// the interval, so detection still comes from `failedAfter`.
         public var consentInterval: Duration = .seconds(5)
+        /// The controlled side's own checks wait this much longer: the controlling side's checks, which are
+        /// authenticated with the session's credentials, already show the peer is there, so while they keep
+        /// coming only one side of a connection sends consent checks (half the datagrams of an idle mesh).
+        public var controlledConsentDelay: Duration = .milliseconds(500)
         /// No consent response for this long: disconnected (traffic may still come back). Past the interval,
         /// so that it means the last check went unanswered.
         public var disconnectedAfter: Duration = .seconds(6)
@@ -570,6 +574,8 @@ public final class ICEAgent {
             return
         }
         respond(request.successResponse(attributes: [.xorMappedAddress(source)]), from: localCandidate, to: source, now: now)
+        let key = ICECandidatePair.Key(local: localCandidate.candidate.address, remote: source)
+        if key == selected, state == .connected || state == .disconnected { peerCheckedSelectedPair(now: now) }
 
         if !remoteCandidates.contains(where: { $0.address == source }) {
             guard remoteCandidates.count < Self.maxRemoteCandidates else { return }
@@ -580,7 +586,6 @@ public final class ICEAgent {
             remoteCandidates.append(candidate)
         }
         let remoteCandidate = remoteCandidates.first { $0.address == source }!
-        let key = ICECandidatePair.Key(local: localCandidate.candidate.address, remote: source)
         if pairs[key] == nil { pairs[key] = ICECandidatePair(local: localCandidate, remote: remoteCandidate) }
         pairs[key]?.checkedByPeer = true
         if request.useCandidate, role == .controlled { pairs[key]?.nominated = true }
@@ -591,6 +596,19 @@ public final class ICEAgent {
             if state == .new { startChecking(now: now) }
             nextCheckAt = min(nextCheckAt, now)
         }
+    }
+
+    /// The peer's authenticated check arrived on the selected pair: the peer is there, still in this session (its
+    /// credentials), and what it sent reached us. On the controlled side that counts as consent and puts our own
+    /// check off, so while the controlling side checks, the controlled one only answers. The controlling side
+    /// keeps relying on its own checks: were the path broken one way, its checks would then go unanswered, the
+    /// controlling side would fail in the usual 8 s and, its connection ended, its checks would stop reaching the
+    /// controlled side too.
+    private func peerCheckedSelectedPair(now: Duration) {
+        guard role == .controlled else { return }
+        lastConsentAt = now
+        if state == .disconnected { setState(.connected) }
+        nextConsentAt = max(nextConsentAt, now + timing.consentInterval + timing.controlledConsentDelay)
     }
 
     /// RFC 8445 §7.3.1.1: with both sides claiming the same role, the larger tie-breaker is controlling.
