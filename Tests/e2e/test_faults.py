@@ -139,13 +139,19 @@ def test_a_killed_sidecar_is_restarted_by_its_agent_and_the_mesh_heals(workdir, 
     assert "delegated over the DataChannel" in text.log()
 
 
-def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup, new_registry):
+def networks_with_ns_a(workdir, cleanup, new_registry) -> tuple[Netns, object, Sidecar]:
+    """The two private networks, the registry on their router, and ns-a's sidecar started in network a."""
     net = Netns().up()
     cleanup(net)
     registry = new_registry(["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
     cleanup(registry)
     a = Sidecar(registry, workdir, "ns-a", netns=net.names["a"], host=net.address("a")).start()
     cleanup(a)
+    return net, registry, a
+
+
+def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup, new_registry):
+    net, registry, a = networks_with_ns_a(workdir, cleanup, new_registry)
     b = Sidecar(registry, workdir, "ns-b", netns=net.names["b"], host=net.address("b")).start()
     cleanup(b)
     agent_a, agent_b = a.connect(), b.connect()
@@ -175,13 +181,8 @@ def test_udp_dropped_for_20_seconds_disconnects_then_reconnects(workdir, cleanup
 def test_a_sidecar_whose_address_changes_restarts_ice_and_keeps_its_channel(workdir, cleanup, new_registry):
     """ns-b follows its namespace's addresses (no ICE_HOST_ADDRESSES) and moves to another one: the kernel tells it,
     it reconnects signaling and restarts ICE on the link it offered. The DataChannel stays open through it (no
-    peer_disconnected, no second peer_connected, one DTLS handshake), and a message sent during the move arrives."""
-    net = Netns().up()
-    cleanup(net)
-    registry = new_registry(["ns-a", "ns-b"], host="0.0.0.0", public_host=Netns.SERVICE).start()
-    cleanup(registry)
-    a = Sidecar(registry, workdir, "ns-a", netns=net.names["a"], host=net.address("a")).start()
-    cleanup(a)
+    peer_disconnected, no second peer_connected or "DataChannel open"), and a message sent during the move arrives."""
+    net, registry, a = networks_with_ns_a(workdir, cleanup, new_registry)
     agent_a = a.connect()
     wait_until(lambda: "signaling connected" in a.log(), "ns-a on signaling")
     # ns-b comes second: the peer_list it gets names ns-a, so it offers, and it is the side that restarts.
