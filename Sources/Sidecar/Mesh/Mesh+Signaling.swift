@@ -96,41 +96,26 @@ extension Mesh {
         }
     }
 
-    /// Restarts ICE on the open link we offered: sockets follow the machine's addresses, and a restart offer (new
-    /// credentials, new candidates, the same DTLS and SCTP) goes to the peer; our new candidates follow it.
-    func restartICE(_ remote: String, generation: UInt64) async {
+    /// Restarts ICE on open link `generation`, its DTLS and SCTP carrying on: as the link's offerer (`offer` nil) a
+    /// restart offer goes to the peer; as its answerer, the peer's restart `offer` is answered. Either way the sockets
+    /// follow the machine's addresses first, and our new candidates follow our description.
+    func restartLink(_ remote: String, generation: UInt64, answering offer: SessionDescription?) async {
         guard let link = links[remote], link.generation == generation else { return }
-        logger.info("restarting ICE", metadata: ["remote": "\(remote)"])
-        link.descriptionSent = false
-        do {
-            try await link.driver.rebind(hosts: knownHosts)
-            let sdp = try await link.driver.withConnection { connection, now in try connection.restartICE(now: now).serialized() }
-            guard links[remote] === link else { return }
-            link.awaitingAnswer = true
-            send(.offer(sdp: sdp), to: remote)
-            descriptionSent(for: link)
-        } catch {
-            logger.warning("cannot restart ICE", metadata: ["remote": "\(remote)", "error": "\(error)"])
-            await linkEnded(link, reason: "ICE restart failed", retry: true)
-        }
-    }
-
-    /// Answers the peer's ICE restart on link `generation`, from sockets on the machine's current addresses.
-    func answerRestart(_ remote: String, generation: UInt64, offer: SessionDescription) async {
-        guard let link = links[remote], link.generation == generation else { return }
-        logger.info("the peer restarts ICE", metadata: ["remote": "\(remote)"])
+        logger.info(offer == nil ? "restarting ICE" : "the peer restarts ICE", metadata: ["remote": "\(remote)"])
         link.descriptionSent = false
         do {
             try await link.driver.rebind(hosts: knownHosts)
             let sdp = try await link.driver.withConnection { connection, now in
+                guard let offer else { return try connection.restartICE(now: now).serialized() }
                 try connection.setRemoteDescription(offer, now: now)
                 return try connection.createAnswer().serialized()
             }
             guard links[remote] === link else { return }
-            send(.answer(sdp: sdp), to: remote)
+            link.awaitingAnswer = offer == nil
+            send(offer == nil ? .offer(sdp: sdp) : .answer(sdp: sdp), to: remote)
             descriptionSent(for: link)
         } catch {
-            logger.warning("cannot answer an ICE restart", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            logger.warning(offer == nil ? "cannot restart ICE" : "cannot answer an ICE restart", metadata: ["remote": "\(remote)", "error": "\(error)"])
             await linkEnded(link, reason: "ICE restart failed", retry: true)
         }
     }

@@ -104,9 +104,9 @@ actor Mesh {
             case .reportStatus:
                 reportMeshStatus()
             case .restartICE(let remote, let generation):
-                await restartICE(remote, generation: generation)
+                await restartLink(remote, generation: generation, answering: nil)
             case .answerRestart(let remote, let generation):
-                if let offer { await answerRestart(remote, generation: generation, offer: offer) }
+                if let offer { await restartLink(remote, generation: generation, answering: offer) }
             }
         }
         armTimer()
