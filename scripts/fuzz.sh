@@ -17,7 +17,6 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzSTUN FuzzSDP FuzzICECandidate FuzzDCEP)
 
 ensure_swift
-ensure_apt libusrsctp-dev
 
 scratch=.build-fuzz
 say "building the fuzz harnesses (release, -sanitize=fuzzer,address, in $scratch; the first build compiles swift-crypto, ~6 min)"

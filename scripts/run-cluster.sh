@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 source scripts/lib.sh
 
-ensure_apt curl ca-certificates libssl-dev libusrsctp-dev python3 postgresql haproxy
+ensure_apt curl ca-certificates libssl-dev python3 postgresql haproxy
 
 PORT="${PORT:-8080}"
 CLUSTER_DIR="${CLUSTER_DIR:-$REPO/.cluster}"

@@ -18,7 +18,7 @@ REPO=$(pwd)
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt curl ca-certificates libssl-dev libusrsctp-dev python3
+ensure_apt curl ca-certificates libssl-dev python3
 
 PORT="${PORT:-8080}"
 MESH_DIR="${MESH_DIR:-$REPO/.mesh}"

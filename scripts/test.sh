@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt curl ca-certificates libssl-dev libusrsctp-dev postgresql
+ensure_apt curl ca-certificates libssl-dev postgresql
 
 say "building all targets and tests (debug; the first build fetches and compiles dependencies, ~5-10 min)"
 swift build --build-tests

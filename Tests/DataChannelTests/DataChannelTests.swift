@@ -38,17 +38,17 @@ import Testing
     }
 }
 
-@Suite(.sctpTimerWheel) struct DataChannelEndpointTests {
+@Suite struct DataChannelEndpointTests {
     /// Two endpoints over a linked SCTP pair; `a` is the DTLS client.
-    func connected(seed: UInt64, dropRate: Double = 0) async throws -> (SCTPPair, DataChannelEndpoint, DataChannelEndpoint, EventLog) {
-        let pair = try SCTPPair(seed: seed, dropRate: dropRate)
+    func connected(seed: UInt64, dropRate: Double = 0) throws -> (SCTPPair, DataChannelEndpoint, DataChannelEndpoint, EventLog) {
+        let pair = SCTPPair(seed: seed, dropRate: dropRate)
         let a = DataChannelEndpoint(association: pair.a, isDTLSClient: true)
         let b = DataChannelEndpoint(association: pair.b, isDTLSClient: false)
         let log = EventLog()
         pair.onEvent = { fromA, event in
-            if fromA { log.a += a.handle(event) } else { log.b += b.handle(event) }
+            if fromA { log.a += a.handle(event, now: pair.clock.now) } else { log.b += b.handle(event, now: pair.clock.now) }
         }
-        try await pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        try pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
         return (pair, a, b, log)
     }
 
@@ -57,42 +57,42 @@ import Testing
         var b: [DataChannelEvent] = []
     }
 
-    @Test func openExchangeAndCloseLikeABrowser() async throws {
-        let (pair, a, b, log) = try await connected(seed: 1)
-        let stream = try a.open(DataChannelParameters(label: "mesh"))
+    @Test func openExchangeAndCloseLikeABrowser() throws {
+        let (pair, a, b, log) = try connected(seed: 1)
+        let stream = try a.open(DataChannelParameters(label: "mesh"), now: pair.clock.now)
         #expect(stream % 2 == 0)
-        try a.send(.text("early"), on: stream)
-        try await pair.pump { _ in log.a.contains { if case .opened = $0 { true } else { false } } && log.b.count >= 2 }
+        try a.send(.text("early"), on: stream, now: pair.clock.now)
+        try pair.pump { _ in log.a.contains { if case .opened = $0 { true } else { false } } && log.b.count >= 2 }
         #expect(log.b.first == .opened(stream: stream, DataChannelParameters(label: "mesh")))
         #expect(log.b.dropFirst().first == .message(stream: stream, .text("early")))
 
         let messages: [DataChannelMessage] = [.text(""), .binary([]), .text("héllo"), .binary([0, 1, 2]), .binary([UInt8](repeating: 9, count: 256 * 1024))]
-        for message in messages { try b.send(message, on: stream) }
-        try await pair.pump { _ in log.a.filter { if case .message = $0 { true } else { false } }.count == messages.count }
+        for message in messages { try b.send(message, on: stream, now: pair.clock.now) }
+        try pair.pump { _ in log.a.filter { if case .message = $0 { true } else { false } }.count == messages.count }
         #expect(log.a.compactMap { if case .message(_, let message) = $0 { message } else { nil } } == messages)
 
-        a.close(stream: stream)
-        try await pair.pump { _ in log.b.contains(.closed(stream: stream)) }
-        #expect(throws: DataChannelError.unknownChannel(stream)) { try b.send(.text("gone"), on: stream) }
+        a.close(stream: stream, now: pair.clock.now)
+        try pair.pump { _ in log.b.contains(.closed(stream: stream)) }
+        #expect(throws: DataChannelError.unknownChannel(stream)) { try b.send(.text("gone"), on: stream, now: pair.clock.now) }
     }
 
-    @Test func bothSidesOpenWithoutStreamCollisions() async throws {
-        let (pair, a, b, log) = try await connected(seed: 2)
-        let fromA = try (0..<3).map { try a.open(DataChannelParameters(label: "a\($0)")) }
-        let fromB = try (0..<3).map { try b.open(DataChannelParameters(label: "b\($0)")) }
+    @Test func bothSidesOpenWithoutStreamCollisions() throws {
+        let (pair, a, b, log) = try connected(seed: 2)
+        let fromA = try (0..<3).map { try a.open(DataChannelParameters(label: "a\($0)"), now: pair.clock.now) }
+        let fromB = try (0..<3).map { try b.open(DataChannelParameters(label: "b\($0)"), now: pair.clock.now) }
         #expect(Set(fromA).isDisjoint(with: fromB))
         #expect(fromB.allSatisfy { $0 % 2 == 1 })
         func openedCount(_ events: [DataChannelEvent]) -> Int { events.filter { if case .opened = $0 { true } else { false } }.count }
-        try await pair.pump { _ in openedCount(log.a) == 6 && openedCount(log.b) == 6 }
+        try pair.pump { _ in openedCount(log.a) == 6 && openedCount(log.b) == 6 }
         let labelsSeenByA = Set(log.a.compactMap { if case .opened(_, let parameters) = $0 { parameters.label } else { nil } })
         #expect(labelsSeenByA == ["a0", "a1", "a2", "b0", "b1", "b2"])
     }
 
-    @Test func messagesSurviveALossyLink() async throws {
-        let (pair, a, _, log) = try await connected(seed: 3, dropRate: 0.15)
-        let stream = try a.open(DataChannelParameters(label: "lossy"))
-        for n in 0..<100 { try a.send(.text("n=\(n)"), on: stream) }
-        try await pair.pump(timeout: .seconds(60)) { _ in log.b.filter { if case .message = $0 { true } else { false } }.count == 100 }
+    @Test func messagesSurviveALossyLink() throws {
+        let (pair, a, _, log) = try connected(seed: 3, dropRate: 0.15)
+        let stream = try a.open(DataChannelParameters(label: "lossy"), now: pair.clock.now)
+        for n in 0..<100 { try a.send(.text("n=\(n)"), on: stream, now: pair.clock.now) }
+        try pair.pump(timeout: .seconds(60)) { _ in log.b.filter { if case .message = $0 { true } else { false } }.count == 100 }
         let texts = log.b.compactMap { if case .message(_, .text(let text)) = $0 { text } else { nil } }
         #expect(texts == (0..<100).map { "n=\($0)" })
     }

@@ -1,8 +1,9 @@
 import SCTP
+import SansIO
 
-/// Two associations joined by two simulated links, pumped on a virtual clock until a condition holds. Each
-/// round that moves packets takes 100 µs of the clock, an idle one jumps 10 ms (SCTP's tick).
-/// Suites using it need `.sctpTimerWheel`.
+/// Two associations joined by two simulated links, pumped on a virtual clock until a condition holds. A round
+/// that moves packets takes 100 µs of the clock; an idle one jumps to the next deadline either association has.
+/// Randomness is seeded, so a run repeats exactly.
 public final class SCTPPair {
     public let a: SCTPAssociation
     public let b: SCTPAssociation
@@ -17,39 +18,51 @@ public final class SCTPPair {
     public init(
         seed: UInt64, dropRate: Double = 0, duplicateRate: Double = 0, reorderRate: Double = 0, maxMessage: Int = 4 << 20,
         clock: VirtualClock = VirtualClock()
-    ) throws {
+    ) {
         self.clock = clock
-        a = try SCTPAssociation(maxReceiveMessageSize: maxMessage, maxSendMessageSize: maxMessage)
-        b = try SCTPAssociation(maxReceiveMessageSize: maxMessage, maxSendMessageSize: maxMessage)
+        a = SCTPAssociation(maxReceiveMessageSize: maxMessage, maxSendMessageSize: maxMessage, random: RandomSource(SplitMix64(seed: seed &+ 1)))
+        b = SCTPAssociation(maxReceiveMessageSize: maxMessage, maxSendMessageSize: maxMessage, random: RandomSource(SplitMix64(seed: seed &+ 2)))
         aToB = LossyLink(seed: seed, dropRate: dropRate, duplicateRate: duplicateRate, reorderRate: reorderRate)
         bToA = LossyLink(seed: seed &+ 7, dropRate: dropRate, duplicateRate: duplicateRate, reorderRate: reorderRate)
+        a.connect(now: clock.now)
+        b.connect(now: clock.now)
+    }
+
+    /// Runs `rounds` rounds whatever happens.
+    public func pump(rounds: Int) {
+        for _ in 0..<rounds { round() }
     }
 
     /// `timeout` is in the pair's virtual time.
-    public func pump(timeout: Duration = .seconds(60), until done: (SCTPPair) -> Bool) async throws {
+    public func pump(timeout: Duration = .seconds(60), until done: (SCTPPair) -> Bool) throws {
         let deadline = clock.now + timeout
         while !done(self) {
             guard clock.now < deadline else { throw SCTPTestFailure("timed out; a: \(aEvents.count) events, b: \(bEvents.count)") }
-            a.tick(now: clock.now)
-            b.tick(now: clock.now)
-            while let packet = a.pollTransmit() { aToB.send(packet) }
-            while let packet = b.pollTransmit() { bToA.send(packet) }
-            let toB = aToB.deliver()
-            let toA = bToA.deliver()
-            for packet in toB { b.receive(packet) }
-            for packet in toA { a.receive(packet) }
-            while let event = a.pollEvent() {
-                onEvent(true, event)
-                aEvents.append(event)
-            }
-            while let event = b.pollEvent() {
-                onEvent(false, event)
-                bEvents.append(event)
-            }
-            // No yield: the simulation runs flat out. usrsctp measures round trips on the real clock, and a pump
-            // that let the test process's other tasks run between rounds would hand it seconds-long ones.
-            clock.advance(by: toA.isEmpty && toB.isEmpty ? .milliseconds(10) : .microseconds(100))
+            round()
         }
+    }
+
+    private func round() {
+        for association in [a, b] where (association.deadline ?? .seconds(1 << 40)) <= clock.now {
+            association.handleTimeout(now: clock.now)
+        }
+        while let packet = a.pollTransmit() { aToB.send(packet) }
+        while let packet = b.pollTransmit() { bToA.send(packet) }
+        let toB = aToB.deliver()
+        let toA = bToA.deliver()
+        for packet in toB { b.receive(packet, now: clock.now) }
+        for packet in toA { a.receive(packet, now: clock.now) }
+        while let event = a.pollEvent() {
+            onEvent(true, event)
+            aEvents.append(event)
+        }
+        while let event = b.pollEvent() {
+            onEvent(false, event)
+            bEvents.append(event)
+        }
+        let moved = !toA.isEmpty || !toB.isEmpty
+        let next = [a.deadline, b.deadline].compactMap { $0 }.min() ?? clock.now + .milliseconds(10)
+        clock.advance(to: moved ? clock.now + .microseconds(100) : max(next, clock.now + .microseconds(100)))
     }
 
     public func messages(_ events: [SCTPEvent]) -> [(UInt16, UInt32, [UInt8])] {
@@ -61,4 +74,3 @@ public struct SCTPTestFailure: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-

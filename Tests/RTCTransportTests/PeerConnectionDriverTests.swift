@@ -10,7 +10,7 @@ import Testing
 
 /// Two drivers on 127.0.0.1 with real sockets: one hands its events to a task, the other handles them
 /// on its event loop and answers from there.
-@Suite(.sctpTimerWheel) struct PeerConnectionDriverTests {
+@Suite struct PeerConnectionDriverTests {
     /// Connects `offerer` to `answerer` with in-process signaling; returns when both channels are open.
     func connect(_ offerer: PeerConnectionDriver, _ answerer: PeerConnectionDriver) async throws {
         _ = try await offerer.bind(host: "127.0.0.1")

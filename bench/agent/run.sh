@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-ensure_apt libssl-dev libusrsctp-dev python3 iproute2 util-linux
+ensure_apt libssl-dev python3 iproute2 util-linux
 release_binaries
 use_pysupport
 say "measuring delegation round trips on loopback in a private network namespace"

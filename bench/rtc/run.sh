@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
 ensure_swift
-ensure_apt libssl-dev libusrsctp-dev iproute2 util-linux chromium chromium-driver golang-go golang-github-pion-webrtc.v3-dev
+ensure_apt libssl-dev iproute2 util-linux chromium chromium-driver golang-go golang-github-pion-webrtc.v3-dev
 ensure_test_venv
 say "building rtc-bench (release)"
 swift build -c release --package-path bench --product rtc-bench

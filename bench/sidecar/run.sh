@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-ensure_apt libssl-dev libusrsctp-dev iproute2 util-linux
+ensure_apt libssl-dev iproute2 util-linux
 ensure_test_venv
 release_binaries
 say "measuring the agent-to-agent path and aiortc on loopback in a private network namespace"

@@ -55,7 +55,7 @@ public final class DataChannelEndpoint {
 
     /// Opens a channel with DCEP; it is usable once `.opened` arrives (data sent before that is queued by SCTP
     /// behind the OPEN on the same ordered stream, which the peer accepts as RFC 8832 §6 allows).
-    public func open(_ parameters: DataChannelParameters) throws(DataChannelError) -> UInt16 {
+    public func open(_ parameters: DataChannelParameters, now: Duration) throws(DataChannelError) -> UInt16 {
         var stream = nextStream
         while channels[stream] != nil {
             stream += 2
@@ -63,40 +63,40 @@ public final class DataChannelEndpoint {
         }
         nextStream = stream + 2
         channels[stream] = Channel(parameters: parameters, state: .opening)
-        try sendRaw(stream: stream, ppid: DataChannelPPID.dcep, data: DCEPMessage.open(parameters).bytes, ordered: true)
+        try sendRaw(stream: stream, ppid: DataChannelPPID.dcep, data: DCEPMessage.open(parameters).bytes, ordered: true, now: now)
         return stream
     }
 
-    public func send(_ message: DataChannelMessage, on stream: UInt16) throws(DataChannelError) {
+    public func send(_ message: DataChannelMessage, on stream: UInt16, now: Duration) throws(DataChannelError) {
         guard let channel = channels[stream] else { throw .unknownChannel(stream) }
         let ordered = channel.parameters.channelType.isOrdered
         switch message {
         case .text(let text):
             let bytes = Array(text.utf8)
-            try sendRaw(stream: stream, ppid: bytes.isEmpty ? DataChannelPPID.emptyString : DataChannelPPID.string, data: bytes, ordered: ordered)
+            try sendRaw(stream: stream, ppid: bytes.isEmpty ? DataChannelPPID.emptyString : DataChannelPPID.string, data: bytes, ordered: ordered, now: now)
         case .binary(let bytes):
-            try sendRaw(stream: stream, ppid: bytes.isEmpty ? DataChannelPPID.emptyBinary : DataChannelPPID.binary, data: bytes, ordered: ordered)
+            try sendRaw(stream: stream, ppid: bytes.isEmpty ? DataChannelPPID.emptyBinary : DataChannelPPID.binary, data: bytes, ordered: ordered, now: now)
         }
     }
 
     /// Closes a channel by resetting its outgoing stream; the peer resets its side in answer.
-    public func close(stream: UInt16) {
+    public func close(stream: UInt16, now: Duration) {
         guard channels[stream] != nil else { return }
-        association.resetStream(stream)
+        association.resetStream(stream, now: now)
     }
 
     public func parameters(of stream: UInt16) -> DataChannelParameters? { channels[stream]?.parameters }
 
     /// Turns one SCTP event into data-channel events.
-    public func handle(_ event: SCTPEvent) -> [DataChannelEvent] {
+    public func handle(_ event: SCTPEvent, now: Duration) -> [DataChannelEvent] {
         switch event {
         case .message(let stream, let ppid, let data):
-            return handleMessage(stream: stream, ppid: ppid, data: data)
+            return handleMessage(stream: stream, ppid: ppid, data: data, now: now)
         case .streamsReset(let streams):
             return streams.compactMap { stream in
                 guard channels.removeValue(forKey: stream) != nil else { return nil }
                 // Answer with our own reset so the stream id can be reused (RFC 8831 §6.7).
-                association.resetStream(stream)
+                association.resetStream(stream, now: now)
                 return .closed(stream: stream)
             }
         case .closed:
@@ -110,7 +110,7 @@ public final class DataChannelEndpoint {
         }
     }
 
-    private func handleMessage(stream: UInt16, ppid: UInt32, data: [UInt8]) -> [DataChannelEvent] {
+    private func handleMessage(stream: UInt16, ppid: UInt32, data: [UInt8], now: Duration) -> [DataChannelEvent] {
         switch ppid {
         case DataChannelPPID.dcep:
             guard let message = try? DCEPMessage(bytes: data) else { return [] }
@@ -119,7 +119,7 @@ public final class DataChannelEndpoint {
                 // A peer may only open streams of its own parity; others are ignored.
                 guard (stream % 2 == 0) != isDTLSClient, channels[stream] == nil else { return [] }
                 channels[stream] = Channel(parameters: parameters, state: .open)
-                try? sendRaw(stream: stream, ppid: DataChannelPPID.dcep, data: DCEPMessage.ack.bytes, ordered: true)
+                try? sendRaw(stream: stream, ppid: DataChannelPPID.dcep, data: DCEPMessage.ack.bytes, ordered: true, now: now)
                 return [.opened(stream: stream, parameters)]
             case .ack:
                 guard let channel = channels[stream], channel.state == .opening else { return [] }
@@ -143,9 +143,9 @@ public final class DataChannelEndpoint {
         }
     }
 
-    private func sendRaw(stream: UInt16, ppid: UInt32, data: [UInt8], ordered: Bool) throws(DataChannelError) {
+    private func sendRaw(stream: UInt16, ppid: UInt32, data: [UInt8], ordered: Bool, now: Duration) throws(DataChannelError) {
         do {
-            try association.send(stream: stream, ppid: ppid, data: data, unordered: !ordered)
+            try association.send(stream: stream, ppid: ppid, data: data, unordered: !ordered, now: now)
         } catch {
             throw .sctp(error)
         }

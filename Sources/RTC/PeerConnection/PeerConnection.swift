@@ -83,15 +83,6 @@ public final class PeerConnection {
     private var events = DrainQueue<PeerConnectionEvent>()
     private var transmits = DrainQueue<ICETransmit>()
     private var lastNow: Duration = .zero
-    /// usrsctp's timers (retransmission, delayed SACK) need ticks while data moves, slow ones while sent data waits
-    /// for its acknowledgement, and none once the association is idle, so an idle mesh does not wake for SCTP.
-    private static let sctpTick: Duration = .milliseconds(10)
-    private static let idleSCTPTick: Duration = .seconds(1)
-    private static let sctpActivityWindow: Duration = .seconds(1)
-    /// When SCTP's timers next need a tick; nil while it has none running (nothing in flight, nothing received lately).
-    private var nextSCTPTick: Duration?
-    private var sctpActiveUntil: Duration = .zero
-
     public init(configuration: Configuration, random: RandomSource = .system()) {
         self.configuration = configuration
         var random = random
@@ -146,9 +137,9 @@ public final class PeerConnection {
                 role: weAreClient ? .client : .server, context: configuration.dtls,
                 remoteFingerprint: DTLSFingerprint(algorithm: fingerprint.algorithm, bytes: fingerprint.digest))
             dtls = endpoint
-            let association = try SCTPAssociation(
+            let association = SCTPAssociation(
                 port: 5000, remotePort: remote.sctpPort, maxReceiveMessageSize: configuration.maxMessageSize,
-                maxSendMessageSize: remote.maxMessageSize == 0 ? Int.max : Int(clamping: remote.maxMessageSize))
+                maxSendMessageSize: remote.maxMessageSize == 0 ? Int.max : Int(clamping: remote.maxMessageSize), random: random)
             sctp = association
             channels = DataChannelEndpoint(association: association, isDTLSClient: weAreClient)
         } catch {
@@ -296,10 +287,11 @@ public final class PeerConnection {
         openPendingChannels()
     }
 
-    public func send(_ message: DataChannelMessage, on stream: UInt16) throws(PeerConnectionError) {
+    public func send(_ message: DataChannelMessage, on stream: UInt16, now: Duration) throws(PeerConnectionError) {
         guard let channels, state == .connected else { throw .notConnected }
+        lastNow = now
         do {
-            try channels.send(message, on: stream)
+            try channels.send(message, on: stream, now: now)
         } catch {
             throw .dataChannel(error)
         }
@@ -307,7 +299,7 @@ public final class PeerConnection {
     }
 
     public func closeChannel(_ stream: UInt16) {
-        channels?.close(stream: stream)
+        channels?.close(stream: stream, now: lastNow)
         flushSCTP()
     }
 
@@ -322,7 +314,7 @@ public final class PeerConnection {
 
     private func openPendingChannels() {
         guard let channels, sctpConnected else { return }
-        for pending in pendingChannels { _ = try? channels.open(DataChannelParameters(label: pending.label)) }
+        for pending in pendingChannels { _ = try? channels.open(DataChannelParameters(label: pending.label), now: lastNow) }
         pendingChannels.removeAll()
         flushSCTP()
     }
@@ -353,16 +345,9 @@ public final class PeerConnection {
             dtls.handleTimeout()
             pumpDTLS()
         }
-        if let sctp, let tick = nextSCTPTick, now >= tick {
-            sctp.tick(now: now)
+        if let sctp, let deadline = sctp.deadline, now >= deadline {
+            sctp.handleTimeout(now: now)
             flushSCTP()
-            // Fast while data moves; slow while usrsctp's timers may run (setup, shutdown, data awaiting its
-            // acknowledgement: RTO up to 5 s); none once the association is idle: an idle mesh does not wake for SCTP.
-            if now < sctpActiveUntil {
-                nextSCTPTick = now + Self.sctpTick
-            } else {
-                nextSCTPTick = sctp.needsTimers ? now + Self.idleSCTPTick : nil
-            }
         }
     }
 
@@ -370,7 +355,7 @@ public final class PeerConnection {
         var candidates: [Duration] = []
         if let deadline = ice?.deadline { candidates.append(deadline) }
         if let timeout = dtls?.timeout { candidates.append(lastNow + timeout) }
-        if sctp != nil, state == .connected || dtls?.isConnected == true, let nextSCTPTick { candidates.append(nextSCTPTick) }
+        if dtls?.isConnected == true, let deadline = sctp?.deadline { candidates.append(deadline) }
         return candidates.min()
     }
 
@@ -385,7 +370,7 @@ public final class PeerConnection {
     /// Closes everything; the channels close with it, without `channelClosed` events (as `RTCPeerConnection.close()`).
     public func close() {
         closingLocally = true
-        if let sctp { sctp.shutdown() }
+        if let sctp { sctp.shutdown(now: lastNow) }
         flushSCTP()
         dtls?.close()
         pumpDTLS()
@@ -424,12 +409,10 @@ public final class PeerConnection {
         while let event = dtls.pollEvent() {
             switch event {
             case .connected:
-                nextSCTPTick = lastNow
+                sctp?.connect(now: lastNow)
                 flushSCTP()
             case .applicationData(let packet):
-                sctp?.receive(packet)
-                // Even a packet that makes nothing yet may owe a delayed SACK.
-                markSCTPActive()
+                sctp?.receive(packet, now: lastNow)
                 flushSCTP()
             case .closed:
                 setState(.closed)
@@ -442,22 +425,15 @@ public final class PeerConnection {
     /// Moves SCTP's packets into DTLS and SCTP's events up to data channels.
     private func flushSCTP() {
         guard let sctp, let dtls, let channels else { return }
-        var active = false
-        if dtls.isConnected {
-            while let packet = sctp.pollTransmit() {
-                try? dtls.send(packet)
-                active = true
-            }
-        }
+        sendSCTPPackets(sctp, over: dtls)
         while let event = sctp.pollEvent() {
-            active = true
             if event == .connected {
                 sctpConnected = true
                 setState(.connected)
                 openPendingChannels()
             }
             if event == .closed { setState(.closed) }
-            for channelEvent in channels.handle(event) {
+            for channelEvent in channels.handle(event, now: lastNow) {
                 switch channelEvent {
                 case .opened(let stream, let parameters): events.append(.channelOpened(stream: stream, label: parameters.label))
                 case .message(let stream, let message): events.append(.message(stream: stream, message))
@@ -467,20 +443,17 @@ public final class PeerConnection {
             }
         }
         // Channel answers (ACKs, resets) produced above go out too.
-        if dtls.isConnected {
-            while let packet = sctp.pollTransmit() {
-                try? dtls.send(packet)
-                active = true
-            }
-        }
-        pumpDTLSTransmits()
-        if active { markSCTPActive() }
+        sendSCTPPackets(sctp, over: dtls)
     }
 
-    /// Data moved: SCTP's timers tick fast for a while.
-    private func markSCTPActive() {
-        sctpActiveUntil = lastNow + Self.sctpActivityWindow
-        nextSCTPTick = min(nextSCTPTick ?? lastNow + Self.sctpTick, lastNow + Self.sctpTick)
+    /// Each SCTP packet becomes a DTLS record and goes straight on to ICE: DTLS holds only a few dozen records, and a
+    /// congestion window's worth of packets is more.
+    private func sendSCTPPackets(_ sctp: SCTPAssociation, over dtls: DTLSEndpoint) {
+        guard dtls.isConnected else { return }
+        while let packet = sctp.pollTransmit() {
+            try? dtls.send(packet)
+            pumpDTLSTransmits()
+        }
     }
 
     private func pumpDTLSTransmits() {
@@ -494,7 +467,7 @@ public final class PeerConnection {
         guard state != new, state != .closed else { return }
         // Ended by the peer or by a failure: every open channel reports its close first, as browsers do.
         if new == .closed || new == .failed, !closingLocally, let channels {
-            for case .closed(let stream) in channels.handle(.closed) { events.append(.channelClosed(stream: stream)) }
+            for case .closed(let stream) in channels.handle(.closed, now: lastNow) { events.append(.channelClosed(stream: stream)) }
         }
         state = new
         events.append(.stateChanged(new))

@@ -148,7 +148,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         if loop.inEventLoop {
             // What other threads queued goes first, so messages keep their order.
             sendOutbox()
-            try? connection.send(message, on: stream)
+            try? connection.send(message, on: stream, now: now)
             flush()
             return
         }
@@ -183,7 +183,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             return batch
         }
         for (message, stream) in batch {
-            try? connection.send(message, on: stream)
+            try? connection.send(message, on: stream, now: now)
             outboxBytes.subtract(message.byteCount, ordering: .relaxed)
         }
     }

@@ -52,7 +52,7 @@ struct InteropPeer {
                         case .text(let text): emit(["type": "message", "text": text])
                         case .binary(let bytes): emit(["type": "message", "binary": Data(bytes).base64EncodedString()])
                         }
-                        if echoes { _ = try? await driver.withConnection { connection, _ in try connection.send(message, on: stream) } }
+                        if echoes { _ = try? await driver.withConnection { connection, now in try connection.send(message, on: stream, now: now) } }
                     case .channelClosed: emit(["type": "closed"])
                     case .bufferedAmountLow: break
                     }
@@ -92,7 +92,7 @@ struct InteropPeer {
                     guard let stream = await channel.stream else { throw PeerConnectionError.notConnected }
                     let message: DataChannelMessage =
                         if let text = object["text"] as? String { .text(text) } else { .binary(Array(Data(base64Encoded: object["binary"] as? String ?? "") ?? Data())) }
-                    try await driver.withConnection { connection, _ in try connection.send(message, on: stream) }
+                    try await driver.withConnection { connection, now in try connection.send(message, on: stream, now: now) }
                 case "close":
                     await driver.close()
                     eventTask.cancel()
