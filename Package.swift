@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "TURN", targets: ["TURN"]),
         .library(name: "SDP", targets: ["SDP"]),
         .library(name: "DataChannel", targets: ["DataChannel"]),
+        .library(name: "SCTP", targets: ["SCTP", "SansIO"]),
         .library(name: "RTCTransport", targets: ["RTCTransport"]),
     ],
     dependencies: [

@@ -20,5 +20,6 @@ let package = Package(
             dependencies: ["FuzzSupport", .product(name: "SDP", package: "chatixia-mesh"), .product(name: "STUN", package: "chatixia-mesh")]
         ),
         .executableTarget(name: "FuzzDCEP", dependencies: ["FuzzSupport", .product(name: "DataChannel", package: "chatixia-mesh")]),
+        .executableTarget(name: "FuzzSCTP", dependencies: ["FuzzSupport", .product(name: "SCTP", package: "chatixia-mesh")]),
     ]
 )

@@ -124,6 +124,35 @@ write("FuzzDCEP", "open-reliable", dcep_open(0x00, 256, 0, "chat", ""))
 write("FuzzDCEP", "open-unordered-rexmit", dcep_open(0x81, 512, 3, "mesh \u2713", "chatixia/1"))
 write("FuzzDCEP", "open-timed", dcep_open(0x02, 128, 1500, "", "json"))
 
+# SCTP (RFC 9260, RFC 6525): the harness's first byte picks the target (even: an established association,
+# odd: one that has just sent its INIT); the rest are a packet's chunks, behind a header the harness adds.
+
+def chunk(kind, flags, body):
+    return struct.pack("!BBH", kind, flags, 4 + len(body)) + body + b"\0" * (-len(body) % 4)
+
+
+def sctp_param(kind, value):
+    return struct.pack("!HH", kind, 4 + len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def data_chunk(tsn, stream, ssn, flags, payload):
+    return chunk(0, flags, struct.pack("!IHHI", tsn, stream, ssn, 51) + payload)
+
+
+INITIATION = struct.pack("!IIHHI", 0x1234, 1 << 20, 1024, 1024, 77)
+write("FuzzSCTP", "data-whole", b"\0" + data_chunk(0x2345, 1, 0, 0x03, b"hello"))
+write("FuzzSCTP", "data-fragments-unordered", b"\0" + data_chunk(9, 2, 0, 0x06, b"a" * 30) + data_chunk(10, 2, 0, 0x05, b"b" * 3))
+write("FuzzSCTP", "sack-gaps-duplicates", b"\0" + chunk(3, 0, struct.pack("!IIHH", 5, 65536, 2, 1) + struct.pack("!HHHHI", 2, 3, 5, 9, 4)))
+write("FuzzSCTP", "heartbeat", b"\0" + chunk(4, 0, sctp_param(1, b"info")))
+write("FuzzSCTP", "reconfig-reset-and-response", b"\0" + chunk(130, 0, sctp_param(13, struct.pack("!IIIHH", 77, 5, 76, 1, 3))
+                                                                + sctp_param(16, struct.pack("!II", 5, 1))))
+write("FuzzSCTP", "shutdown", b"\0" + chunk(7, 0, struct.pack("!I", 5)))
+write("FuzzSCTP", "abort", b"\0" + chunk(6, 0, b""))
+write("FuzzSCTP", "unknown-skip-and-stop", b"\0" + chunk(0xC1, 0, b"xyz") + chunk(0x41, 0, b"") + data_chunk(1, 1, 0, 3, b"z"))
+write("FuzzSCTP", "init", b"\1" + chunk(1, 0, INITIATION + sctp_param(0x8008, b"\x82\xc0") + sctp_param(0xC000, b"")))
+write("FuzzSCTP", "init-ack", b"\1" + chunk(2, 0, INITIATION + sctp_param(7, b"c" * 24)))
+write("FuzzSCTP", "cookie-echo", b"\1" + chunk(10, 0, b"c" * 24) + data_chunk(77, 0, 0, 3, b"early"))
+
 # SDP (RFC 8866, 8841) and ICE candidates (RFC 8839), from Tests/SDPTests.
 
 FINGERPRINT = "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08"

@@ -50,3 +50,14 @@ struct SCTPPacket {
         bytes.withUnsafeBufferPointer { csctp_checksum($0.baseAddress, $0.count) }
     }
 }
+
+extension SCTPAssociation {
+    /// `packet` (common header and chunks) with its checksum field filled in: SCTP drops a packet whose CRC32c
+    /// does not match before reading any chunk, so a fuzzer or a test that builds packets needs this.
+    public static func withChecksum(_ packet: [UInt8]) -> [UInt8] {
+        guard packet.count >= SCTPPacket.headerLength else { return packet }
+        var sealed = packet
+        SCTPPacket.seal(&sealed)
+        return sealed
+    }
+}
