@@ -1,6 +1,6 @@
 import DTLS
 import RTCTestSupport
-import SCTP
+@testable import SCTP
 import Testing
 
 @Suite struct SCTPAssociationTests {
@@ -140,6 +140,26 @@ import Testing
         #expect(pair.b.pollEvent() == nil)
         pair.b.receive(packet, now: pair.clock.now)
         #expect(pair.b.pollEvent() == .message(stream: 0, ppid: 51, data: [7]))
+    }
+
+    @Test func aPeerThatIgnoresOurWindowAndLimitCannotMakeUsBufferWithoutLimit() throws {
+        let pair = SCTPPair(seed: 11, maxMessage: 64 << 10)
+        try pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        pair.pump(rounds: 5)
+        try pair.a.send(stream: 0, ppid: 53, data: [1], now: pair.clock.now)
+        let first = try #require(pair.a.pollTransmit())
+        pair.b.receive(first, now: pair.clock.now)
+        // Forged DATA that continues in TSN order: one message that never ends, far past 64 KiB and the window.
+        let tag = Array(first[4..<8]), tsn = first.uint32(at: 16)
+        for index in 1...4000 {
+            var packet: [UInt8] = [0x13, 0x88, 0x13, 0x88] + tag + [0, 0, 0, 0]
+            packet += [0, index == 1 ? 0x02 : 0x00, 0x04, 0x00]  // DATA, B on the first, 1024 bytes with its header
+            packet.append(uint32: tsn &+ UInt32(index))
+            packet += [0, 0, 0, 1, 0, 0, 0, 53] + [UInt8](repeating: 7, count: 1008)
+            pair.b.receive(SCTPAssociation.withChecksum(packet), now: pair.clock.now)
+        }
+        #expect(pair.b.receiveBuffered <= pair.b.receiveWindow + pair.b.maxReceiveMessageSize + 1024)
+        #expect(pair.b.receiveBuffered > pair.b.receiveWindow, "the pieces in order were taken up to the hard limit")
     }
 
     @Test func runsOverDTLS() throws {

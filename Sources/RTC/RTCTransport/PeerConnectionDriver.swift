@@ -72,6 +72,11 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// lost datagrams' source addresses in testing, so reads stay one syscall each.)
     private static let readBatch: UInt = 16
 
+    /// What the UDP socket may hold until the loop reads it: a congestion window's burst of datagrams arrives faster
+    /// than one loop turn takes them, and the default (~200 KB, ~90 datagrams as the kernel counts them) drops some,
+    /// which SCTP then takes for congestion. The kernel caps it at `net.core.rmem_max`.
+    private static let socketBufferBytes: SocketOptionValue = 4 << 20
+
     /// `turnTrust` checks the certificates of `turns:` servers (default: the system's trust store).
     public init(
         configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTrust: TURNTrust = .system,
@@ -95,6 +100,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         let socket = try await loop.submit { self.channels.count }.get()
         let channel = try await DatagramBootstrap(group: loop)
             .channelOption(.maxMessagesPerRead, value: Self.readBatch)
+            .channelOption(.socketOption(.so_rcvbuf), value: Self.socketBufferBytes)
             .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
             .bind(host: host, port: 0).get()
         guard let address = channel.localAddress, let local = TransportAddress(address) else {
@@ -234,7 +240,8 @@ public final class PeerConnectionDriver: @unchecked Sendable {
 
     private func flushOnce() {
         while let request = connection.pollConnectionRequest() { open(request) }
-        var written = Set<Int>()
+        // The sockets written to, to flush each once: almost always one, so a list beats a set.
+        var written: [Int] = []
         while let transmit = connection.pollTransmit() {
             guard channels.indices.contains(transmit.socket) else { continue }
             let channel = channels[transmit.socket]
@@ -243,7 +250,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             } else {
                 channel.write(AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: ByteBuffer(bytes: transmit.payload)), promise: nil)
             }
-            written.insert(transmit.socket)
+            if !written.contains(transmit.socket) { written.append(transmit.socket) }
         }
         for socket in written { channels[socket].flush() }
         connectionBufferedBytes.store(connection.bufferedAmount, ordering: .relaxed)

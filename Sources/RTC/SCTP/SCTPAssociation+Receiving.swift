@@ -3,17 +3,20 @@ extension SCTPAssociation {
     func receiveData(_ chunk: SCTPChunk.DataChunk) {
         guard state == .established || state == .shutdownPending || state == .shutdownSent else { return }
         let tsn = chunk.tsn
-        if !cumulativeTSN.isBefore(tsn) || receivedAbove.contains(tsn) {
+        if !cumulativeTSN.isBefore(tsn) || isHeldAboveCumulative(tsn) {
             if duplicates.count < 16 { duplicates.append(tsn) }
             ackNow = true
             return
         }
-        // No room left (the peer ignored our window): dropped unacknowledged, so it comes again later.
-        if receiveBuffered >= receiveWindow, tsn != cumulativeTSN &+ 1 {
+        // No room left (the peer ignored our window): dropped unacknowledged, so it comes again later. The next TSN
+        // in order is still taken, as it may be what completes the buffered pieces, up to a hard limit a peer that
+        // ignores our window and our message size cannot push us past.
+        if receiveBuffered >= receiveWindow, tsn != cumulativeTSN &+ 1 || receiveBuffered >= receiveWindow + maxReceiveMessageSize {
             ackNow = true
             return
         }
-        if tsn == cumulativeTSN &+ 1 {
+        let inOrder = tsn == cumulativeTSN &+ 1
+        if inOrder {
             cumulativeTSN = tsn
             if !receivedAbove.isEmpty {
                 var taken = 0
@@ -25,17 +28,60 @@ extension SCTPAssociation {
                 ackNow = true  // a gap just closed: say so at once (RFC 9260 §6.7)
             }
         } else {
-            let index = receivedAbove.firstIndex { tsn.isBefore($0) } ?? receivedAbove.count
-            receivedAbove.insert(tsn, at: index)
+            // Past a gap, chunks mostly keep arriving in order: they go at the end.
+            if let last = receivedAbove.last, tsn.isBefore(last) {
+                receivedAbove.insert(tsn, at: receivedAbove.firstIndex { tsn.isBefore($0) } ?? receivedAbove.count)
+            } else {
+                receivedAbove.append(tsn)
+            }
             ackNow = true
         }
         if chunk.beginning && chunk.ending {
             complete(stream: chunk.stream, ssn: chunk.ssn, unordered: chunk.unordered, ppid: chunk.ppid, data: Array(chunk.payload))
-        } else {
+        } else if !(inOrder && assemble(chunk)) {
             fragments[tsn] = chunk
             receiveBuffered += chunk.payload.count
             reassemble(around: tsn)
         }
+    }
+
+    /// Adds a piece that arrived in order to the message being put together, or starts one with it; then takes
+    /// the pieces that follow from `fragments` (they arrived early). False if the piece does not continue it.
+    private func assemble(_ chunk: SCTPChunk.DataChunk) -> Bool {
+        if assembling != nil {
+            // No copy of the assembly is bound here: its data must stay uniquely owned to grow in place.
+            guard !chunk.beginning, chunk.tsn == assembling?.nextTSN, chunk.stream == assembling?.stream, chunk.ssn == assembling?.ssn else { return false }
+            assembling?.data.append(contentsOf: chunk.payload)
+        } else {
+            guard chunk.beginning else { return false }
+            assembling = Assembly(stream: chunk.stream, ssn: chunk.ssn, unordered: chunk.unordered, ppid: chunk.ppid, nextTSN: chunk.tsn, data: Array(chunk.payload))
+        }
+        receiveBuffered += chunk.payload.count
+        var ending = chunk.ending
+        assembling?.nextTSN = chunk.tsn &+ 1
+        while !ending, let tsn = assembling?.nextTSN, let next = fragments[tsn], next.stream == chunk.stream, next.ssn == chunk.ssn, !next.beginning {
+            fragments[next.tsn] = nil
+            assembling?.data.append(contentsOf: next.payload)
+            assembling?.nextTSN = next.tsn &+ 1
+            ending = next.ending
+        }
+        if ending, let message = assembling {
+            assembling = nil
+            receiveBuffered -= message.data.count
+            complete(stream: message.stream, ssn: message.ssn, unordered: message.unordered, ppid: message.ppid, data: message.data)
+        }
+        return true
+    }
+
+    /// Whether `tsn`, past the cumulative TSN, is already here (binary search: `receivedAbove` is in order).
+    private func isHeldAboveCumulative(_ tsn: UInt32) -> Bool {
+        var low = 0, high = receivedAbove.count
+        while low < high {
+            let middle = (low + high) / 2
+            if receivedAbove[middle] == tsn { return true }
+            if receivedAbove[middle].isBefore(tsn) { low = middle + 1 } else { high = middle }
+        }
+        return false
     }
 
     /// After a packet with DATA: acknowledge every second one at once, others within `delayedAckTime`.

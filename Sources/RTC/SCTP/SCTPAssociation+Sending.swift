@@ -181,10 +181,10 @@ extension SCTPAssociation {
         if let exit = fastRecoveryExit, !sack.cumulativeTSN.isBefore(exit) { fastRecoveryExit = nil }
 
         if let measured { updateRTO(measured) }
-        if cumulativeAdvanced {
-            timeoutsInARow = 0
-            if fastRecoveryExit == nil { growWindow(by: newlyAcked) }
-        }
+        // Any SACK shows the peer is there, even one that acknowledges nothing new (a full receiver answering a
+        // zero-window probe): timeouts count towards giving up only while it is silent.
+        timeoutsInARow = 0
+        if cumulativeAdvanced, fastRecoveryExit == nil { growWindow(by: newlyAcked) }
         peerWindow = max(0, Int(sack.receiverWindow) - flightSize)
         if inflightHead == inflight.count {
             retransmissionDeadline = nil

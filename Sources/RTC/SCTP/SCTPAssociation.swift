@@ -129,7 +129,17 @@ public final class SCTPAssociation {
     /// TSNs past `cumulativeTSN` we hold, in order.
     var receivedAbove: [UInt32] = []
     var duplicates: [UInt32] = []
-    /// Pieces of messages not yet whole, by TSN.
+    /// A message whose pieces have arrived in order so far, put together as they come (the common case: no lookups).
+    struct Assembly {
+        var stream: UInt16
+        var ssn: UInt16
+        var unordered: Bool
+        var ppid: UInt32
+        var nextTSN: UInt32
+        var data: [UInt8]
+    }
+    var assembling: Assembly?
+    /// Pieces of messages that arrived out of order, by TSN.
     var fragments: [UInt32: SCTPChunk.DataChunk] = [:]
     var expectedSSN: [UInt16: UInt16] = [:]
     /// Whole ordered messages waiting for an earlier one on their stream, by stream and SSN.

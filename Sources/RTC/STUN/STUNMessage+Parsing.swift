@@ -1,7 +1,8 @@
 extension STUNMessage {
     /// A cheap check, before parsing, that bytes are a STUN message: at least a header, the top two
     /// bits clear, the magic cookie, and a length that is a multiple of 4 and fits what follows.
-    public static func looksLikeSTUN(_ bytes: some Collection<UInt8>) -> Bool {
+    /// Inlinable, so it is specialized for the caller's collection: every datagram passes here.
+    @inlinable public static func looksLikeSTUN(_ bytes: some Collection<UInt8>) -> Bool {
         guard bytes.count >= headerLength else { return false }
         // The first 8 bytes as one integer: type, length, cookie. No allocation on the receive path.
         var first8: UInt64 = 0
