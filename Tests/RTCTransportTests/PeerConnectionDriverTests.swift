@@ -78,6 +78,35 @@ import Testing
     }
 }
 
+extension PeerConnectionDriverTests {
+    /// A window's burst leaves as runs of datagrams the kernel segments (UDP GSO) and arrives coalesced (GRO) where
+    /// Linux has them; every byte arrives, in order.
+    @Test(.timeLimit(.minutes(1))) func burstsTravelAsSegmentedRunsAndArriveWhole() async throws {
+        let dtls = try DTLSContext()
+        let offerer = PeerConnectionDriver(configuration: .init(dtls: dtls))
+        let answerer = PeerConnectionDriver(configuration: .init(dtls: dtls))
+        try await connect(offerer, answerer)
+        var offererEvents = offerer.events.makeAsyncIterator()
+        var answererEvents = answerer.events.makeAsyncIterator()
+        var stream: UInt16?
+        while stream == nil, let batch = await offererEvents.next() {
+            for case .channelOpened(let opened, _) in batch { stream = opened }
+        }
+        let open = try #require(stream)
+        let messages = (0..<64).map { index in (0..<(64 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) } }
+        for message in messages { offerer.enqueue(.binary(message), on: open) }
+        var received: [[UInt8]] = []
+        while received.count < messages.count, let batch = await answererEvents.next() {
+            for case .message(_, .binary(let bytes)) in batch { received.append(bytes) }
+        }
+        #expect(received == messages)
+        // No segmented write failed (which would have turned segmentation off).
+        #expect(try await offerer.loop.submit { offerer.segmentationOffload }.get() == System.supportsUDPSegmentationOffload)
+        await offerer.close()
+        await answerer.close()
+    }
+}
+
 @Suite struct TimerCoalescingTests {
     @Test func farTimersFireOnTheGridAndNearOnesOnTime() {
         let now = NIODeadline.uptimeNanoseconds(10_000_000_123)

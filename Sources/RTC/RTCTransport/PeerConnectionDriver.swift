@@ -34,6 +34,8 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// Verifies `turns:` servers.
     private let turnTrust: TURNTrust
     private var timer: Scheduled<Void>?
+    /// Runs of datagrams go to the kernel as one write (UDP GSO) until one such write fails.
+    var segmentationOffload = System.supportsUDPSegmentationOffload
     /// The deadline `timer` fires at.
     private var timerDeadline: Duration?
     /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
@@ -77,6 +79,48 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// which SCTP then takes for congestion. The kernel caps it at `net.core.rmem_max`.
     private static let socketBufferBytes: SocketOptionValue = 4 << 20
 
+    /// Segmentation offload (UDP GSO, Linux): a run of equal-sized datagrams to one address goes to the kernel as
+    /// one buffer, which it splits (or, to a socket with GRO on, hands over whole): one trip down the stack instead
+    /// of one per datagram. Bounded by the kernel's 64 segments and a UDP datagram's 64 KiB.
+    private static let maxDatagramBatchSegments = 32
+    static let maxDatagramBatchBytes = 60_000
+
+    /// Datagrams to one address on one socket, all of `segmentSize` bytes but perhaps the last, written as one.
+    private struct DatagramRun {
+        let socket: Int
+        let destination: TransportAddress
+        let segmentSize: Int
+        var buffer: ByteBuffer
+        var count = 1
+        /// The last datagram was shorter than `segmentSize`: nothing more can follow it in this run.
+        var closed: Bool
+
+        init(socket: Int, destination: TransportAddress, payload: [UInt8]) {
+            self.socket = socket
+            self.destination = destination
+            segmentSize = payload.count
+            buffer = ByteBuffer(bytes: payload)
+            closed = false
+        }
+
+        /// Adds `payload` if it may follow in this run.
+        mutating func append(_ payload: [UInt8], socket: Int, destination: TransportAddress) -> Bool {
+            guard !closed, socket == self.socket, destination == self.destination,
+                payload.count <= segmentSize, count < PeerConnectionDriver.maxDatagramBatchSegments,
+                buffer.readableBytes + payload.count <= PeerConnectionDriver.maxDatagramBatchBytes
+            else { return false }
+            buffer.writeBytes(payload)
+            count += 1
+            closed = payload.count < segmentSize
+            return true
+        }
+
+        var envelope: AddressedEnvelope<ByteBuffer> {
+            let metadata = count > 1 ? AddressedEnvelope<ByteBuffer>.Metadata(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize) : nil
+            return AddressedEnvelope(remoteAddress: destination.socketAddress, data: buffer, metadata: metadata)
+        }
+    }
+
     /// `turnTrust` checks the certificates of `turns:` servers (default: the system's trust store).
     public init(
         configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTrust: TURNTrust = .system,
@@ -98,11 +142,17 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// Binds a UDP socket on `host` (an ephemeral port) and registers it as a host candidate.
     public func bind(host: String) async throws -> TransportAddress {
         let socket = try await loop.submit { self.channels.count }.get()
-        let channel = try await DatagramBootstrap(group: loop)
+        var bootstrap = DatagramBootstrap(group: loop)
             .channelOption(.maxMessagesPerRead, value: Self.readBatch)
             .channelOption(.socketOption(.so_rcvbuf), value: Self.socketBufferBytes)
             .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
-            .bind(host: host, port: 0).get()
+        if System.supportsUDPReceiveOffload {
+            // A burst from one peer comes up as one buffer of equal segments (split in `receive`).
+            bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
+                .channelOption(.datagramReceiveSegmentSize, value: true)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.maxDatagramBatchBytes))
+        }
+        let channel = try await bootstrap.bind(host: host, port: 0).get()
         guard let address = channel.localAddress, let local = TransportAddress(address) else {
             try? await channel.close()
             throw PeerConnectionError.wrongState("cannot read the bound address")
@@ -216,7 +266,15 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// One datagram of a read batch; `readComplete` sends what the batch caused.
     fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>, socket: Int) {
         guard let source = TransportAddress(envelope.remoteAddress) else { return }
-        connection.receive(Array(buffer: envelope.data), from: source, socket: socket, now: now)
+        var data = envelope.data
+        let now = now
+        // Coalesced by the kernel (GRO): equal segments, the last perhaps shorter.
+        let segment = envelope.metadata?.segmentSize ?? 0
+        while data.readableBytes > 0 {
+            let length = segment > 0 ? min(segment, data.readableBytes) : data.readableBytes
+            guard let datagram = data.readBytes(length: length) else { return }
+            connection.receive(datagram, from: source, socket: socket, now: now)
+        }
     }
 
     fileprivate func readComplete() {
@@ -242,16 +300,31 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         while let request = connection.pollConnectionRequest() { open(request) }
         // The sockets written to, to flush each once: almost always one, so a list beats a set.
         var written: [Int] = []
+        var run: DatagramRun?
+        func writeRun() {
+            guard let run else { return }
+            guard run.count > 1 else {
+                channels[run.socket].write(run.envelope, promise: nil)
+                return
+            }
+            // A path the kernel cannot segment for (a device without checksum offload, IPsec) fails the write: the
+            // run is lost (SCTP sends it again) and this connection sends datagram by datagram from then on.
+            let sent = loop.makePromise(of: Void.self)
+            sent.futureResult.whenFailure { _ in self.segmentationOffload = false }
+            channels[run.socket].write(run.envelope, promise: sent)
+        }
         while let transmit = connection.pollTransmit() {
             guard channels.indices.contains(transmit.socket) else { continue }
             let channel = channels[transmit.socket]
             if streamSockets[ObjectIdentifier(channel)] != nil {
                 channel.write(ByteBuffer(bytes: transmit.payload), promise: nil)
-            } else {
-                channel.write(AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: ByteBuffer(bytes: transmit.payload)), promise: nil)
+            } else if !segmentationOffload || run?.append(transmit.payload, socket: transmit.socket, destination: transmit.destination) != true {
+                writeRun()
+                run = DatagramRun(socket: transmit.socket, destination: transmit.destination, payload: transmit.payload)
             }
             if !written.contains(transmit.socket) { written.append(transmit.socket) }
         }
+        writeRun()
         for socket in written { channels[socket].flush() }
         connectionBufferedBytes.store(connection.bufferedAmount, ordering: .relaxed)
         var batch: [PeerConnectionEvent] = []
