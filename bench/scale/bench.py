@@ -30,8 +30,10 @@ HERE = Path(__file__).resolve().parent
 KEYS = Keys(admin="scale-bench-admin-key", agent="scale-bench-key-{peer}")
 #: Cold-start targets from issue 7 (seconds until every sidecar has N-1 open channels), on 2 cores.
 MESH_TARGETS = {10: 2.0, 25: 8.0, 50: 30.0}
-#: Seconds over which the full mesh's idle CPU is measured.
-IDLE_WINDOW = float(os.environ.get("SCALE_IDLE_WINDOW", "5"))
+#: Seconds the full mesh is left to settle (the last acknowledgements, DTLS's handshake timers, the first status
+#: reports) before its idle CPU is measured, and the seconds it is measured over.
+IDLE_SETTLE = float(os.environ.get("SCALE_IDLE_SETTLE", "10"))
+IDLE_WINDOW = float(os.environ.get("SCALE_IDLE_WINDOW", "10"))
 # The cheapest folder skill: an executable handler (no interpreter start-up beyond /bin/sh).
 ECHO_SKILL = {"skill.json": skill_json("echo", "Answers ok"), "handler": "#!/bin/sh\necho ok\n"}
 
@@ -167,6 +169,7 @@ def cold_start(bin_dir: Path, root: Path, n: int, timeout: float) -> dict:
         edges = len(registry.get("/api/hub/network/topology").get("mesh_edges", []))
         relayed_settled = relayed(registry) - relayed_before
         # The full mesh at rest: every sidecar's CPU over a few seconds with nothing to do but keep its channels.
+        time.sleep(IDLE_SETTLE)
         idle_before = sum(cpu_seconds(p.pid) for p in processes)
         time.sleep(IDLE_WINDOW)
         idle_cpu = (sum(cpu_seconds(p.pid) for p in processes) - idle_before) / IDLE_WINDOW
@@ -497,8 +500,8 @@ def main() -> None:
               f"Cold start: a fresh registry (SQLite file) per size and all sidecars launched at once, each with a minimal IPC client; "
               f"the mesh is full when every sidecar has reported `peer_connected` (its DataChannel open) for every other one. "
               f"Signaling relayed is the registry's `chatixia_signaling_relayed_total` (offers, answers, candidates); CPU is utime+stime "
-              f"from /proc; registry CPU, sidecars' CPU and RSS (VmRSS) are read the moment the mesh is full, the at-rest CPU over the "
-              f"{IDLE_WINDOW:.0f} s after. Sustained load: real `chatixia run` agents (agents log at {args.agent_log_level}); the load "
+              f"from /proc; registry CPU, sidecars' CPU and RSS (VmRSS) are read the moment the mesh is full, the at-rest CPU over "
+              f"{IDLE_WINDOW:.0f} s from {IDLE_SETTLE + 1:.0f} s after. Sustained load: real `chatixia run` agents (agents log at {args.agent_log_level}); the load "
               f"generator is an extra mesh node (Python on its own sidecar's IPC) sending upstream `task_request`s round-robin, paced "
               f"every millisecond, matched to `task_response`s by request id; latency is from the IPC write to the response's arrival; "
               f"completed per second counts from the first request to the last response; lost = no response {args.grace:.0f} s after "
