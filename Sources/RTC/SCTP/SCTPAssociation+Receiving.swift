@@ -187,9 +187,9 @@ extension SCTPAssociation {
             guard endOffset <= UInt32(UInt16.max) else { break }
             gaps.append((UInt16(startOffset), UInt16(endOffset)))
         }
-        advertisedWindow = max(0, receiveWindow - receiveBuffered)
+        let window = max(0, receiveWindow - receiveBuffered)
         SCTPChunk.sack(SCTPChunk.SelectiveAck(
-            cumulativeTSN: cumulativeTSN, receiverWindow: UInt32(clamping: advertisedWindow), gaps: gaps, duplicates: duplicates)).write(to: &packet)
+            cumulativeTSN: cumulativeTSN, receiverWindow: UInt32(clamping: window), gaps: gaps, duplicates: duplicates)).write(to: &packet)
         duplicates.removeAll()
         packetsSinceAck = 0
         ackNow = false

@@ -1,8 +1,6 @@
 /// Sending: DATA chunks within the congestion and receive windows, acknowledgements, retransmission
 /// (RFC 9260 §6.1-6.3, §7).
 extension SCTPAssociation {
-    /// Payload bytes a DATA chunk alone in a packet carries.
-    static let maxChunkPayload = maxPacketSize - SCTPPacket.headerLength - SCTPChunk.dataHeaderLength
     /// A message piece smaller than this does not start at the end of a packet; it goes in the next one.
     static let minFragment = 256
 

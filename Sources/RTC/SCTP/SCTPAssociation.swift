@@ -151,8 +151,6 @@ public final class SCTPAssociation {
     var packetsSinceAck = 0
     var ackNow = false
     var ackDeadline: Duration?
-    /// The window in our last SACK, to tell when reading opened it enough to say so.
-    var advertisedWindow = 0
 
     // MARK: Stream reset (RFC 6525)
     var streamsToReset: [UInt16] = []

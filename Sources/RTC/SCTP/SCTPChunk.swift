@@ -1,7 +1,7 @@
 /// The SCTP chunks a WebRTC association uses (RFC 9260, RFC 6525 for RE-CONFIG), parsed from and written
 /// to packets. Payloads stay slices of the packet they came in, so a DATA chunk costs no copy until its
 /// message is delivered.
-enum SCTPChunk: Equatable {
+enum SCTPChunk {
     case data(DataChunk)
     case initiation(Initiation)
     case initiationAck(Initiation, cookie: [UInt8])
@@ -18,7 +18,7 @@ enum SCTPChunk: Equatable {
     /// Anything else; its type's two high bits say what a receiver does with it (RFC 9260 §3.2).
     case unknown(type: UInt8)
 
-    struct DataChunk: Equatable {
+    struct DataChunk {
         var tsn: UInt32
         var stream: UInt16
         var ssn: UInt16
@@ -30,7 +30,7 @@ enum SCTPChunk: Equatable {
     }
 
     /// INIT and INIT ACK share their fixed fields.
-    struct Initiation: Equatable {
+    struct Initiation {
         var tag: UInt32
         var receiverWindow: UInt32
         var outboundStreams: UInt16
@@ -38,20 +38,15 @@ enum SCTPChunk: Equatable {
         var initialTSN: UInt32
     }
 
-    struct SelectiveAck: Equatable {
+    struct SelectiveAck {
         var cumulativeTSN: UInt32
         var receiverWindow: UInt32
         /// Received TSN ranges past the cumulative one, as offsets from it (both ends included).
         var gaps: [(start: UInt16, end: UInt16)]
         var duplicates: [UInt32]
-
-        static func == (lhs: Self, rhs: Self) -> Bool {
-            lhs.cumulativeTSN == rhs.cumulativeTSN && lhs.receiverWindow == rhs.receiverWindow && lhs.duplicates == rhs.duplicates
-                && lhs.gaps.elementsEqual(rhs.gaps) { $0.start == $1.start && $0.end == $1.end }
-        }
     }
 
-    enum ReconfigParameter: Equatable {
+    enum ReconfigParameter {
         /// "Outgoing SSN Reset Request": the sender resets these outgoing streams once it has sent `lastTSN`.
         case outgoingReset(request: UInt32, response: UInt32, lastTSN: UInt32, streams: [UInt16])
         case response(request: UInt32, result: UInt32)
@@ -77,7 +72,6 @@ enum SCTPChunk: Equatable {
     /// RE-CONFIG results (RFC 6525 §4.4).
     enum ReconfigResult {
         static let performed: UInt32 = 1
-        static let denied: UInt32 = 2
         static let inProgress: UInt32 = 6
     }
 
@@ -267,18 +261,6 @@ extension SCTPChunk {
         }
         packet.setUInt16(UInt16(packet.count - start), at: start + 2)
         packet.padToFour()
-    }
-
-    /// The chunk's size in a packet, padding included.
-    var paddedLength: Int {
-        switch self {
-        case .data(let data): (Self.dataHeaderLength + data.payload.count + 3) & ~3
-        default: {
-            var bytes: [UInt8] = []
-            write(to: &bytes)
-            return bytes.count
-        }()
-        }
     }
 }
 
