@@ -135,8 +135,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         if case .onLoop = delivery { eventSink.finish() }
     }
 
-    /// The machine's monotonic clock, one origin for every connection in the process: usrsctp's timers
-    /// are process-wide and follow one clock (see `SCTPAssociation`).
+    /// The machine's monotonic clock: the `now` every core of this connection runs on.
     private var now: Duration { .nanoseconds(Int64(NIODeadline.now().uptimeNanoseconds)) }
 
     /// Binds a UDP socket on `host` (an ephemeral port) and registers it as a host candidate.
