@@ -124,7 +124,7 @@ final class PeerPair {
         #expect(PeerPair.messages(pair.answererEvents) == outgoing)
         #expect(PeerPair.messages(pair.offererEvents) == [.text("back")])
 
-        pair.offerer.closeChannel(stream)
+        pair.offerer.closeChannel(stream, now: pair.now)
         try await pair.pump { $0.answererEvents.contains(.channelClosed(stream: stream)) }
     }
 

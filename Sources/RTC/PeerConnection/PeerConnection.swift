@@ -298,8 +298,9 @@ public final class PeerConnection {
         flushSCTP()
     }
 
-    public func closeChannel(_ stream: UInt16) {
-        channels?.close(stream: stream, now: lastNow)
+    public func closeChannel(_ stream: UInt16, now: Duration) {
+        lastNow = now
+        channels?.close(stream: stream, now: now)
         flushSCTP()
     }
 

@@ -93,14 +93,13 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         var buffer: ByteBuffer
         var count = 1
         /// The last datagram was shorter than `segmentSize`: nothing more can follow it in this run.
-        var closed: Bool
+        var closed: Bool { buffer.readableBytes < count * segmentSize }
 
         init(socket: Int, destination: TransportAddress, payload: [UInt8]) {
             self.socket = socket
             self.destination = destination
             segmentSize = payload.count
             buffer = ByteBuffer(bytes: payload)
-            closed = false
         }
 
         /// Adds `payload` if it may follow in this run.
@@ -111,7 +110,6 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             else { return false }
             buffer.writeBytes(payload)
             count += 1
-            closed = payload.count < segmentSize
             return true
         }
 

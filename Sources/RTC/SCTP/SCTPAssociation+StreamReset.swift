@@ -43,9 +43,16 @@ extension SCTPAssociation {
                 resetInFlight = nil
                 resetDeadline = nil
                 nextResetRequest &+= 1
-                let released = waitingForReset.filter { inFlight.streams.contains($0.stream) && !streamsToReset.contains($0.stream) }
-                waitingForReset.removeAll { inFlight.streams.contains($0.stream) && !streamsToReset.contains($0.stream) }
-                outbound.append(contentsOf: released)
+                // Messages that waited for these streams go now, in order (unless a new reset of theirs is queued).
+                var stillWaiting: [OutboundMessage] = []
+                for message in waitingForReset {
+                    if inFlight.streams.contains(message.stream) && !streamsToReset.contains(message.stream) {
+                        outbound.append(message)
+                    } else {
+                        stillWaiting.append(message)
+                    }
+                }
+                waitingForReset = stillWaiting
             case .unknown:
                 break
             }

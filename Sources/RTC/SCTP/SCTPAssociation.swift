@@ -220,7 +220,7 @@ public final class SCTPAssociation {
 
     /// Queues one message; it goes out as soon as the congestion and receive windows let it.
     public func send(stream: UInt16, ppid: UInt32, data: [UInt8], unordered: Bool = false, now: Duration) throws(SCTPError) {
-        guard state != .closed, state.acceptsData else { throw SCTPError.closed }
+        guard state.acceptsData else { throw SCTPError.closed }
         guard data.count <= maxSendMessageSize else { throw SCTPError.messageTooLarge(size: data.count, limit: maxSendMessageSize) }
         // SCTP cannot send an empty message: a single zero byte stands in, with the "empty" PPID telling the peer.
         let payload = data.isEmpty ? [0] : data
