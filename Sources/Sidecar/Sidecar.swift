@@ -60,12 +60,15 @@ public enum Sidecar {
         if configuration.transportPolicy == .relay && environmentTURN == nil {
             logger.notice("relay-only: connections need a TURN server from the registry's /api/config")
         }
+        // One loop carries every peer connection and the agent's IPC connection: a message between them never
+        // changes threads.
+        let dataPlane = DataPlane(loop: MultiThreadedEventLoopGroup.singleton.next(), logger: logger)
         let mesh = Mesh(
             selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), turnTrust: TURNTrust(tls), hostAddresses: hosts,
-            policy: configuration.transportPolicy, iceServers: iceServers, logger: logger)
+            policy: configuration.transportPolicy, iceServers: iceServers, dataPlane: dataPlane, logger: logger)
         // Configured addresses are fixed; the machine's own are followed, and a change restarts ICE.
         let addressMonitor = followsAddresses ? AddressMonitor.start { Task { await mesh.addressesMayHaveChanged() } } : nil
-        let ipc = IPCServer(path: configuration.ipcSocket, token: configuration.ipcToken, handler: mesh, logger: logger)
+        let ipc = IPCServer(path: configuration.ipcSocket, token: configuration.ipcToken, mesh: mesh, dataPlane: dataPlane, logger: logger)
         let usesDefaultSocket = environment["IPC_SOCKET"]?.isEmpty ?? true
         logger.notice("sidecar starting", metadata: ["peer_id": "\(token.peerId)", "hosts": "\(hosts().joined(separator: ","))", "ipc": "\(configuration.ipcSocket)"])
 

@@ -67,20 +67,27 @@ def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int,
         time.sleep(1)
         rss_twenty, anon_twenty = memory_mb(pid), memory_mb(pid, "RssAnon")
 
-        # Round trips: agent B echoes every message back to A.
+        # Round trips: agent B echoes every message back to A, whose reader thread sends the next as the echo arrives
+        # (as rtc-bench's peer does on its loop), so no hand-over between the agent's threads is timed.
         echo_back = send_line(peer(0), "x" * 1024)
         b.on_line = lambda line: b.send_raw(echo_back)
-        arrived = threading.Semaphore(0)
-        a.on_line = lambda line: arrived.release()
         ping = send_line(target, "x" * 1024)
-        samples = []
-        for index in range(round_trips + round_trips // 10):
-            t0 = time.perf_counter()
+        samples, total, finished = [], round_trips + round_trips // 10, threading.Event()
+        started = [0.0]
+
+        def echoed(line):
+            samples.append(time.perf_counter() - started[0])
+            if len(samples) == total:
+                finished.set()
+                return
+            started[0] = time.perf_counter()
             a.send_raw(ping)
-            arrived.acquire()
-            if index >= round_trips // 10:
-                samples.append(time.perf_counter() - t0)
-        samples.sort()
+        a.on_line = echoed
+        started[0] = time.perf_counter()
+        a.send_raw(ping)
+        if not finished.wait(600):
+            raise TimeoutError(f"{len(samples)} of {total} round trips")
+        samples = sorted(samples[round_trips // 10:])  # the first tenth warms up
 
         def stream(size: int, count: int) -> float:
             done = threading.Event()
@@ -124,7 +131,9 @@ def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int,
 
 
 def main() -> None:
-    args = arguments(megabytes=200, round_trips=2000, messages=50_000).parse_args()
+    parser = arguments(megabytes=200, round_trips=2000, messages=50_000)
+    parser.add_argument("--rtc-bench", required=True, help="the release rtc-bench binary (bench/rtc), for the bare stack's row")
+    args = parser.parse_args()
     load = os.getloadavg()[0]  # other work on the machine skews every stack in the run
     with tempfile.TemporaryDirectory(prefix="sc-bench-") as workdir:
         print("measuring: the agent-to-agent path through our sidecars", file=sys.stderr)
@@ -133,6 +142,10 @@ def main() -> None:
     result = subprocess.run([sys.executable, str(REPO / "bench" / "rtc" / "aiortc_pair.py"), str(args.megabytes), str(args.round_trips), str(args.messages)],
                             capture_output=True, text=True, check=True, timeout=1800)
     aiortc = json.loads(result.stdout.strip().splitlines()[-1])
+    print("measuring: our bare stack (rtc-bench, both peers in one process)", file=sys.stderr)
+    bare = json.loads(subprocess.run([str(Path(args.rtc_bench)), "ours", "--megabytes", str(args.megabytes), "--round-trips", str(args.round_trips),
+                                      "--messages", str(args.messages)], capture_output=True, text=True, check=True, timeout=900).stdout.strip().splitlines()[-1])
+    bare["stack"] = "our bare stack: DataChannel <-> DataChannel in one process (rtc-bench)"
 
     def memory(r: dict, which: str) -> str:
         if r.get(f"rss_{which}_mb") is None:
@@ -141,7 +154,7 @@ def main() -> None:
 
     lines = ["| path | setup (ms) | RTT p50 (µs) | RTT p99 (µs) | bulk 64 KiB (MB/s) | 1000 B msgs/s | sidecar RSS (anon), 1 peer (MB) | sidecar RSS (anon), 20 peers (MB) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in (ours, aiortc):
+    for r in (ours, bare, aiortc):
         lines.append(f"| {r['stack']} | {cell(r.get('setup_ms'))} | {cell(r.get('rtt_p50_us'), 0)} | {cell(r.get('rtt_p99_us'), 0)} | "
                      f"{cell(r.get('bulk_mb_per_s'))} | {cell(r.get('messages_per_s'), 0)} | {memory(r, '1_peer')} | {memory(r, '20_peers')} |")
     lines.append("")
@@ -149,9 +162,13 @@ def main() -> None:
                  f"bulk ours/aiortc {ours['bulk_mb_per_s'] / aiortc['bulk_mb_per_s']:.2f}× [≥ 3], sidecar RSS with 20 peers "
                  f"{cell(ours['rss_20_peers_mb'])} MB [< 40 MB] ({ours['peers_connected']} of {PEERS - 1} peers connected; "
                  f"{cell(ours['rss_after_traffic_mb'])} MB after the traffic).")
+    lines.append("")
+    lines.append(f"Against our bare stack in this run (issue 14's targets in brackets): RTT p50 ours/bare {ours['rtt_p50_us'] / bare['rtt_p50_us']:.2f}× [≤ 1.5], "
+                 f"bulk ours/bare {ours['bulk_mb_per_s'] / bare['bulk_mb_per_s']:.2f}× [≥ 0.8].")
     header = (f"{machine(load)}, loopback in a "
               f"private network namespace, release builds. Our path includes both agents' IPC (Python agents writing and reading JSON lines); "
-              f"aiortc is a bare DataChannel between two processes. RSS is sidecar A's, idle, with 1 and then 20 peers (in brackets its anonymous memory: RSS less the shared libraries' pages); the traffic then runs between A and B while all 20 channels stay open. Setup for ours is from starting the second sidecar process to both agents "
+              f"the bare stack is rtc-bench's two peer connections in one process (bench/rtc), aiortc a bare DataChannel between two processes. "
+              f"Round trips are driven from the receiving side: each echo's arrival sends the next (agent A's reader thread, rtc-bench's event loop). RSS is sidecar A's, idle, with 1 and then 20 peers (in brackets its anonymous memory: RSS less the shared libraries' pages); the traffic then runs between A and B while all 20 channels stay open. Setup for ours is from starting the second sidecar process to both agents "
               f"seeing `peer_connected` (process start, token, signaling, ICE, DTLS, SCTP); for aiortc from createOffer to open. "
               f"{args.megabytes} MB in 64 KiB messages, {args.round_trips} round trips of 1 KiB, {args.messages:,} messages of 1000 B.")
     publish("\n".join(lines), "sidecar-bench", "Agent-to-agent through the sidecars (bench/sidecar)", header, write=not args.no_write)

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import NIOCore
 
 /// One line from the sidecar to its agent (UPSTREAM.md §3 plus CONTRACT.md §3): `{"type", "payload"}`.
 /// The sidecar writes it (`line`), the agent parses it (`init(line:)`).
@@ -21,7 +22,7 @@ public enum IPCEvent: Sendable, Equatable {
     public var line: String {
         switch self {
         case .message(let peer, let message):
-            #"{"type":"message","payload":{"from_peer":\#(IPCCommand.quoted(peer)),"message":\#(message)}}"# + "\n"
+            Self.messageLineStart + IPCCommand.quoted(peer) + Self.messageLineMiddle + message + Self.messageLineEnd
         case .peerConnected(let peer):
             #"{"type":"peer_connected","payload":{"peer_id":\#(IPCCommand.quoted(peer))}}"# + "\n"
         case .peerDisconnected(let peer):
@@ -35,6 +36,30 @@ public enum IPCEvent: Sendable, Equatable {
         case .unknown(let type):
             #"{"type":\#(IPCCommand.quoted(type)),"payload":{}}"# + "\n"
         }
+    }
+
+    /// A `message` line in three pieces around the peer (a JSON string) and the MeshMessage, so the sidecar can
+    /// write one straight from the DataChannel's bytes (`writeMessageLine`).
+    static let messageLineStart = #"{"type":"message","payload":{"from_peer":"#
+    static let messageLineMiddle = #","message":"#
+    static let messageLineEnd = "}}\n"
+
+    /// Appends the `message` line `.message(fromPeer:message:).line` would be, from the peer's id already quoted
+    /// (`IPCCommand.quoted`) and the MeshMessage's bytes, leaving out any raw line breaks in them (a checked JSON
+    /// object can hold them only as whitespace between tokens). Returns the bytes written.
+    @discardableResult
+    public static func writeMessageLine(quotedPeer: String, message: UnsafeBufferPointer<UInt8>, into buffer: inout ByteBuffer) -> Int {
+        let start = buffer.writerIndex
+        buffer.writeString(messageLineStart)
+        buffer.writeString(quotedPeer)
+        buffer.writeString(messageLineMiddle)
+        if message.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            buffer.writeBytes(message.lazy.filter { $0 != 0x0A && $0 != 0x0D })
+        } else {
+            buffer.writeBytes(message)
+        }
+        buffer.writeString(messageLineEnd)
+        return buffer.writerIndex - start
     }
 
     /// Parses a line; a malformed one is an `IPCEventError` naming what is wrong. A `message`'s MeshMessage is

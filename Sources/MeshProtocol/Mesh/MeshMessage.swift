@@ -51,10 +51,12 @@ public struct MeshMessage: Sendable, Equatable, Codable {
     /// What a DataChannel message's text says about itself without decoding it all: nil if it is not a JSON
     /// object, else its `type` (nil inside when it has none).
     public static func peekType(_ utf8: [UInt8]) -> MeshMessageType?? {
-        utf8.withUnsafeBufferPointer { bytes in
-            guard let members = try? JSONScanner.members(of: bytes) else { return nil }
-            return .some(members["type"].flatMap { JSONScanner.string(in: bytes, range: $0) }.map(MeshMessageType.init(rawValue:)))
-        }
+        utf8.withUnsafeBufferPointer { peekType($0) }
+    }
+
+    public static func peekType(_ bytes: UnsafeBufferPointer<UInt8>) -> MeshMessageType?? {
+        guard let members = try? JSONScanner.members(of: bytes) else { return nil }
+        return .some(members["type"].flatMap { JSONScanner.string(in: bytes, range: $0) }.map(MeshMessageType.init(rawValue:)))
     }
 }
 

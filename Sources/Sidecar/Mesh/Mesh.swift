@@ -40,19 +40,12 @@ actor Mesh {
     private var timer: Task<Void, Never>?
     /// The policy deadline `timer` fires at.
     private var timerDeadline: Duration?
-    var session: IPCSession?
-    /// Messages that arrived while no agent was attached (for example while it restarts its sidecar
-    /// connection), handed over when one attaches; bounded by `maxHeldBytes`.
-    var heldForAgent: [IPCEvent] = []
-    var heldBytes = 0
-    static let maxHeldBytes = 16 << 20
-    /// Whether open links are paused because the agent (or the held messages) is backlogged.
-    var peersPaused = false
-    var caughtUpTask: Task<Void, Never>?
+    /// Where the open links' messages go to and come from the agent; the links' drivers run on its loop.
+    let dataPlane: DataPlane
 
     init(
         selfId: String, signaling: SignalingClient, dtls: DTLSContext, turnTrust: TURNTrust, hostAddresses: @escaping @Sendable () -> [String],
-        policy: ICETransportPolicy, iceServers: @escaping @Sendable () async -> [ICEServer], logger: Logger
+        policy: ICETransportPolicy, iceServers: @escaping @Sendable () async -> [ICEServer], dataPlane: DataPlane, logger: Logger
     ) {
         self.selfId = selfId
         self.signaling = signaling
@@ -63,6 +56,7 @@ actor Mesh {
         transportPolicy = policy
         fetchICEServers = iceServers
         self.policy = MeshPolicy(selfId: selfId)
+        self.dataPlane = dataPlane
         var logger = logger
         logger[metadataKey: "peer_id"] = "\(selfId)"
         self.logger = logger
@@ -150,11 +144,18 @@ actor Mesh {
         var configuration = PeerConnection.Configuration(dtls: dtls)
         configuration.iceServers = iceServers
         configuration.iceTransportPolicy = transportPolicy
-        let driver = PeerConnectionDriver(configuration: configuration, turnTrust: turnTrust)
+        let dataPlane = self.dataPlane
+        let driver = PeerConnectionDriver(
+            configuration: configuration, turnTrust: turnTrust,
+            events: .onLoop { batch in dataPlane.linkEvents(batch, remote: remote, generation: generation) }, loop: dataPlane.loop)
         let link = PeerLink(remote: remote, generation: generation, role: role, driver: driver)
         links[remote] = link
+        // The data plane keeps the messages and passes the rest on. Its route exists before the sockets are bound
+        // below (the loop runs its tasks in order), so it sees every event.
+        let (control, controlSink) = AsyncStream<[PeerConnectionEvent]>.makeStream()
+        dataPlane.loop.execute { dataPlane.addRoute(to: remote, generation: generation, driver: driver, control: controlSink) }
         link.eventTask = Task { [weak self] in
-            for await batch in driver.events {
+            for await batch in control {
                 await self?.linkEvents(batch, remote: remote, generation: generation)
             }
         }
@@ -172,17 +173,17 @@ actor Mesh {
         armTimer()
     }
 
-    /// Closes link `generation` to `remote`; the agent hears `peer_disconnected` once if its channel was open.
+    /// Closes link `generation` to `remote`; the agent hears `peer_disconnected` once if its channel was open (from the
+    /// data plane, after the link's last message).
     private func close(_ remote: String, generation: UInt64, wasOpen: Bool, reason: String) {
         guard let link = links[remote], link.generation == generation else { return }
         links[remote] = nil
         link.eventTask?.cancel()
-        link.releaseSenders()
-        let driver = link.driver
+        let driver = link.driver, dataPlane = self.dataPlane
+        dataPlane.loop.execute { dataPlane.removeRoute(to: remote, generation: generation) }
         Task { await driver.close() }
         if wasOpen {
             logger.warning("peer disconnected", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
-            session?.deliver(.peerDisconnected(remote))
         } else if reason == MeshPolicy.attemptTimedOut {
             logger.warning("connection attempt timed out", metadata: ["remote": "\(remote)"])
         } else {
@@ -206,12 +207,7 @@ actor Mesh {
             guard link.stream == nil else { return }
             link.stream = stream
             logger.info("DataChannel open", metadata: ["remote": "\(remote)", "label": "\(label)"])
-            if peersPaused { link.driver.setReceivePaused(true) }
-            session?.deliver(.peerConnected(remote))
             await perform(policy.linkOpened(remote, generation: link.generation))
-        case .message(let stream, let message):
-            guard stream == link.stream else { return }
-            await received(message, from: link)
         case .channelClosed(let stream):
             guard stream == link.stream else { return }
             await linkEnded(link, reason: "the DataChannel closed (by the peer, or with the connection)", retry: true)
@@ -224,9 +220,7 @@ actor Mesh {
             let restarted = policy.linkReconnected(remote, generation: link.generation)
             logger.info(restarted ? "connection back (ICE restarted)" : "peer answering consent checks again", metadata: ["remote": "\(remote)"])
             armTimer()
-        case .bufferedAmountLow:
-            link.releaseSenders()
-        case .stateChanged:
+        case .stateChanged, .message, .bufferedAmountLow:  // the last two stay on the data plane
             break
         }
     }

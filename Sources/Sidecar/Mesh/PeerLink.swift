@@ -18,22 +18,8 @@ final class PeerLink {
     var descriptionSent = false
     var heldCandidates: [ICECandidate] = []
     var eventTask: Task<Void, Never>?
-    /// Counts `.bufferedAmountLow` events, so a sender can wait for one after the level it saw.
-    private(set) var lowWaterEvents = 0
-    private var lowWaterWaiters: [CheckedContinuation<Void, Never>] = []
 
     var isOpen: Bool { stream != nil }
-
-    func addLowWaterWaiter(_ waiter: CheckedContinuation<Void, Never>) {
-        lowWaterWaiters.append(waiter)
-    }
-
-    /// Low water reached, or the link is gone: every waiting sender goes on.
-    func releaseSenders() {
-        lowWaterEvents += 1
-        for waiter in lowWaterWaiters { waiter.resume() }
-        lowWaterWaiters.removeAll()
-    }
 
     init(remote: String, generation: UInt64, role: MeshPolicy.Role, driver: PeerConnectionDriver) {
         self.remote = remote

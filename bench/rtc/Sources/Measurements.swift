@@ -47,21 +47,33 @@ enum Measurements {
         return percentile(times.sorted(), 0.5) / 1000
     }
 
-    /// 1 KiB messages echoed by the answerer, one at a time.
+    /// 1 KiB messages echoed by the answerer, one at a time: the offerer sends the next from its loop as the echo
+    /// arrives, as an application on the loop would, so no task switch is timed (pion-bench does the same).
     static func roundTrips(offerer: BenchPeer, answerer: BenchPeer, count: Int) async throws -> [Duration] {
         answerer.onMessage { message in answerer.sendOnOpenChannel(message) }
-        let (echoes, echoSink) = AsyncStream<Void>.makeStream()
-        offerer.onMessage { _ in echoSink.yield() }
-        var iterator = echoes.makeAsyncIterator()
         let payload = DataChannelMessage.binary([UInt8](repeating: 0x5A, count: 1024))
-        var samples: [Duration] = []
-        for index in 0..<(count + count / 10) {
-            let started = ContinuousClock.now
-            await offerer.send(payload)
-            await iterator.next()
-            if index >= count / 10 { samples.append(ContinuousClock.now - started) }  // the first tenth warms up
+        let total = count + count / 10
+        let timing = Mutex((samples: [Duration](), started: ContinuousClock.now))
+        let (finished, finishedSink) = AsyncStream<[Duration]>.makeStream()
+        offerer.onMessage { _ in
+            let arrived = ContinuousClock.now
+            let samples = timing.withLock { timing -> [Duration]? in
+                timing.samples.append(arrived - timing.started)
+                guard timing.samples.count < total else { return timing.samples }
+                timing.started = ContinuousClock.now
+                return nil
+            }
+            if let samples {
+                finishedSink.yield(samples.dropFirst(count / 10).sorted())  // the first tenth warms up
+            } else {
+                offerer.sendOnOpenChannel(payload)
+            }
         }
-        return samples.sorted()
+        _ = await offerer.openedStream()
+        timing.withLock { $0.started = ContinuousClock.now }
+        offerer.sendOnOpenChannel(payload)
+        var iterator = finished.makeAsyncIterator()
+        return await iterator.next() ?? []
     }
 
     /// Sends `total` bytes in `size`-byte messages as fast as flow control allows; returns the time

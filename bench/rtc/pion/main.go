@@ -161,25 +161,38 @@ func setup(api *webrtc.API, runs int) (float64, error) {
 	return percentile(times, 0.5) / 1000, nil
 }
 
-// roundTrips sends 1 KiB messages one at a time, which the answerer echoes; the first tenth warms up.
+// roundTrips sends 1 KiB messages one at a time, which the answerer echoes: the next goes from the OnMessage
+// callback as the echo arrives, as rtc-bench does; the first tenth warms up.
 func roundTrips(p *pair, count int) ([]time.Duration, error) {
 	p.remote.OnMessage(func(message webrtc.DataChannelMessage) { p.remote.Send(message.Data) })
-	echoes := make(chan struct{}, 1)
-	p.channel.OnMessage(func(webrtc.DataChannelMessage) { echoes <- struct{}{} })
 	payload := bytes.Repeat([]byte{0x5a}, 1024)
-	samples := make([]time.Duration, 0, count)
-	for i := 0; i < count+count/10; i++ {
-		started := time.Now()
+	total := count + count/10
+	samples := make([]time.Duration, 0, total)
+	finished := make(chan error, 1)
+	var started time.Time
+	// pion calls OnMessage from the channel's one read loop, never concurrently.
+	p.channel.OnMessage(func(webrtc.DataChannelMessage) {
+		samples = append(samples, time.Since(started))
+		if len(samples) == total {
+			finished <- nil
+			return
+		}
+		started = time.Now()
 		if err := p.channel.Send(payload); err != nil {
-			return nil, err
+			finished <- err
 		}
-		if _, err := await(echoes, "echo"); err != nil {
-			return nil, err
-		}
-		if i >= count/10 {
-			samples = append(samples, time.Since(started))
-		}
+	})
+	started = time.Now()
+	if err := p.channel.Send(payload); err != nil {
+		return nil, err
 	}
+	if err, waitErr := await(finished, "the round trips"); waitErr != nil || err != nil {
+		if waitErr != nil {
+			return nil, waitErr
+		}
+		return nil, err
+	}
+	samples = samples[count/10:]
 	sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
 	return samples, nil
 }
