@@ -132,6 +132,8 @@ public struct JSONScanner {
     private mutating func string() throws(Invalid) {
         try expect(UInt8(ascii: "\""))
         while index < bytes.count {
+            index = Self.skipPlainBytes(bytes, from: index)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             index += 1
             switch byte {
@@ -154,6 +156,26 @@ public struct JSONScanner {
             }
         }
         throw Invalid(offset: index)
+    }
+
+    /// The index of the first byte from `start` that may end a string, start an escape or be a control character,
+    /// looked for eight bytes at a time (a MeshMessage's payload is mostly long strings). A word with such a byte
+    /// stops the skip; the byte loop then takes it.
+    @inline(__always)
+    private static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            // A byte of `x` is zero, or of `word` below 0x20, only where the subtraction borrows into a clear high bit.
+            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+            let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if found & highBits != 0 { break }
+            index += 8
+        }
+        return index
     }
 
     private mutating func literal(_ word: StaticString) throws(Invalid) {

@@ -47,6 +47,21 @@ import Testing
         }
     }
 
+    @Test func findsAStringsEndEscapesAndControlCharactersAtEveryOffset() {
+        // Long strings are skipped eight bytes at a time: whatever ends or breaks one must be seen wherever it falls.
+        for offset in 0..<20 {
+            let before = String(repeating: "a", count: offset), after = String(repeating: "b", count: 19 - offset)
+            let cases: [(inner: String, valid: Bool)] = [
+                (#"\""#, true), (#"\u00e9"#, true), ("é€", true), ("\u{7F}", true),
+                ("\u{01}", false), ("\n", false), ("\u{1F}", false), (#"""#, false), (#"\x"#, false),
+            ]
+            for (inner, valid) in cases {
+                let value = "\"" + before + inner + after + "\""
+                #expect((members(#"{"s":"# + value + "}")?["s"] == value) == valid, "offset \(offset), \(inner.debugDescription)")
+            }
+        }
+    }
+
     @Test func nestingIsBounded() {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(members("{\"a\":\(deep)}") == nil)

@@ -3,6 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// One line from the sidecar to its agent (UPSTREAM.md §3 plus CONTRACT.md §3): `{"type", "payload"}`.
@@ -53,7 +56,7 @@ public enum IPCEvent: Sendable, Equatable {
         buffer.writeString(messageLineStart)
         buffer.writeString(quotedPeer)
         buffer.writeString(messageLineMiddle)
-        if message.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+        if let base = message.baseAddress, memchr(base, 0x0A, message.count) != nil || memchr(base, 0x0D, message.count) != nil {
             buffer.writeBytes(message.lazy.filter { $0 != 0x0A && $0 != 0x0D })
         } else {
             buffer.writeBytes(message)
