@@ -31,13 +31,24 @@ public struct JSONScanner {
 
     /// The members of the object occupying `range` of `bytes` (for example a member's value).
     public static func members(of bytes: UnsafeBufferPointer<UInt8>, in range: Range<Int>) throws(Invalid) -> [String: Range<Int>] {
+        try scan(bytes, in: range, nestedKey: nil).members
+    }
+
+    /// The members of the object that is the whole of `bytes`, and those of its member `nestedKey` if that is an
+    /// object (an envelope's `payload`), in one pass.
+    public static func members(of bytes: UnsafeBufferPointer<UInt8>, andOf nestedKey: String) throws(Invalid) -> (members: [String: Range<Int>], nested: [String: Range<Int>]?) {
+        try scan(bytes, in: 0..<bytes.count, nestedKey: nestedKey)
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, in range: Range<Int>, nestedKey: String?) throws(Invalid) -> (members: [String: Range<Int>], nested: [String: Range<Int>]?) {
         var scanner = JSONScanner(bytes, from: range.lowerBound)
         scanner.skipWhitespace(before: range.upperBound)
         var members: [String: Range<Int>]? = [:]
-        try scanner.object(depth: 0, members: &members)
+        var nested: [String: Range<Int>]?
+        try scanner.object(depth: 0, members: &members, nestedKey: nestedKey, nested: &nested)
         scanner.skipWhitespace(before: range.upperBound)
         guard scanner.index == range.upperBound else { throw Invalid(offset: scanner.index) }
-        return members ?? [:]
+        return (members ?? [:], nested)
     }
 
     /// Whether `range` holds a JSON string; its decoded text if so.
@@ -65,8 +76,8 @@ public struct JSONScanner {
         guard index < bytes.count else { throw Invalid(offset: index) }
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            var ignored: [String: Range<Int>]?
-            try object(depth: depth + 1, members: &ignored)
+            var ignored: [String: Range<Int>]?, ignoredNested: [String: Range<Int>]?
+            try object(depth: depth + 1, members: &ignored, nestedKey: nil, nested: &ignoredNested)
         case UInt8(ascii: "["): try array(depth: depth + 1)
         case UInt8(ascii: "\""): try string()
         case UInt8(ascii: "t"): try literal("true")
@@ -76,8 +87,11 @@ public struct JSONScanner {
         }
     }
 
-    /// Records members only when `members` is non-nil (the outermost object asked about).
-    private mutating func object(depth: Int, members: inout [String: Range<Int>]?) throws(Invalid) {
+    /// Records members only when `members` is non-nil (the outermost object asked about), and in `nested` those of
+    /// its member `nestedKey` when that is an object.
+    private mutating func object(
+        depth: Int, members: inout [String: Range<Int>]?, nestedKey: String?, nested: inout [String: Range<Int>]?
+    ) throws(Invalid) {
         guard depth <= Self.maxDepth else { throw Invalid(offset: index) }
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
@@ -94,8 +108,22 @@ public struct JSONScanner {
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
             let valueStart = index
-            try value(depth: depth)
-            if members != nil, let key = Self.string(in: bytes, range: keyRange) { members?[key] = valueStart..<index }
+            let key = members != nil ? Self.string(in: bytes, range: keyRange) : nil
+            if let nestedKey, key == nestedKey {
+                // The last of duplicate keys counts, as for `members`.
+                nested = nil
+                if index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                    var inner: [String: Range<Int>]? = [:]
+                    var ignored: [String: Range<Int>]?
+                    try object(depth: depth + 1, members: &inner, nestedKey: nil, nested: &ignored)
+                    nested = inner
+                } else {
+                    try value(depth: depth)
+                }
+            } else {
+                try value(depth: depth)
+            }
+            if let key { members?[key] = valueStart..<index }
             skipWhitespace()
             guard index < bytes.count else { throw Invalid(offset: index) }
             if bytes[index] == UInt8(ascii: ",") {
@@ -159,21 +187,18 @@ public struct JSONScanner {
     }
 
     /// The index of the first byte from `start` that may end a string, start an escape or be a control character,
-    /// looked for eight bytes at a time (a MeshMessage's payload is mostly long strings). A word with such a byte
-    /// stops the skip; the byte loop then takes it.
+    /// looked for sixteen bytes at a time (a MeshMessage's payload is mostly long strings). A block with such a byte
+    /// stops the skip, as does a last block under sixteen bytes; the byte loop takes it from there.
     @inline(__always)
     private static func skipPlainBytes(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         guard let base = bytes.baseAddress else { return start }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let quote = SIMD16<UInt8>(repeating: UInt8(ascii: "\"")), backslash = SIMD16<UInt8>(repeating: UInt8(ascii: "\\"))
+        let space = SIMD16<UInt8>(repeating: 0x20)
         var index = start
-        while index + 8 <= bytes.count {
-            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-            // A byte of `x` is zero, or of `word` below 0x20, only where the subtraction borrows into a clear high bit.
-            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
-            let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-            if found & highBits != 0 { break }
-            index += 8
+        while index + 16 <= bytes.count {
+            let block = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD16<UInt8>.self)
+            if any((block .== quote) .| (block .== backslash) .| (block .< space)) { break }
+            index += 16
         }
         return index
     }

@@ -47,6 +47,24 @@ import Testing
         }
     }
 
+    @Test func recordsANestedObjectsMembersInTheSamePass() {
+        func scan(_ text: String) -> (members: [String], nested: [String: String]?)? {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBufferPointer { buffer in
+                guard let (members, nested) = try? JSONScanner.members(of: buffer, andOf: "payload") else { return nil }
+                return (members.keys.sorted(), nested?.mapValues { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0]), as: UTF8.self) })
+            }
+        }
+        let found = scan(#"{"type":"send","payload":{"target_peer":"b","message":{"payload":{"x":1}}},"id":7}"#)
+        #expect(found?.members == ["id", "payload", "type"])
+        #expect(found?.nested == ["target_peer": #""b""#, "message": #"{"payload":{"x":1}}"#])
+        #expect(scan(#"{"payload":[1]}"#)?.nested == nil)
+        // The last of duplicate keys counts, for the nested members as for the members.
+        #expect(scan(#"{"payload":{"a":1},"payload":2}"#)?.nested == nil)
+        #expect(scan(#"{"payload":2,"payload":{"a":1}}"#)?.nested == ["a": "1"])
+        #expect(scan(#"{"payload":{"a":}}"#) == nil)
+    }
+
     @Test func findsAStringsEndEscapesAndControlCharactersAtEveryOffset() {
         // Long strings are skipped eight bytes at a time: whatever ends or breaks one must be seen wherever it falls.
         for offset in 0..<20 {

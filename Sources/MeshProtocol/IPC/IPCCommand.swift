@@ -34,8 +34,8 @@ public struct IPCCommand: Sendable, Equatable {
     /// Parses a line; anything malformed is an `IPCCommandError` naming what is wrong. The MeshMessage
     /// of a `send` or `broadcast` is checked and kept as the line's own bytes, never re-encoded.
     public init(line: some Collection<UInt8>) throws(IPCCommandError) {
-        let bytes = Array(line)
-        let parsed = bytes.withUnsafeBufferPointer { Self.parse($0) }
+        // A ByteBuffer's view is contiguous: no copy of a line that may be a mebibyte.
+        let parsed = line.withContiguousStorageIfAvailable { Self.parse($0) } ?? Array(line).withUnsafeBufferPointer { Self.parse($0) }
         switch parsed {
         case .success(let command): self = command
         case .failure(let error): throw error
@@ -62,9 +62,10 @@ public struct IPCCommand: Sendable, Equatable {
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<IPCCommand, IPCCommandError> {
-        let members: [String: Range<Int>]
+        let members: [String: Range<Int>], payload: [String: Range<Int>]
         do {
-            members = try JSONScanner.members(of: bytes)
+            let scanned = try JSONScanner.members(of: bytes, andOf: "payload")
+            (members, payload) = (scanned.members, scanned.nested ?? [:])
         } catch {
             // Valid JSON that is not an object deserves the more precise message.
             let isJSON = (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))) != nil
@@ -83,10 +84,6 @@ public struct IPCCommand: Sendable, Equatable {
         }
         guard let typeRange = members["type"], let type = JSONScanner.string(in: bytes, range: typeRange) else {
             return .failure(.badField("type", "a string"))
-        }
-        var payload: [String: Range<Int>] = [:]
-        if let range = members["payload"], starts(range, with: UInt8(ascii: "{")) {
-            payload = (try? JSONScanner.members(of: bytes, in: range)) ?? [:]
         }
         func string(_ key: String) -> Result<String, IPCCommandError> {
             guard let range = payload[key], let value = JSONScanner.string(in: bytes, range: range), !value.isEmpty else {

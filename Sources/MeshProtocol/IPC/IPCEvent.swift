@@ -68,8 +68,7 @@ public enum IPCEvent: Sendable, Equatable {
     /// Parses a line; a malformed one is an `IPCEventError` naming what is wrong. A `message`'s MeshMessage is
     /// kept as the line's own text.
     public init(line: some Collection<UInt8>) throws(IPCEventError) {
-        let bytes = Array(line)
-        let parsed = bytes.withUnsafeBufferPointer { Self.parse($0) }
+        let parsed = line.withContiguousStorageIfAvailable { Self.parse($0) } ?? Array(line).withUnsafeBufferPointer { Self.parse($0) }
         switch parsed {
         case .success(let event): self = event
         case .failure(let error): throw error
@@ -77,14 +76,11 @@ public enum IPCEvent: Sendable, Equatable {
     }
 
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<IPCEvent, IPCEventError> {
-        guard let members = try? JSONScanner.members(of: bytes) else { return .failure(.notAnObject) }
+        guard let (members, nested) = try? JSONScanner.members(of: bytes, andOf: "payload") else { return .failure(.notAnObject) }
+        let payload = nested ?? [:]
         func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
         guard let typeRange = members["type"], let type = JSONScanner.string(in: bytes, range: typeRange) else {
             return .failure(.badField("type", "a string"))
-        }
-        var payload: [String: Range<Int>] = [:]
-        if let range = members["payload"], bytes[range.lowerBound] == UInt8(ascii: "{") {
-            payload = (try? JSONScanner.members(of: bytes, in: range)) ?? [:]
         }
         func string(_ key: String) -> Result<String, IPCEventError> {
             guard let range = payload[key], let value = JSONScanner.string(in: bytes, range: range) else {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// Splits the IPC byte stream into lines, at the sidecar's end and the agent's alike (without the `\n`, and without
@@ -15,18 +18,24 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let view = buffer.readableBytesView
-        guard let newline = view[(view.startIndex + scanned)...].firstIndex(of: UInt8(ascii: "\n")) else {
-            scanned = view.count
+        let searched = scanned
+        let found = buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard bytes.count > searched, let base = bytes.baseAddress,
+                let newline = memchr(base + searched, Int32(UInt8(ascii: "\n")), bytes.count - searched)
+            else { return nil }
+            return base.distance(to: UnsafeRawPointer(newline))
+        }
+        guard let newline = found else {
+            scanned = buffer.readableBytes
             if scanned > maxLength { throw LineTooLongError(maxLength: maxLength) }
             return .needMoreData
         }
-        var length = newline - view.startIndex
         scanned = 0
+        var length = newline
         guard length <= maxLength else { throw LineTooLongError(maxLength: maxLength) }
-        if length > 0, view[newline - 1] == UInt8(ascii: "\r") { length -= 1 }
+        if length > 0, buffer.getInteger(at: buffer.readerIndex + length - 1, as: UInt8.self) == UInt8(ascii: "\r") { length -= 1 }
         let line = buffer.getSlice(at: buffer.readerIndex, length: length)!
-        buffer.moveReaderIndex(to: newline + 1)  // view indices are buffer indices
+        buffer.moveReaderIndex(forwardBy: newline + 1)
         context.fireChannelRead(wrapInboundOut(line))
         return .continue
     }
