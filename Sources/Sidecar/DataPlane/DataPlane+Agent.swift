@@ -15,8 +15,10 @@ extension DataPlane {
         var greeting = ByteBuffer()
         if let helloID { greeting.writeString(IPCEvent.ack(id: helloID).line) }
         for peer in openPeers { greeting.writeString(IPCEvent.peerConnected(peer).line) }
-        greeting.writeBuffer(&pending)
-        pending = greeting
+        if greeting.readableBytes > 0 {
+            pending.insert(greeting, at: 0)
+            pendingBytes += greeting.readableBytes
+        }
         scheduleFlush()
         return true
     }
@@ -26,7 +28,8 @@ extension DataPlane {
         loop.preconditionInEventLoop()
         guard agent === handler else { return }
         agent = nil
-        pending.clear()
+        pending.removeAll()
+        pendingBytes = 0
         inFlightBytes = 0
         setPeersPaused(false)
     }
@@ -38,8 +41,7 @@ extension DataPlane {
         guard agent != nil else { return }
         let line = event.line
         guard admit(line.utf8.count) else { return }
-        pending.writeString(line)
-        queued()
+        queue(ByteBuffer(string: line))
     }
 
     /// A reply to `handler`'s command, if it is still the attached agent.
@@ -49,20 +51,23 @@ extension DataPlane {
 
     /// A peer's MeshMessage for the agent, held if none is attached.
     func deliverMessage(_ message: UnsafeBufferPointer<UInt8>, quotedPeer: String) {
-        guard admit(message.count + quotedPeer.utf8.count + 48) else { return }
-        IPCEvent.writeMessageLine(quotedPeer: quotedPeer, message: message, into: &pending)
-        queued()
+        let size = message.count + quotedPeer.utf8.count + 48
+        guard admit(size) else { return }
+        var line = ByteBuffer()
+        line.reserveCapacity(size)
+        IPCEvent.writeMessageLine(quotedPeer: quotedPeer, message: message, into: &line)
+        queue(line)
     }
 
     /// Whether `bytes` more may wait for the agent; counts or reports what may not.
     private func admit(_ bytes: Int) -> Bool {
         if agent == nil {
-            guard pending.readableBytes + bytes <= Self.maxHeldBytes else {
+            guard pendingBytes + bytes <= Self.maxHeldBytes else {
                 logger.warning("no agent attached and the held messages are at their limit: dropping one", metadata: ["bytes": "\(bytes)"])
                 return false
             }
         } else {
-            guard inFlightBytes + pending.readableBytes + bytes <= Self.maxQueuedBytes else {
+            guard inFlightBytes + pendingBytes + bytes <= Self.maxQueuedBytes else {
                 droppedLines += 1
                 logger.warning("agent reads too slowly: dropping an IPC event", metadata: ["queued_bytes": "\(Self.maxQueuedBytes)"])
                 return false
@@ -71,8 +76,11 @@ extension DataPlane {
         return true
     }
 
-    private func queued() {
-        if inFlightBytes + pending.readableBytes > Self.highWater { setPeersPaused(true) }
+    /// Lines stay separate buffers until the socket takes them all in one gathering write: no copies to join them.
+    private func queue(_ line: ByteBuffer) {
+        pending.append(line)
+        pendingBytes += line.readableBytes
+        if inFlightBytes + pendingBytes > Self.highWater { setPeersPaused(true) }
         scheduleFlush()
     }
 
@@ -85,11 +93,12 @@ extension DataPlane {
 
     func flush() {
         flushScheduled = false
-        guard let agent, pending.readableBytes > 0 else { return }
-        let bytes = pending.readableBytes
+        guard let agent, !pending.isEmpty else { return }
+        let bytes = pendingBytes
         inFlightBytes += bytes
         let lines = pending
-        pending = ByteBuffer()
+        pending.removeAll(keepingCapacity: true)
+        pendingBytes = 0
         agent.write(lines).assumeIsolated().whenComplete { _ in self.written(bytes, to: agent) }
     }
 
@@ -97,7 +106,7 @@ extension DataPlane {
     private func written(_ bytes: Int, to handler: IPCConnectionHandler) {
         guard agent === handler else { return }
         inFlightBytes -= bytes
-        let backlog = inFlightBytes + pending.readableBytes
+        let backlog = inFlightBytes + pendingBytes
         if backlog <= Self.lowWater { setPeersPaused(false) }
         if backlog == 0, droppedLines > 0 {
             let dropped = droppedLines

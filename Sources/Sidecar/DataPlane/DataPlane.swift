@@ -41,7 +41,8 @@ final class DataPlane: @unchecked Sendable {
     var agent: IPCConnectionHandler?
     /// Lines for the agent not handed to its channel yet: this loop turn's, or, with no agent attached, the
     /// messages held for the next one (up to `maxHeldBytes`).
-    var pending = ByteBuffer()
+    var pending: [ByteBuffer] = []
+    var pendingBytes = 0
     var flushScheduled = false
     /// Bytes handed to the agent's channel and not yet on its socket.
     var inFlightBytes = 0

@@ -114,10 +114,11 @@ final class IPCConnectionHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// Lines for the agent, from the data plane.
-    func write(_ lines: ByteBuffer) -> EventLoopFuture<Void> {
-        guard let context else { return dataPlane.loop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
-        return context.writeAndFlush(wrapOutboundOut(lines))
+    /// Lines for the agent, from the data plane, in one flush; the future completes once the last is on the socket.
+    func write(_ lines: [ByteBuffer]) -> EventLoopFuture<Void> {
+        guard let context, let last = lines.last else { return dataPlane.loop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        for line in lines.dropLast() { context.write(wrapOutboundOut(line), promise: nil) }
+        return context.writeAndFlush(wrapOutboundOut(last))
     }
 
     // MARK: Running commands

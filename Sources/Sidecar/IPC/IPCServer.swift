@@ -25,6 +25,7 @@ protocol MeshCommands: Sendable {
 /// live on the data plane's loop (`IPCConnectionHandler`).
 final class IPCServer: Sendable {
     static let maxLineLength = 2 << 20
+    static let socketBufferBytes: SocketOptionValue = 1 << 20
     /// How long a new agent waits for the slot: a restarted agent may connect before the sidecar has seen
     /// its predecessor's socket close.
     static let claimPatience: TimeAmount = .milliseconds(500)
@@ -52,6 +53,10 @@ final class IPCServer: Sendable {
         let server: any Channel
         do {
             server = try await ServerBootstrap(group: dataPlane.loop)
+                // Lines of a mebibyte move in few reads and writes, each waking the other side once.
+                .childChannelOption(.socketOption(.so_sndbuf), value: Self.socketBufferBytes)
+                .childChannelOption(.socketOption(.so_rcvbuf), value: Self.socketBufferBytes)
+                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 << 10, maximum: 1 << 20))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: Self.maxLineLength)))
