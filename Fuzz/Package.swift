@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// libFuzzer harnesses for the RTC parsers. A package of their own, so that the root package's
+// libFuzzer harnesses for the RTC parsers and the IPC lines. A package of their own, so that the root package's
 // `swift build` and `swift test` never see sanitizer flags; scripts/fuzz.sh builds them with
 // `-sanitize=fuzzer,address` in .build-fuzz and runs them.
 let package = Package(
@@ -21,5 +21,6 @@ let package = Package(
         ),
         .executableTarget(name: "FuzzDCEP", dependencies: ["FuzzSupport", .product(name: "DataChannel", package: "chatixia-mesh")]),
         .executableTarget(name: "FuzzSCTP", dependencies: ["FuzzSupport", .product(name: "SCTP", package: "chatixia-mesh")]),
+        .executableTarget(name: "FuzzIPC", dependencies: ["FuzzSupport", .product(name: "MeshProtocol", package: "chatixia-mesh")]),
     ]
 )

@@ -212,3 +212,21 @@ for name, text in [
     ("regression-prefixed-foundation", "\tcandidate:1 1 udp 2122260223 192.0.2.196 46243 typ host"),
 ]:
     write("FuzzICECandidate", name, text)
+
+# IPC lines (docs/PROTOCOL.md): the agent's commands and the sidecar's events, MeshMessages inside.
+
+MESH_MESSAGE = ('{"type":"task_request","request_id":"r-1","source_agent":"a","target_agent":"b",'
+                '"payload":{"message":"hi \\"there\\" \\u00e9 ' + "x" * 40 + '","n":[1,2.5,-3e2,true,null],"deep":{"k":{}}}}')
+for name, text in [
+    ("send-with-id", '{"type":"send","id":7,"payload":{"target_peer":"sc-2","message":' + MESH_MESSAGE + '}}'),
+    ("broadcast-string-id", '{"type":"broadcast","id":"b-1","payload":{"message":' + MESH_MESSAGE + '}}'),
+    ("list-peers", '{"type":"list_peers","payload":{}}'),
+    ("connect", ' {"type":"connect","payload":{"target_peer_id":"sc-3"}} '),
+    ("hello", '{"type":"hello","id":null,"payload":{"token":"t\\/k"}}'),
+    ("message-event", '{"type":"message","payload":{"from_peer":"sc-1","message":' + MESH_MESSAGE + '}}'),
+    ("peer-connected", '{"type":"peer_connected","payload":{"peer_id":"sc-2"}}'),
+    ("peer-list", '{"type":"peer_list","payload":{"peers":["a","b\\u0041"]}}'),
+    ("error-with-id", '{"type":"error","payload":{"id":3,"error":"no open DataChannel to x (yet)"}}'),
+    ("duplicate-payload", '{"type":"send","payload":{"target_peer":"a"},"payload":{"target_peer":"b","message":{}}}'),
+]:
+    write("FuzzIPC", name, text)

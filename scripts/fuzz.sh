@@ -5,7 +5,7 @@
 # and features, as libFuzzer counts them) and findings as a Markdown table; exits 1 if any target
 # crashed, timed out, leaked or ran out of memory, keeping the input in .build-fuzz/findings/<target>/.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: FuzzSTUN FuzzSDP FuzzICECandidate FuzzDCEP FuzzSCTP
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: FuzzSTUN FuzzSDP FuzzICECandidate FuzzDCEP FuzzSCTP FuzzIPC
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -14,7 +14,7 @@ seconds="${1:-30}"
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [seconds-per-target] [target...]" >&2; exit 2; }
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzSTUN FuzzSDP FuzzICECandidate FuzzDCEP FuzzSCTP)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzSTUN FuzzSDP FuzzICECandidate FuzzDCEP FuzzSCTP FuzzIPC)
 
 ensure_swift
 

@@ -37,5 +37,5 @@ CHATIXIA_BIN_DIR="$BIN_DIR" Tests/agent/run.sh
 say "running end-to-end tests (pairing to delegation, chatixia 0.4.3 run, NAT through coturn, faults) in private network namespaces"
 CHATIXIA_BIN_DIR="$BIN_DIR" Tests/e2e/run.sh
 
-say "fuzzing the STUN, SDP, ICE candidate, DCEP and SCTP parsers briefly (libFuzzer, 20 s each; longer runs: scripts/fuzz.sh 300)"
+say "fuzzing the STUN, SDP, ICE candidate, DCEP, SCTP and IPC parsers briefly (libFuzzer, 20 s each; longer runs: scripts/fuzz.sh 300)"
 scripts/fuzz.sh 20
