@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +5,6 @@ import Logging
 import MeshProtocol
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// What the IPC connections ask of the mesh (the rest of an agent's commands run on the data plane).
 protocol MeshCommands: Sendable {

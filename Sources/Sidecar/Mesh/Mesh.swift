@@ -6,7 +6,8 @@ import RTCTransport
 /// The sidecar's peer table: one WebRTC connection with a `mesh` DataChannel to every other sidecar.
 ///
 /// Who connects to whom, glare and retries are `MeshPolicy`'s decisions; this actor carries them out with
-/// drivers and signaling frames, feeds it what happens, and runs its one timer.
+/// drivers and signaling frames, feeds it what happens, and runs its one timer. The messages themselves never pass
+/// through it: the `DataPlane` moves them between the agent and the open channels on the drivers' loop.
 ///
 /// Transport: one UDP socket per peer connection (see `PeerConnectionDriver`), chosen over one shared
 /// socket demultiplexed by ICE ufrag because each connection then owns its socket outright, a broken

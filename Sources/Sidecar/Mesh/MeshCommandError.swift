@@ -4,8 +4,6 @@ enum MeshCommandError: Error, CustomStringConvertible {
     case notConnected(String)
     case sendFailed(String, String)
     case ownPeer
-    /// The agent disconnected (or a successor took its place) before the command ran.
-    case agentDetached
 
     var description: String {
         switch self {
@@ -13,7 +11,6 @@ enum MeshCommandError: Error, CustomStringConvertible {
         case .notConnected(let peer): "no open DataChannel to \(peer) (yet)"
         case .sendFailed(let peer, let why): "sending to \(peer) failed: \(why)"
         case .ownPeer: "that is this sidecar's own peer id"
-        case .agentDetached: "the agent that sent this command is no longer attached"
         }
     }
 }
