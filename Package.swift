@@ -168,7 +168,12 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "TURN", "STUN"], swiftSettings: strict),
         .testTarget(name: "PeerConnectionTests", dependencies: ["PeerConnection", "RTCTestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "RTCTransportTests", dependencies: ["RTCTransport", "PeerConnection", "RTCTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+            name: "RTCTransportTests",
+            dependencies: [
+                "RTCTransport", "PeerConnection", "RTCTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
             dependencies: ["Sidecar", "ICE", "RTCTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],

@@ -18,7 +18,7 @@ import Synchronization
 /// Datagrams are read in batches and whatever a batch causes is sent with one flush (sendmmsg);
 /// `enqueue` lets any thread send without waiting for the loop, coalescing bursts.
 ///
-/// `@unchecked Sendable`: every mutable field (the connection, the channels, the timer) is touched only
+/// `@unchecked Sendable`: every mutable field (the connection, the channels, the timer deadline) is touched only
 /// on `loop`; public methods hop there first. That loop is the single owner the sans-IO core expects.
 /// The outbox and the two counters are the exceptions, and they are a `Mutex` and atomics.
 public final class PeerConnectionDriver: @unchecked Sendable {
@@ -33,10 +33,11 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private var datagramSockets: [Int: TransportAddress] = [:]
     /// Verifies `turns:` servers.
     private let turnTrust: TURNTrust
-    private var timer: Scheduled<Void>?
+    /// The loop's one timer, shared with the other connections on it.
+    private let timers: LoopTimers
     /// Runs of datagrams go to the kernel as one write (UDP GSO) until one such write fails.
     var segmentationOffload = System.supportsUDPSegmentationOffload
-    /// The deadline `timer` fires at.
+    /// The connection deadline filed with `timers` (nil: none, or it fired).
     private var timerDeadline: Duration?
     /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
     /// batch of received datagrams instead of one per message. Empty when events go to a handler.
@@ -125,6 +126,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         events delivery: EventDelivery = .stream, loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) {
         self.loop = loop
+        timers = LoopTimers.on(loop)
         self.turnTrust = turnTrust
         self.delivery = delivery
         self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
@@ -253,7 +255,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         try? await loop.submit {
             self.connection.close()
             self.flush()
-            self.timer?.cancel()
+            self.timers.cancel(ObjectIdentifier(self))
             self.eventSink.finish()
         }.get()
         let channels = try? await loop.submit { self.channels }.get()
@@ -341,19 +343,19 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         rearmTimer()
     }
 
-    /// Schedules the connection's next deadline, unless the timer already waits for that very one (most
-    /// flushes leave it where it was, and a cancelled task costs an allocation).
+    /// Files the connection's next deadline with the loop's timer, unless it is the one already filed (most flushes
+    /// leave it where it was).
     private func rearmTimer() {
         let deadline = connection.deadline
-        guard deadline != timerDeadline || timer == nil && deadline != nil else { return }
-        timer?.cancel()
-        timer = nil
+        guard deadline != timerDeadline else { return }
         timerDeadline = deadline
-        guard let deadline else { return }
+        guard let deadline else {
+            timers.cancel(ObjectIdentifier(self))
+            return
+        }
         let delay = max(deadline - now, .zero)
         let fireAt = Self.coalesced(NIODeadline.now() + .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000))
-        timer = loop.scheduleTask(deadline: fireAt) {
-            self.timer = nil
+        timers.arm(ObjectIdentifier(self), at: fireAt) {
             self.timerDeadline = nil
             self.connection.handleTimeout(now: self.now)
             self.flush()
