@@ -34,8 +34,7 @@ public struct IPCCommand: Sendable, Equatable {
     /// Parses a line; anything malformed is an `IPCCommandError` naming what is wrong. The MeshMessage
     /// of a `send` or `broadcast` is checked and kept as the line's own bytes, never re-encoded.
     public init(line: some Collection<UInt8>) throws(IPCCommandError) {
-        // A ByteBuffer's view is contiguous: no copy of a line that may be a mebibyte.
-        let parsed = line.withContiguousStorageIfAvailable { Self.parse($0) } ?? Array(line).withUnsafeBufferPointer { Self.parse($0) }
+        let parsed = line.withContiguousBytes { Self.parse($0) }
         switch parsed {
         case .success(let command): self = command
         case .failure(let error): throw error

@@ -49,10 +49,8 @@ public enum IPCEvent: Sendable, Equatable {
 
     /// Appends the `message` line `.message(fromPeer:message:).line` would be, from the peer's id already quoted
     /// (`IPCCommand.quoted`) and the MeshMessage's bytes, leaving out any raw line breaks in them (a checked JSON
-    /// object can hold them only as whitespace between tokens). Returns the bytes written.
-    @discardableResult
-    public static func writeMessageLine(quotedPeer: String, message: UnsafeBufferPointer<UInt8>, into buffer: inout ByteBuffer) -> Int {
-        let start = buffer.writerIndex
+    /// object can hold them only as whitespace between tokens).
+    public static func writeMessageLine(quotedPeer: String, message: UnsafeBufferPointer<UInt8>, into buffer: inout ByteBuffer) {
         buffer.writeString(messageLineStart)
         buffer.writeString(quotedPeer)
         buffer.writeString(messageLineMiddle)
@@ -62,13 +60,12 @@ public enum IPCEvent: Sendable, Equatable {
             buffer.writeBytes(message)
         }
         buffer.writeString(messageLineEnd)
-        return buffer.writerIndex - start
     }
 
     /// Parses a line; a malformed one is an `IPCEventError` naming what is wrong. A `message`'s MeshMessage is
     /// kept as the line's own text.
     public init(line: some Collection<UInt8>) throws(IPCEventError) {
-        let parsed = line.withContiguousStorageIfAvailable { Self.parse($0) } ?? Array(line).withUnsafeBufferPointer { Self.parse($0) }
+        let parsed = line.withContiguousBytes { Self.parse($0) }
         switch parsed {
         case .success(let event): self = event
         case .failure(let error): throw error

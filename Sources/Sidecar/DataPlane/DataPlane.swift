@@ -94,16 +94,18 @@ final class DataPlane: @unchecked Sendable {
     /// agent here, so `peer_connected` always comes before that peer's first message.
     func linkEvents(_ batch: [PeerConnectionEvent], remote: String, generation: UInt64) {
         loop.preconditionInEventLoop()
-        guard let route = routes[remote], route.generation == generation else { return }
+        // Routes change only in the actor's loop tasks, never while a batch is handled: the copy stays current.
+        guard var route = routes[remote], route.generation == generation else { return }
         var forward: [PeerConnectionEvent] = []
         for event in batch {
             switch event {
             case .message(let stream, let message):
-                guard let current = routes[remote], current.generation == generation, current.stream == stream else { continue }
-                received(message, from: current, remote: remote)
+                guard stream == route.stream else { continue }
+                received(message, from: route, remote: remote)
             case .channelOpened(let stream, _):
-                if routes[remote]?.generation == generation, routes[remote]?.stream == nil {
-                    routes[remote]?.stream = stream
+                if route.stream == nil {
+                    route.stream = stream
+                    routes[remote] = route
                     if peersPaused { route.driver.setReceivePaused(true) }
                     deliver(.peerConnected(remote))
                 }
