@@ -62,7 +62,8 @@ public enum Sidecar {
         }
         // One loop carries every peer connection and the agent's IPC connection: a message between them never
         // changes threads.
-        let dataPlane = DataPlane(loop: MultiThreadedEventLoopGroup.singleton.next(), logger: logger)
+        let dataPlane = DataPlane(
+            loop: MultiThreadedEventLoopGroup.singleton.next(), busyPollLimit: configuration.busyPollLimit, logger: logger)
         let mesh = Mesh(
             selfId: token.peerId, signaling: signaling, dtls: try DTLSContext(), turnTrust: TURNTrust(tls), hostAddresses: hosts,
             policy: configuration.transportPolicy, iceServers: iceServers, dataPlane: dataPlane, logger: logger)

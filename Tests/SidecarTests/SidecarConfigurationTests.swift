@@ -14,13 +14,15 @@ import Testing
         #expect(config.hostAddresses.isEmpty)
         #expect(config.transportPolicy == .all)
         #expect(config.ipcToken == nil)
+        #expect(config.busyPollLimit == .microseconds(300))
     }
 
     @Test func additionsFromTheContract() throws {
         let config = try SidecarConfiguration.resolve(environment: [
             "API_KEY": "key-1", "DEVICE_TOKEN": "dt_abc", "CHATIXIA_IPC_TOKEN": "hello", "ICE_HOST_ADDRESSES": "127.0.0.1, ::1",
-            "XDG_RUNTIME_DIR": "/run/user/5", "TOKEN_URL": "http://127.0.0.1:9/api/token",
+            "XDG_RUNTIME_DIR": "/run/user/5", "TOKEN_URL": "http://127.0.0.1:9/api/token", "BUSY_POLL_US": "0",
         ], userID: 5)
+        #expect(config.busyPollLimit == .zero)
         #expect(config.credential == .deviceToken("dt_abc"))  // a paired device's token wins over a key
         #expect(config.ipcToken == "hello")
         #expect(config.hostAddresses == ["127.0.0.1", "::1"])
@@ -47,6 +49,8 @@ import Testing
         (["API_KEY": "k", "SIGNALING_URL": "wss://127.0.0.1:8443/ws"],
          .invalid("SIGNALING_URL", "wss://127.0.0.1:8443/ws", "a wss:// URL with a host name, not an IP address (TLS server name indication)")),
         (["API_KEY": "k", "CA_FILE": "/nonexistent/ca.pem"], .invalid("CA_FILE", "/nonexistent/ca.pem", "a readable file of PEM CA certificates")),
+        (["API_KEY": "k", "BUSY_POLL_US": "fast"], .invalid("BUSY_POLL_US", "fast", "microseconds from 0 (never) to 10000")),
+        (["API_KEY": "k", "BUSY_POLL_US": "20000"], .invalid("BUSY_POLL_US", "20000", "microseconds from 0 (never) to 10000")),
     ])
     func badEnvironmentIsAClearError(environment: [String: String], expected: SidecarConfigurationError) {
         #expect(throws: expected) { try SidecarConfiguration.resolve(environment: environment, userID: 1) }

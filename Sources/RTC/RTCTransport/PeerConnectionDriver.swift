@@ -35,6 +35,11 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private let turnTrust: TURNTrust
     /// The loop's one timer, shared with the other connections on it.
     private let timers: LoopTimers
+    /// After a message goes or comes, the loop polls instead of sleeping for a while, at most `busyPollLimit`.
+    private let busyPoll: BusyPoll
+    private let busyPollLimit: TimeAmount
+    /// A message was sent since the last flush.
+    private var sentMessage = false
     /// Runs of datagrams go to the kernel as one write (UDP GSO) until one such write fails.
     var segmentationOffload = System.supportsUDPSegmentationOffload
     /// The connection deadline filed with `timers` (nil: none, or it fired).
@@ -120,13 +125,21 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         }
     }
 
+    /// The longest a loop stays awake after a message waiting for the next (`BusyPoll`): long enough for a reply
+    /// through two sidecars and their agents on one machine.
+    public static let defaultBusyPollLimit: TimeAmount = .microseconds(300)
+
     /// `turnTrust` checks the certificates of `turns:` servers (default: the system's trust store).
+    /// `busyPollLimit` zero never keeps the loop awake (`BusyPoll`).
     public init(
         configuration: PeerConnection.Configuration, bufferedAmountLowThreshold: Int = 256 << 10, turnTrust: TURNTrust = .system,
-        events delivery: EventDelivery = .stream, loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        events delivery: EventDelivery = .stream, loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        busyPollLimit: TimeAmount = PeerConnectionDriver.defaultBusyPollLimit
     ) {
         self.loop = loop
         timers = LoopTimers.on(loop)
+        busyPoll = BusyPoll.on(loop)
+        self.busyPollLimit = busyPollLimit
         self.turnTrust = turnTrust
         self.delivery = delivery
         self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
@@ -204,6 +217,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             // What other threads queued goes first, so messages keep their order.
             sendOutbox()
             try? connection.send(message, on: stream, now: now)
+            sentMessage = true
             flush()
             return
         }
@@ -239,6 +253,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         }
         for (message, stream) in batch {
             try? connection.send(message, on: stream, now: now)
+            sentMessage = true
             outboxBytes.subtract(message.byteCount, ordering: .relaxed)
         }
     }
@@ -327,10 +342,14 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         for socket in written { channels[socket].flush() }
         connectionBufferedBytes.store(connection.bufferedAmount, ordering: .relaxed)
         var batch: [PeerConnectionEvent] = []
+        var traffic = sentMessage
+        sentMessage = false
         while let event = connection.pollEvent() {
             // The driver reports low water itself: its own outbox counts too.
             if event != .bufferedAmountLow { batch.append(event) }
+            if case .message = event { traffic = true }
         }
+        if traffic { busyPoll.traffic(limit: busyPollLimit) }
         let buffered = bufferedAmount
         if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { batch.append(.bufferedAmountLow) }
         wasAboveLowThreshold = buffered > bufferedAmountLowThreshold

@@ -7,7 +7,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOCore
 import PeerConnection
+import RTCTransport
 import MeshProtocol
 
 /// Everything the sidecar reads from its environment (UPSTREAM.md §3 names plus CONTRACT.md §3 additions).
@@ -39,13 +41,18 @@ public struct SidecarConfiguration: Sendable, Equatable {
     public var turnCredentials: TURNCredentials?
     /// Extra trusted CA certificates (PEM) for a `wss://` signaling URL and an `https://` token URL.
     public var caFile: String?
+    /// How long the data plane's loop may stay awake after a message, waiting for the next (`BUSY_POLL_US`; 0: never).
+    public var busyPollLimit: TimeAmount
+    public static let maxBusyPollMicroseconds: Int64 = 10_000
 
     public init(
         signalingURLs: [String], tokenURLs: [String], credential: Credential, ipcSocket: String,
         ipcToken: String? = nil, hostAddresses: [String] = [], transportPolicy: ICETransportPolicy = .all,
-        turnURL: String? = nil, turnCredentials: TURNCredentials? = nil, caFile: String? = nil
+        turnURL: String? = nil, turnCredentials: TURNCredentials? = nil, caFile: String? = nil,
+        busyPollLimit: TimeAmount = PeerConnectionDriver.defaultBusyPollLimit
     ) {
         self.caFile = caFile
+        self.busyPollLimit = busyPollLimit
         self.signalingURLs = signalingURLs
         self.tokenURLs = tokenURLs
         self.credential = credential
@@ -122,11 +129,17 @@ public struct SidecarConfiguration: Sendable, Equatable {
             throw .invalid("ICE_HOST_ADDRESSES", host, "a comma-separated list of IP addresses")
         }
 
+        let busyPollText = value("BUSY_POLL_US")
+        let busyPoll = busyPollText.map { Int64($0) } ?? PeerConnectionDriver.defaultBusyPollLimit.nanoseconds / 1000
+        guard let busyPoll, (0...Self.maxBusyPollMicroseconds).contains(busyPoll) else {
+            throw .invalid("BUSY_POLL_US", busyPollText ?? "", "microseconds from 0 (never) to \(Self.maxBusyPollMicroseconds)")
+        }
+
         return SidecarConfiguration(
             signalingURLs: signalingURLs, tokenURLs: tokenURLs, credential: credential,
             ipcSocket: value("IPC_SOCKET") ?? defaultSocketPath(environment: environment, userID: userID),
             ipcToken: value("CHATIXIA_IPC_TOKEN"), hostAddresses: hosts, transportPolicy: policy,
-            turnURL: turnURL, turnCredentials: turnCredentials, caFile: caFile)
+            turnURL: turnURL, turnCredentials: turnCredentials, caFile: caFile, busyPollLimit: .microseconds(busyPoll))
     }
 
     /// The environment's TURN server for `peerId`; shared-secret credentials are minted as coturn expects:

@@ -22,6 +22,8 @@ import RTCTransport
 final class DataPlane: @unchecked Sendable {
     let loop: any EventLoop
     let logger: Logger
+    /// How long the loop may stay awake after a message waiting for the next (`PeerConnectionDriver`'s busy poll).
+    let busyPollLimit: TimeAmount
 
     /// A link the actor made.
     struct Route {
@@ -63,8 +65,9 @@ final class DataPlane: @unchecked Sendable {
     /// buffer is down to low water: backpressure, not memory.
     static let sendHighWater = 8 << 20
 
-    init(loop: any EventLoop, logger: Logger) {
+    init(loop: any EventLoop, busyPollLimit: TimeAmount = PeerConnectionDriver.defaultBusyPollLimit, logger: Logger) {
         self.loop = loop
+        self.busyPollLimit = busyPollLimit
         self.logger = logger
     }
 

@@ -148,7 +148,8 @@ actor Mesh {
         let dataPlane = self.dataPlane
         let driver = PeerConnectionDriver(
             configuration: configuration, turnTrust: turnTrust,
-            events: .onLoop { batch in dataPlane.linkEvents(batch, remote: remote, generation: generation) }, loop: dataPlane.loop)
+            events: .onLoop { batch in dataPlane.linkEvents(batch, remote: remote, generation: generation) }, loop: dataPlane.loop,
+            busyPollLimit: dataPlane.busyPollLimit)
         let link = PeerLink(remote: remote, generation: generation, role: role, driver: driver)
         links[remote] = link
         // The data plane keeps the messages and passes the rest on. Its route exists before the sockets are bound
