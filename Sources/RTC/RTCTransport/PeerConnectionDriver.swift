@@ -349,7 +349,6 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             if event != .bufferedAmountLow { batch.append(event) }
             if case .message = event { traffic = true }
         }
-        if traffic { busyPoll.traffic(limit: busyPollLimit) }
         let buffered = bufferedAmount
         if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { batch.append(.bufferedAmountLow) }
         wasAboveLowThreshold = buffered > bufferedAmountLowThreshold
@@ -359,6 +358,8 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             case .onLoop(let handler): handler(batch)
             }
         }
+        // After the handler, so what it queued for this loop turn (a flush to the agent) runs before the first poll.
+        if traffic { busyPoll.traffic(limit: busyPollLimit) }
         rearmTimer()
     }
 
@@ -372,8 +373,9 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             timers.cancel(ObjectIdentifier(self))
             return
         }
-        let delay = max(deadline - now, .zero)
-        let fireAt = Self.coalesced(NIODeadline.now() + .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000))
+        // `now` is NIO's uptime clock, so the deadline is a point on it.
+        let nanoseconds = deadline.components.seconds * 1_000_000_000 + deadline.components.attoseconds / 1_000_000_000
+        let fireAt = Self.coalesced(.uptimeNanoseconds(UInt64(max(nanoseconds, 0))))
         timers.arm(ObjectIdentifier(self), at: fireAt) {
             self.timerDeadline = nil
             self.connection.handleTimeout(now: self.now)
