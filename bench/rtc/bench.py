@@ -136,7 +136,9 @@ def main() -> None:
               f"stack hands the kernel runs of equal datagrams as one write and reads them back coalesced, UDP GSO/GRO, where Linux "
               f"has them), its RTT a 1 KiB ping-pong "
               "between blocking sockets; setup is the median of 7 fresh connections "
-              "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops; pion (Go) "
+              "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops, each polling "
+              "instead of sleeping for a while after a message (as it does by default, `BUSY_POLL_US`: up to 300 µs; Go's scheduler spins "
+              "before it parks too, and blocking sockets do not); pion (Go) "
               "runs both in one process too, its bulk in 65,535 B messages (its DataChannel fails on receiving a 64 KiB one); aiortc runs "
               "one peer per process; CPU counts every process of the pair.")
     publish(table([results[stack] for stack in STACKS if stack in results], ratios), "rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header,

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from pysupport.ipc import IPCClient
 from pysupport.measure import memory_mb
 from pysupport.processes import stop_all
 from pysupport.registry import Keys, Registry
@@ -31,6 +32,56 @@ def peer(index: int) -> str:
 def send_line(target: str, text: str) -> bytes:
     message = {"type": "task_request", "request_id": "b", "source_agent": "a", "target_agent": "b", "payload": {"message": text}}
     return (json.dumps({"type": "send", "payload": {"target_peer": target, "message": message}}, separators=(",", ":")) + "\n").encode()
+
+
+def round_trip_times(a: IPCClient, b: IPCClient, target: str, back: str, round_trips: int) -> list[float]:
+    """Agent B echoes every message back to A, whose reader thread sends the next as the echo arrives (as
+    rtc-bench's peer does on its loop), so no hand-over between the agent's threads is timed. Sorted seconds."""
+    echo_back = send_line(back, "x" * 1024)
+    b.on_line = lambda line: b.send_raw(echo_back)
+    ping = send_line(target, "x" * 1024)
+    samples, total, finished = [], round_trips + round_trips // 10, threading.Event()
+    started = [0.0]
+
+    def echoed(line):
+        samples.append(time.perf_counter() - started[0])
+        if len(samples) == total:
+            finished.set()
+            return
+        started[0] = time.perf_counter()
+        a.send_raw(ping)
+    a.on_line = echoed
+    started[0] = time.perf_counter()
+    a.send_raw(ping)
+    if not finished.wait(600):
+        raise TimeoutError(f"{len(samples)} of {total} round trips")
+    return sorted(samples[round_trips // 10:])  # the first tenth warms up
+
+
+def measure_relays(rtc_bench: Path, workdir: Path, round_trips: int) -> dict:
+    """The same agents and round trips through two zero-work relays (rtc-bench relay) in place of the sidecars."""
+    ports = (41001, 41002)  # the private network namespace has nothing else on them
+    paths = [workdir / f"relay{index}.sock" for index in range(2)]
+    relays = [subprocess.Popen([str(rtc_bench), "relay", str(paths[index]), str(ports[index]), str(ports[1 - index])]) for index in range(2)]
+    try:
+        clients = []
+        for path in paths:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    clients.append(IPCClient(path))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+        samples = round_trip_times(clients[0], clients[1], peer(1), peer(0), round_trips)
+        return {"stack": "agent -> IPC -> zero-work relay -> UDP -> zero-work relay -> IPC -> agent (the floor of any sidecar)",
+                "rtt_p50_us": samples[len(samples) // 2] * 1e6, "rtt_p99_us": samples[int(len(samples) * 0.99)] * 1e6}
+    finally:
+        for relay in relays:
+            relay.kill()
+            relay.wait()
 
 
 def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int, messages: int) -> dict:
@@ -67,27 +118,7 @@ def measure_mesh(bin_dir: Path, workdir: Path, megabytes: int, round_trips: int,
         time.sleep(1)
         rss_twenty, anon_twenty = memory_mb(pid), memory_mb(pid, "RssAnon")
 
-        # Round trips: agent B echoes every message back to A, whose reader thread sends the next as the echo arrives
-        # (as rtc-bench's peer does on its loop), so no hand-over between the agent's threads is timed.
-        echo_back = send_line(peer(0), "x" * 1024)
-        b.on_line = lambda line: b.send_raw(echo_back)
-        ping = send_line(target, "x" * 1024)
-        samples, total, finished = [], round_trips + round_trips // 10, threading.Event()
-        started = [0.0]
-
-        def echoed(line):
-            samples.append(time.perf_counter() - started[0])
-            if len(samples) == total:
-                finished.set()
-                return
-            started[0] = time.perf_counter()
-            a.send_raw(ping)
-        a.on_line = echoed
-        started[0] = time.perf_counter()
-        a.send_raw(ping)
-        if not finished.wait(600):
-            raise TimeoutError(f"{len(samples)} of {total} round trips")
-        samples = sorted(samples[round_trips // 10:])  # the first tenth warms up
+        samples = round_trip_times(a, b, target, peer(0), round_trips)
 
         def stream(size: int, count: int) -> float:
             done = threading.Event()
@@ -142,6 +173,9 @@ def main() -> None:
     result = subprocess.run([sys.executable, str(REPO / "bench" / "rtc" / "aiortc_pair.py"), str(args.megabytes), str(args.round_trips), str(args.messages)],
                             capture_output=True, text=True, check=True, timeout=1800)
     aiortc = json.loads(result.stdout.strip().splitlines()[-1])
+    print("measuring: the same agents through zero-work relays", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="sc-relay-") as workdir:
+        relays = measure_relays(Path(args.rtc_bench), Path(workdir), args.round_trips)
     print("measuring: our bare stack (rtc-bench, both peers in one process)", file=sys.stderr)
     bare = json.loads(subprocess.run([str(Path(args.rtc_bench)), "ours", "--megabytes", str(args.megabytes), "--round-trips", str(args.round_trips),
                                       "--messages", str(args.messages)], capture_output=True, text=True, check=True, timeout=900).stdout.strip().splitlines()[-1])
@@ -154,7 +188,7 @@ def main() -> None:
 
     lines = ["| path | setup (ms) | RTT p50 (µs) | RTT p99 (µs) | bulk 64 KiB (MB/s) | 1000 B msgs/s | sidecar RSS (anon), 1 peer (MB) | sidecar RSS (anon), 20 peers (MB) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in (ours, bare, aiortc):
+    for r in (ours, relays, bare, aiortc):
         lines.append(f"| {r['stack']} | {cell(r.get('setup_ms'))} | {cell(r.get('rtt_p50_us'), 0)} | {cell(r.get('rtt_p99_us'), 0)} | "
                      f"{cell(r.get('bulk_mb_per_s'))} | {cell(r.get('messages_per_s'), 0)} | {memory(r, '1_peer')} | {memory(r, '20_peers')} |")
     lines.append("")
@@ -164,10 +198,14 @@ def main() -> None:
                  f"{cell(ours['rss_after_traffic_mb'])} MB after the traffic).")
     lines.append("")
     lines.append(f"Against our bare stack in this run (issue 14's targets in brackets): RTT p50 ours/bare {ours['rtt_p50_us'] / bare['rtt_p50_us']:.2f}× [≤ 1.5], "
-                 f"bulk ours/bare {ours['bulk_mb_per_s'] / bare['bulk_mb_per_s']:.2f}× [≥ 0.8].")
+                 f"bulk ours/bare {ours['bulk_mb_per_s'] / bare['bulk_mb_per_s']:.2f}× [≥ 0.8]. "
+                 f"The zero-work relays' RTT alone is {relays['rtt_p50_us'] / bare['rtt_p50_us']:.2f}× the bare stack's; "
+                 f"ours is {ours['rtt_p50_us'] / relays['rtt_p50_us']:.2f}× theirs, {ours['rtt_p50_us'] - relays['rtt_p50_us']:.0f} µs more for both sidecars' work.")
     header = (f"{machine(load)}, loopback in a "
               f"private network namespace, release builds. Our path includes both agents' IPC (Python agents writing and reading JSON lines); "
-              f"the bare stack is rtc-bench's two peer connections in one process (bench/rtc), aiortc a bare DataChannel between two processes. "
+              f"the bare stack is rtc-bench's two peer connections in one process on two event loops (bench/rtc), aiortc a bare DataChannel between two processes. "
+              f"The zero-work relays (`rtc-bench relay`) stand in for the sidecars with the same agents: each forwards its agent's bytes to the other as UDP datagrams and back, "
+              f"one thread that polls for 300 µs after each forward as our loops may (`BUSY_POLL_US`'s default), no parsing, no encryption: what any sidecar costs these agents at the least on this machine. "
               f"Round trips are driven from the receiving side: each echo's arrival sends the next (agent A's reader thread, rtc-bench's event loop). RSS is sidecar A's, idle, with 1 and then 20 peers (in brackets its anonymous memory: RSS less the shared libraries' pages); the traffic then runs between A and B while all 20 channels stay open. Setup for ours is from starting the second sidecar process to both agents "
               f"seeing `peer_connected` (process start, token, signaling, ICE, DTLS, SCTP); for aiortc from createOffer to open. "
               f"{args.megabytes} MB in 64 KiB messages, {args.round_trips} round trips of 1 KiB, {args.messages:,} messages of 1000 B.")

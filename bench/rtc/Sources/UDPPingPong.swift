@@ -38,11 +38,13 @@ enum UDPPingPong {
         return StackResult(stack: "raw UDP (floor)", rttP50Us: Measurements.percentile(samples, 0.5), rttP99Us: Measurements.percentile(samples, 0.99))
     }
 
-    static func boundSocket() throws -> Int32 {
+    /// A UDP socket on 127.0.0.1 (`port` 0: an ephemeral one).
+    static func boundSocket(port: UInt16 = 0) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
