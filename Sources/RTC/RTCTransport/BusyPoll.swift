@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,21 +20,9 @@ import Glibc
 /// first ready descriptor of the loop (a datagram, the agent's IPC socket, NIO's own wake-up) ends the window, so the
 /// loop's `epoll_wait` returns at once.
 ///
-/// `@unchecked Sendable`: its fields are touched only on `loop` (drivers call it from there); `on(_:)` hands out
-/// the one instance per loop from behind a Mutex.
-final class BusyPoll: @unchecked Sendable {
-    private static let byLoop = Mutex<[ObjectIdentifier: BusyPoll]>([:])
-
-    /// The busy poll of `loop` (made on first use; it keeps the loop, so no later loop reuses its identifier).
-    static func on(_ loop: any EventLoop) -> BusyPoll {
-        byLoop.withLock { polls in
-            if let existing = polls[ObjectIdentifier(loop)] { return existing }
-            let created = BusyPoll(loop: loop)
-            polls[ObjectIdentifier(loop)] = created
-            return created
-        }
-    }
-
+/// `@unchecked Sendable`: its fields are touched only on `loop` (drivers call it from there); `on(_:)` (`LoopBound`)
+/// hands out the one instance per loop.
+final class BusyPoll: LoopBound, @unchecked Sendable {
     private let loop: any EventLoop
     /// The loop's epoll instance, once found; until then, and on loops that have none (NIO's testing loops),
     /// nothing spins.
@@ -47,7 +34,7 @@ final class BusyPoll: @unchecked Sendable {
     private(set) var windowEnd: NIODeadline = .uptimeNanoseconds(0)
     private(set) var isPolling = false
 
-    private init(loop: any EventLoop) {
+    init(loop: any EventLoop) {
         self.loop = loop
         findEpollInstance()
     }

@@ -1,32 +1,19 @@
 import NIOCore
-import Synchronization
 
 /// One NIO timer per event loop for every connection on it: a driver files its connection's next deadline here, and
 /// the loop's one scheduled task fires at the earliest, running each one that is due. An idle mesh's connections,
 /// their deadlines on the coalescing grid, cost the loop one scheduled task per grid line instead of one each, and a
 /// deadline that moves (SCTP's retransmission timer, on every SACK) costs a dictionary write, not a cancelled task.
 ///
-/// `@unchecked Sendable`: its fields are touched only on `loop` (drivers call it from there); `on(_:)` hands out the
-/// one instance per loop from behind a Mutex.
-final class LoopTimers: @unchecked Sendable {
-    private static let byLoop = Mutex<[ObjectIdentifier: LoopTimers]>([:])
-
-    /// The timers of `loop` (made on first use; event loops live as long as their group).
-    static func on(_ loop: any EventLoop) -> LoopTimers {
-        byLoop.withLock { timers in
-            if let existing = timers[ObjectIdentifier(loop)] { return existing }
-            let created = LoopTimers(loop: loop)
-            timers[ObjectIdentifier(loop)] = created
-            return created
-        }
-    }
-
+/// `@unchecked Sendable`: its fields are touched only on `loop` (drivers call it from there); `on(_:)` (`LoopBound`)
+/// hands out the one instance per loop.
+final class LoopTimers: LoopBound, @unchecked Sendable {
     private let loop: any EventLoop
     private var deadlines: [ObjectIdentifier: (at: NIODeadline, fire: () -> Void)] = [:]
     /// The loop's one scheduled task, and when it fires.
     private var scheduled: (at: NIODeadline, task: Scheduled<Void>)?
 
-    private init(loop: any EventLoop) {
+    init(loop: any EventLoop) {
         self.loop = loop
     }
 
