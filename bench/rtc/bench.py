@@ -18,11 +18,13 @@ from pysupport.report import arguments, cell, machine, publish
 
 HERE = Path(__file__).resolve().parent
 #: In the table's order.
-STACKS = ("ours", "chromium", "aiortc", "pion", "udp")
+STACKS = ("ours", "ours-asleep", "chromium", "aiortc", "pion", "udp")
 
 
 def run_json(command: list[str]) -> dict:
-    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[0]} exited {result.returncode}: {result.stderr.strip()}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -117,6 +119,8 @@ def main() -> None:
     measurements = {  # in the order they run
         "udp": ("raw UDP ping-pong and blast", lambda: run_json([bench, "udp", "--round-trips", sizes[1], "--megabytes", sizes[0]])),
         "ours": ("our stack (rtc-bench)", lambda: run_json([bench, "ours", "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2]])),
+        "ours-asleep": ("our stack without busy polling (rtc-bench --busy-poll-us 0)",
+                        lambda: run_json([bench, "ours", "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2], "--busy-poll-us", "0"])),
         "aiortc": ("aiortc <-> aiortc", lambda: run_json([sys.executable, str(HERE / "aiortc_pair.py"), *sizes])),
         "pion": ("pion <-> pion (pion-bench)",
                  lambda: run_json([str(pion_bin_dir() / "pion-bench"), "--megabytes", sizes[0], "--round-trips", sizes[1], "--messages", sizes[2]])),
@@ -138,7 +142,7 @@ def main() -> None:
               "between blocking sockets; setup is the median of 7 fresh connections "
               "(first bind to channel open, host candidates only). Our stack runs both peers in one process on two event loops, each polling "
               "instead of sleeping for a while after a message (as it does by default, `BUSY_POLL_US`: up to 300 µs; Go's scheduler spins "
-              "before it parks too, and blocking sockets do not); pion (Go) "
+              "before it parks too, and blocking sockets do not), and again with its loops sleeping between messages (`BUSY_POLL_US=0`), for the difference; pion (Go) "
               "runs both in one process too, its bulk in 65,535 B messages (its DataChannel fails on receiving a 64 KiB one); aiortc runs "
               "one peer per process; CPU counts every process of the pair.")
     publish(table([results[stack] for stack in STACKS if stack in results], ratios), "rtc-bench", "WebRTC DataChannel stack (bench/rtc)", header,

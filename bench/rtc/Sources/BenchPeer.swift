@@ -4,6 +4,7 @@ import Foundation
 import PeerConnection
 import RTCTransport
 import SDP
+import NIOCore
 import Synchronization
 
 /// One side of a benchmark connection: a PeerConnectionDriver (its own socket, on an event loop of
@@ -14,12 +15,12 @@ final class BenchPeer: Sendable {
 
     private let routes: Routes
 
-    init(dtls: DTLSContext) {
+    init(dtls: DTLSContext, busyPollLimit: TimeAmount) {
         let routes = Routes()
         self.routes = routes
         driver = PeerConnectionDriver(configuration: .init(dtls: dtls), events: .onLoop { batch in
             for event in batch { routes.handle(event) }
-        })
+        }, busyPollLimit: busyPollLimit)
     }
 
     /// The open channel's stream, waiting for it to open.
@@ -69,8 +70,8 @@ final class BenchPeer: Sendable {
 
 /// Connects two fresh peers over loopback with in-process signaling (candidates travel in the SDP);
 /// returns the time from the first bind to both channels open.
-func connectPair(dtls: DTLSContext) async throws -> (offerer: BenchPeer, answerer: BenchPeer, setup: Duration) {
-    let offerer = BenchPeer(dtls: dtls), answerer = BenchPeer(dtls: dtls)
+func connectPair(dtls: DTLSContext, busyPollLimit: TimeAmount) async throws -> (offerer: BenchPeer, answerer: BenchPeer, setup: Duration) {
+    let offerer = BenchPeer(dtls: dtls, busyPollLimit: busyPollLimit), answerer = BenchPeer(dtls: dtls, busyPollLimit: busyPollLimit)
     let started = ContinuousClock.now
     _ = try await offerer.driver.bind(host: "127.0.0.1")
     _ = try await answerer.driver.bind(host: "127.0.0.1")

@@ -1,6 +1,7 @@
 import DTLS
 import DataChannel
 import Foundation
+import NIOCore
 import Synchronization
 
 /// What one stack achieved; the harness prints these side by side.
@@ -36,10 +37,10 @@ enum Measurements {
     }
 
     /// Median of several fresh connections.
-    static func setup(dtls: DTLSContext, runs: Int) async throws -> Double {
+    static func setup(dtls: DTLSContext, busyPollLimit: TimeAmount, runs: Int) async throws -> Double {
         var times: [Duration] = []
         for _ in 0..<runs {
-            let pair = try await connectPair(dtls: dtls)
+            let pair = try await connectPair(dtls: dtls, busyPollLimit: busyPollLimit)
             times.append(pair.setup)
             await pair.offerer.close()
             await pair.answerer.close()
@@ -102,22 +103,29 @@ enum Measurements {
         return (ContinuousClock.now - started, cpuSeconds() - cpuBefore)
     }
 
-    static func run(megabytes: Int, roundTrips count: Int, messages: Int) async throws -> StackResult {
+    /// `busyPollLimit` zero: the loops sleep between messages (`BUSY_POLL_US=0`).
+    static func run(megabytes: Int, roundTrips count: Int, messages: Int, busyPollLimit: TimeAmount) async throws -> StackResult {
         let dtls = try DTLSContext()
-        var result = StackResult(stack: "chatixia (Swift, this repo)")
-        result.setupMs = try await setup(dtls: dtls, runs: 7)
+        var result = StackResult(stack: busyPollLimit == .zero ? "chatixia, loops sleeping between messages (BUSY_POLL_US=0)" : "chatixia (Swift, this repo)")
+        let watchdog = Watchdog(limit: .seconds(120))
+        watchdog.enter("setup")
+        result.setupMs = try await setup(dtls: dtls, busyPollLimit: busyPollLimit, runs: 7)
 
-        let pair = try await connectPair(dtls: dtls)
+        let pair = try await connectPair(dtls: dtls, busyPollLimit: busyPollLimit)
+        let state: @Sendable () -> String = { "buffered \(pair.offerer.driver.bufferedAmount) B at the offerer, \(pair.answerer.driver.bufferedAmount) B at the answerer" }
+        watchdog.enter("round trips", state: state)
         let samples = try await roundTrips(offerer: pair.offerer, answerer: pair.answerer, count: count)
         result.rttP50Us = percentile(samples, 0.5)
         result.rttP99Us = percentile(samples, 0.99)
 
         let bulkBytes = megabytes << 20
+        watchdog.enter("bulk", state: state)
         let bulk = try await stream(offerer: pair.offerer, answerer: pair.answerer, size: 64 << 10, total: bulkBytes)
         let seconds = microseconds(bulk.elapsed) / 1e6
         result.bulkMBps = Double(bulkBytes) / 1e6 / seconds
         result.cpuSecondsPer100MB = bulk.cpu / (Double(bulkBytes) / 1e8)
 
+        watchdog.enter("1000 B messages", state: state)
         let small = try await stream(offerer: pair.offerer, answerer: pair.answerer, size: 1000, total: 1000 * messages)
         result.messagesPerSecond = Double(messages) / (microseconds(small.elapsed) / 1e6)
         await pair.offerer.close()
