@@ -19,6 +19,7 @@ from pysupport.processes import stop_all
 from pysupport.registry import Keys, Registry
 from pysupport.report import arguments, cell, machine, publish
 from pysupport.sidecar import Sidecar
+from pysupport.waits import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 PEERS = 21  # sidecar A plus 20 others for the RSS figure
@@ -64,17 +65,12 @@ def measure_relays(rtc_bench: Path, workdir: Path, round_trips: int) -> dict:
     paths = [workdir / f"relay{index}.sock" for index in range(2)]
     relays = [subprocess.Popen([str(rtc_bench), "relay", str(paths[index]), str(ports[index]), str(ports[1 - index])]) for index in range(2)]
     try:
-        clients = []
-        for path in paths:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    clients.append(IPCClient(path))
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.01)
+        def connected(path: Path) -> IPCClient | None:
+            try:
+                return IPCClient(path)
+            except OSError:  # not listening yet
+                return None
+        clients = [wait_until(lambda: connected(path), f"relay socket {path.name}", interval=0.01) for path in paths]
         samples = round_trip_times(clients[0], clients[1], peer(1), peer(0), round_trips)
         return {"stack": "agent -> IPC -> zero-work relay -> UDP -> zero-work relay -> IPC -> agent (the floor of any sidecar)",
                 "rtt_p50_us": samples[len(samples) // 2] * 1e6, "rtt_p99_us": samples[int(len(samples) * 0.99)] * 1e6}
