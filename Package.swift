@@ -68,6 +68,7 @@ let package = Package(
             name: "RTCTransport",
             dependencies: [
                 "PeerConnection",
+                "SansIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -102,6 +102,38 @@ import Testing
         #expect(try #require(pair.a.deadline) > deadline, "the timer backs off")
     }
 
+    @Test func theRetransmissionTimeoutFollowsTheMeasuredRoundTrips() throws {
+        let pair = SCTPPair(seed: 8)
+        try pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }
+        pair.pump(rounds: 5)
+        var sentAt = pair.clock.now
+        try pair.a.send(stream: 0, ppid: 51, data: [0], now: sentAt)
+        var data = try #require(pair.a.pollTransmit())
+        // RFC 9260 §6.3.1: the first measurement R gives SRTT R and RTTVAR R/2; then RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|,
+        // SRTT = 7/8 SRTT + 1/8 R; RTO = SRTT + 4 RTTVAR (between 100 ms and 5 s).
+        let expected: [(roundTrip: Duration, rto: Duration)] = [
+            (.milliseconds(300), .milliseconds(900)), (.milliseconds(100), .milliseconds(925)), (.milliseconds(40), .microseconds(968_125)),
+        ]
+        for (roundTrip, rto) in expected {
+            // b acknowledges the message (at once or after its delayed-SACK timer); the SACK reaches a `roundTrip`
+            // after the message left, and a sends the next one then.
+            pair.b.receive(data, now: sentAt)
+            let sack: [UInt8]
+            if let immediate = pair.b.pollTransmit() {
+                sack = immediate
+            } else {
+                pair.b.handleTimeout(now: try #require(pair.b.deadline))
+                sack = try #require(pair.b.pollTransmit())
+            }
+            sentAt += roundTrip
+            pair.a.receive(sack, now: sentAt)
+            #expect(pair.a.deadline == nil, "everything is acknowledged")
+            try pair.a.send(stream: 0, ppid: 51, data: [1], now: sentAt)
+            data = try #require(pair.a.pollTransmit())
+            #expect(try #require(pair.a.deadline) - sentAt == rto)
+        }
+    }
+
     @Test func unorderedMessagesDoNotWaitForALostPredecessor() throws {
         let pair = SCTPPair(seed: 8)
         try pair.pump { $0.aEvents.contains(.connected) && $0.bEvents.contains(.connected) }

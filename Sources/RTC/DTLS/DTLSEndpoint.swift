@@ -65,8 +65,7 @@ public final class DTLSEndpoint {
             throw DTLSError.openSSL("cannot set the expected peer fingerprint: \(lastOpenSSLError())")
         }
         _ = cdtls_set_link_mtu(ssl, mtu)
-        let micros = initialRetransmitTimeout.components.seconds * 1_000_000 + initialRetransmitTimeout.components.attoseconds / 1_000_000_000_000
-        cdtls_set_initial_timeout(ssl, UInt32(clamping: micros))
+        cdtls_set_initial_timeout(ssl, UInt32(clamping: initialRetransmitTimeout.wholeNanoseconds / 1000))
         if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
     }
 

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import PeerConnection
 import SDP
+import SansIO
 import STUN
 import TURN
 import Synchronization
@@ -374,8 +375,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             return
         }
         // `now` is NIO's uptime clock, so the deadline is a point on it.
-        let nanoseconds = deadline.components.seconds * 1_000_000_000 + deadline.components.attoseconds / 1_000_000_000
-        let fireAt = Self.coalesced(.uptimeNanoseconds(UInt64(max(nanoseconds, 0))))
+        let fireAt = Self.coalesced(.uptimeNanoseconds(UInt64(max(deadline.wholeNanoseconds, 0))))
         timers.arm(ObjectIdentifier(self), at: fireAt) {
             self.timerDeadline = nil
             self.connection.handleTimeout(now: self.now)

@@ -238,16 +238,20 @@ extension SCTPAssociation {
     }
 
     /// RFC 9260 §6.3.1.
+    /// In integer nanoseconds: it runs for every SACK, and `Duration`'s 128-bit multiply and divide cost more than
+    /// the rest of it.
     private func updateRTO(_ measurement: Duration) {
-        if let smoothed = smoothedRTT {
-            let difference = smoothed > measurement ? smoothed - measurement : measurement - smoothed
-            rttVariation = rttVariation * 3 / 4 + difference / 4
-            smoothedRTT = smoothed * 7 / 8 + measurement / 8
+        let measured = measurement.wholeNanoseconds
+        let smoothed: Int64
+        if let previous = smoothedRTT {
+            rttVariation = rttVariation * 3 / 4 + abs(previous - measured) / 4
+            smoothed = previous * 7 / 8 + measured / 8
         } else {
-            smoothedRTT = measurement
-            rttVariation = measurement / 2
+            smoothed = measured
+            rttVariation = measured / 2
         }
-        rto = min(max((smoothedRTT ?? Self.rtoInitial) + rttVariation * 4, Self.rtoMin), Self.rtoMax)
+        smoothedRTT = smoothed
+        rto = min(max(.nanoseconds(smoothed + rttVariation * 4), Self.rtoMin), Self.rtoMax)
     }
 
     /// RFC 9260 §6.3.3: everything outstanding goes again, from a window of one packet, with the timeout doubled.

@@ -117,8 +117,9 @@ public final class SCTPAssociation {
     /// While set, in fast recovery until this TSN is acknowledged (RFC 9260 §7.2.4).
     var fastRecoveryExit: UInt32?
     var peerWindow = 0
-    var smoothedRTT: Duration?
-    var rttVariation: Duration = .zero
+    /// RFC 9260 §6.3.1's SRTT and RTTVAR, in nanoseconds.
+    var smoothedRTT: Int64?
+    var rttVariation: Int64 = 0
     var rto = SCTPAssociation.rtoInitial
     var retransmissionDeadline: Duration?
     var timeoutsInARow = 0
