@@ -66,6 +66,34 @@ import Testing
         }
     }
 
+    @Test func aLostAssignmentItsAgentDoesNotTakeBackGoesAtOnceToAClaimWaitingElsewhere() async throws {
+        let clock = VirtualClock()
+        let server = try await RegistryServer.test(clock: clock)
+        try await server.application.test(.live) { client async throws in
+            let port = try #require(client.port)
+            let lost = try await submit(client, #"{"skill":"work","ttl":3600}"#)
+            // w is assigned the task, but the answer never reaches it.
+            #expect(try await heartbeat(client, #"{"agent_id":"w","skill_names":["work"]}"#, key: TestKeys.agentA).count == 1)
+            clock.advance(11)
+            #expect(try await heartbeat(client, #"{"agent_id":"v","skill_names":["work"]}"#, key: TestKeys.agentB).isEmpty)
+            // A long wait: a claim the task does not wake returns only after it, far beyond the bound below.
+            async let claimed = client.call(.post, "/api/hub/tasks/claim", key: TestKeys.agentB, json: #"{"agent_id":"v","skill_names":["work"],"wait_ms":30000}"#)
+            try await eventually("v's claim waits") { await server.services.state.claimWaiters.count == 1 }
+            let started = ContinuousClock.now
+            // w no longer offers the skill and holds nothing: the task is back in the queue, and v's claim takes it.
+            // (The test client's one connection is busy with the claim: the heartbeat goes on another.)
+            let (status, answer) = try await RegistryProcess.request(
+                port: port, "POST", "/api/hub/heartbeat", key: TestKeys.agentA, json: #"{"agent_id":"w","skill_names":[],"held_tasks":[]}"#)
+            #expect(status == 200)
+            #expect(((answer as? [String: Any])?["pending_tasks"] as? [Any])?.isEmpty == true)
+            let tasks = try await claimed.object()["tasks"] as? [[String: Any]] ?? []
+            #expect(tasks.compactMap { $0["id"] as? String } == [lost])
+            #expect(tasks.first?["attempts"] as? Int == 1)
+            #expect(ContinuousClock.now - started < .seconds(20), "the claim was answered by the requeued task, not its timeout")
+            #expect(try await state(client, lost)["assigned_agent_id"] as? String == "v")
+        }
+    }
+
     @Test func aLostLeaseReturnsTheTaskToTheQueueThenFailsItAfterTheLastAttempt() async throws {
         let clock = VirtualClock()
         let server = try await RegistryServer.test(clock: clock) {

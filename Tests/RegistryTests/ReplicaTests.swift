@@ -44,15 +44,6 @@ struct ReplicaTests {
         }
     }
 
-    /// Polls `condition` until it holds, for at most `timeout`.
-    func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw TestFailure("not within \(timeout): \(what)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test func whatOneReplicaStoresTheOthersServe() async throws {
         try await withReplicas(2) { clients, _ in
             let (a, b) = (clients[0], clients[1])

@@ -132,8 +132,23 @@ extension RegistryState {
         }
         let lost = beat.heldTasks.map { requeueLostAssignments(of: beat.agentId, holding: Set($0), now: now, into: &mutations) } ?? []
         let assigned = assignPending(to: beat.agentId, skills: Set(registration.capabilities.skills), now: now, into: &mutations)
-        try await persist(mutations)
-        for task in lost where !assigned.contains(where: { $0.id == task.id }) { events.publish(.task(task)) }
+        // What this agent does not take back goes at once to a long-poll waiting elsewhere, as a new task would.
+        var takenBack: [MeshTask] = [], handed: [(MeshTask, ClaimWaiter)] = []
+        for var task in lost where !assigned.contains(where: { $0.id == task.id }) {
+            if task.state == .pending, let waiter = offerToWaiter(&task) {
+                store(task, into: &mutations)
+                handed.append((task, waiter))
+            }
+            takenBack.append(task)
+        }
+        do {
+            try await persist(mutations)
+        } catch {
+            for (_, waiter) in handed { waiter.continuation.resume(throwing: error) }
+            throw error
+        }
+        for (task, waiter) in handed { waiter.continuation.resume(returning: [task]) }
+        for task in takenBack { events.publish(.task(task)) }
         if changed || becameActive {
             events.publish(.agent(record(agent, now: now)))
             topologyChanged()

@@ -92,3 +92,12 @@ extension TestResponse {
     /// The `error` message of a JSON error body.
     var errorMessage: String? { (try? object())?["error"] as? String }
 }
+
+/// Polls `condition` until it holds, for at most `timeout`.
+func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("not within \(timeout): \(what)") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
