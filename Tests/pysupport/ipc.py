@@ -36,15 +36,33 @@ class IPCClient:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        buffer = b""
+        # One buffer, read into in place: a fresh 1 MiB object per recv costs the kernel a mapping, page faults
+        # and an unmapping for every line, more than a small message's whole trip through the sidecars.
+        buffer = bytearray(1 << 20)
+        start = end = 0  # buffer[start:end] is read and not yet a whole line
         try:
-            while chunk := self.sock.recv(1 << 20):
-                *lines, buffer = (buffer + chunk).split(b"\n")
-                for line in lines:
+            while True:
+                if end == len(buffer):  # full: move the partial line to the front, or make room for a longer one
+                    if start == 0:
+                        buffer.extend(bytes(len(buffer)))
+                    else:
+                        buffer[:end - start] = buffer[start:end]
+                        start, end = 0, end - start
+                with memoryview(buffer) as whole, whole[end:] as free:
+                    count = self.sock.recv_into(free)
+                if count == 0:
+                    break
+                scan, end = end, end + count
+                while (newline := buffer.find(b"\n", scan, end)) >= 0:
+                    with memoryview(buffer) as whole:
+                        line = whole[start:newline].tobytes()
+                    start = scan = newline + 1
                     if self.on_line:
                         self.on_line(line)
                     else:
                         self.lines.put(json.loads(line))
+                if start == end:
+                    start = end = 0
         except OSError:
             pass
         self.closed.set()
