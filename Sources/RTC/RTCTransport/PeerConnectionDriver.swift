@@ -69,13 +69,11 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     }
     /// Messages from `enqueue` waiting for the loop; one loop task drains however many piled up.
     private let outbox = Mutex(Outbox())
-    private let outboxBytes = Atomic<Int>(0)
-    /// The connection's own queue beyond SCTP's send buffer, published after every flush.
-    private let connectionBufferedBytes = Atomic<Int>(0)
+    /// The outbox's bytes and the connection's, and when low water is due.
+    private let buffered: BufferedAmount
 
     /// `.bufferedAmountLow` is reported when `bufferedAmount` falls to this from above (as in WebRTC).
-    public let bufferedAmountLowThreshold: Int
-    private var wasAboveLowThreshold = false
+    public var bufferedAmountLowThreshold: Int { buffered.lowThreshold }
 
     /// Datagrams read per readable event before what they caused is flushed. (Vector reads, recvmmsg,
     /// lost datagrams' source addresses in testing, so reads stay one syscall each.)
@@ -143,7 +141,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         self.busyPollLimit = busyPollLimit
         self.turnTrust = turnTrust
         self.delivery = delivery
-        self.bufferedAmountLowThreshold = bufferedAmountLowThreshold
+        buffered = BufferedAmount(lowThreshold: bufferedAmountLowThreshold)
         connection = PeerConnection(configuration: configuration)
         (events, eventSink) = AsyncStream.makeStream()
         if case .onLoop = delivery { eventSink.finish() }
@@ -222,7 +220,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             flush()
             return
         }
-        outboxBytes.add(message.byteCount, ordering: .relaxed)
+        buffered.queued(message.byteCount)
         let wake = outbox.withLock { outbox in
             outbox.messages.append((message, stream))
             defer { outbox.drainScheduled = true }
@@ -233,9 +231,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
 
     /// Bytes sent but not yet taken by SCTP's send buffer: queued here and in the connection.
     /// Wait for `.bufferedAmountLow` when it is high.
-    public var bufferedAmount: Int {
-        outboxBytes.load(ordering: .relaxed) + connectionBufferedBytes.load(ordering: .relaxed)
-    }
+    public var bufferedAmount: Int { buffered.total }
 
     private func drainOutbox() {
         sendOutbox()
@@ -244,8 +240,6 @@ public final class PeerConnectionDriver: @unchecked Sendable {
 
     /// Hands what `enqueue` queued from other threads to the connection.
     private func sendOutbox() {
-        // A sender may have seen the outbox above the threshold and now waits for low water.
-        if bufferedAmount > bufferedAmountLowThreshold { wasAboveLowThreshold = true }
         let batch = outbox.withLock { outbox in
             var batch: [(message: DataChannelMessage, stream: UInt16)] = []
             swap(&batch, &outbox.messages)
@@ -255,7 +249,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         for (message, stream) in batch {
             try? connection.send(message, on: stream, now: now)
             sentMessage = true
-            outboxBytes.subtract(message.byteCount, ordering: .relaxed)
+            buffered.taken(message.byteCount)
         }
     }
 
@@ -341,7 +335,6 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         }
         writeRun()
         for socket in written { channels[socket].flush() }
-        connectionBufferedBytes.store(connection.bufferedAmount, ordering: .relaxed)
         var batch: [PeerConnectionEvent] = []
         var traffic = sentMessage
         sentMessage = false
@@ -350,9 +343,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             if event != .bufferedAmountLow { batch.append(event) }
             if case .message = event { traffic = true }
         }
-        let buffered = bufferedAmount
-        if wasAboveLowThreshold && buffered <= bufferedAmountLowThreshold { batch.append(.bufferedAmountLow) }
-        wasAboveLowThreshold = buffered > bufferedAmountLowThreshold
+        if buffered.published(connectionBytes: connection.bufferedAmount) { batch.append(.bufferedAmountLow) }
         if !batch.isEmpty {
             switch delivery {
             case .stream: eventSink.yield(batch)
