@@ -235,6 +235,15 @@ import Testing
         #expect(network.now < .seconds(1))
     }
 
+    @Test func anAgentNamesTheTURNConnectionsItUsesAndRefusesOnesItNoLongerWaitsFor() {
+        let (network, a, b) = network(policyA: .relay, policyB: .relay, servers: Self.tcpServers)
+        network.udpBlocked = true
+        network.run(for: .seconds(5)) { a.state == .connected && b.state == .connected }
+        #expect(a.streamSockets == [1], "its relay runs over the connection opened as socket 1")
+        #expect(!a.connectionOpened(a.nextConnectionID + 7, socket: 9, now: network.now), "never asked for")
+        #expect(a.streamSockets == [1])
+    }
+
     @Test func theConnectionClosingEndsTheRelayAndWithItARelayOnlySession() {
         let (network, a, b) = network(policyA: .relay, policyB: .relay, servers: Self.tcpServers)
         network.udpBlocked = true

@@ -184,6 +184,37 @@ final class PeerPair {
         try await pair.pump { PeerPair.messages($0.answererEvents).count == 2 }
     }
 
+    @Test func anICERestartHandsTheTURNConnectionsNoAgentUsesAnyMoreToTheOwner() throws {
+        var configuration = PeerConnection.Configuration(dtls: try DTLSContext())
+        configuration.iceServers = [ICEServer(urls: ["turn:192.0.2.10:3478?transport=tcp"], username: "alice", credential: "secret")]
+        let offerer = PeerConnection(configuration: configuration, random: RandomSource(SplitMix64(seed: 3)))
+        let answerer = PeerConnection(configuration: PeerConnection.Configuration(dtls: try DTLSContext()), random: RandomSource(SplitMix64(seed: 4)))
+        offerer.addLocalSocket(0, address: TransportAddress("10.0.0.1:4000")!, now: .zero)
+        answerer.addLocalSocket(0, address: TransportAddress("10.0.0.2:4000")!, now: .zero)
+        offerer.createDataChannel(label: "mesh")
+        try answerer.setRemoteDescription(SessionDescription(parsing: offerer.createOffer(now: .zero).serialized()), now: .zero)
+        try offerer.setRemoteDescription(SessionDescription(parsing: answerer.createAnswer().serialized()), now: .zero)
+
+        // The first agent's connection to the TURN server opens as socket 1 and carries its allocation.
+        let first = try #require(offerer.pollConnectionRequest())
+        offerer.connectionOpened(first.id, socket: 1, now: .zero)
+        #expect(offerer.pollUnusedConnection() == nil)
+        // A restart replaces the agent: its connection is the owner's to close, and the new agent asks for its own.
+        _ = try offerer.restartICE(now: .milliseconds(10))
+        #expect(offerer.pollUnusedConnection() == 1)
+        #expect(offerer.pollUnusedConnection() == nil)
+        let second = try #require(offerer.pollConnectionRequest())
+        #expect(second.id != first.id)
+        // Replaced again before that connection opened: when it does, no agent takes it, though the newest asks
+        // for a connection to the same server.
+        _ = try offerer.restartICE(now: .milliseconds(20))
+        let third = try #require(offerer.pollConnectionRequest())
+        offerer.connectionOpened(second.id, socket: 2, now: .milliseconds(30))
+        #expect(offerer.pollUnusedConnection() == 2)
+        offerer.connectionOpened(third.id, socket: 3, now: .milliseconds(30))
+        #expect(offerer.pollUnusedConnection() == nil)
+    }
+
     @Test func anICERestartMovesTheConnectionToANewAddressAndKeepsItsChannel() async throws {
         let pair = try PeerPair()
         try await pair.pump { PeerPair.opened($0.offererEvents) != nil && PeerPair.opened($0.answererEvents) != nil }

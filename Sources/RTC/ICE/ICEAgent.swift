@@ -123,7 +123,9 @@ public final class ICEAgent {
     /// Streams to TURN servers asked of the owner and not yet opened, by request id.
     private var pendingConnections: [Int: TURNServer] = [:]
     private var connectionRequests = DrainQueue<TURNConnectionRequest>()
-    private var nextConnectionID = 0
+    /// Request ids go on from the agent this one replaced (an ICE restart's), so that a late answer to one of its
+    /// requests is never taken for one of ours.
+    public private(set) var nextConnectionID: Int
 
     private(set) var localCandidates: [ICELocalCandidate] = []
     private(set) var remoteCandidates: [ICECandidateAddress] = []
@@ -144,9 +146,10 @@ public final class ICEAgent {
     /// `servers` are used as far as they name literal IP addresses; other URLs are skipped.
     public init(
         role: ICERole, local: ICECredentials? = nil, tieBreaker: UInt64? = nil, timing: Timing = Timing(),
-        servers: [ICEServer] = [], policy: ICETransportPolicy = .all, random: RandomSource = .system()
+        servers: [ICEServer] = [], policy: ICETransportPolicy = .all, random: RandomSource = .system(), firstConnectionID: Int = 0
     ) {
         self.role = role
+        nextConnectionID = firstConnectionID
         var random = random
         self.local = local ?? .random(using: &random)
         self.tieBreaker = tieBreaker ?? .random(in: .min ... .max, using: &random)
@@ -263,10 +266,13 @@ public final class ICEAgent {
     }
 
     /// The connection asked for by request `id` is open as `socket`: allocate through it.
-    public func connectionOpened(_ id: Int, socket: Int, now: Duration) {
-        guard let server = pendingConnections.removeValue(forKey: id), state != .closed, state != .failed else { return }
+    /// Whether the agent uses it: one it no longer waits for (it closed or failed meanwhile) is the owner's to close.
+    @discardableResult
+    public func connectionOpened(_ id: Int, socket: Int, now: Duration) -> Bool {
+        guard let server = pendingConnections.removeValue(forKey: id), state != .closed, state != .failed else { return false }
         startRelay(on: socket, server: server, now: now)
         flushServers(now: now)
+        return true
     }
 
     /// The connection asked for by request `id` could not be opened.
@@ -274,6 +280,10 @@ public final class ICEAgent {
         guard pendingConnections.removeValue(forKey: id) != nil else { return }
         failIfNoRelayCanExist()
     }
+
+    /// The TCP and TLS connections to TURN servers that this agent's allocations run over: the owner closes them
+    /// once the agent is closed and its last transmits (the deallocations) are written.
+    public var streamSockets: [Int] { relays.filter { $0.transport != .udp }.map(\.socket) }
 
     /// The connection that is `socket` closed, and with it the allocation made through it.
     public func connectionClosed(socket: Int, now: Duration) {

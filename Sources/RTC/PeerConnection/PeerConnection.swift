@@ -71,6 +71,10 @@ public final class PeerConnection {
     private let sessionID: UInt64
     private var sessionVersion: UInt64 = 1
     private var ice: ICEAgent?
+    /// Where the next ICE agent's TURN connection request ids start.
+    private var nextConnectionID = 0
+    /// Connections to TURN servers no agent uses any more, for the owner to close.
+    private var unusedConnections = DrainQueue<Int>()
     private var dtls: DTLSEndpoint?
     private var sctp: SCTPAssociation?
     private var channels: DataChannelEndpoint?
@@ -190,6 +194,10 @@ public final class PeerConnection {
     private func replaceICE(role: ICERole, now: Duration) {
         ice?.close()
         pumpICE()
+        if let ice {
+            for socket in ice.streamSockets { unusedConnections.append(socket) }
+            nextConnectionID = ice.nextConnectionID
+        }
         ice = nil
         if sctpConnected { setState(.connecting) }
         localCredentials = .random(using: &random)
@@ -236,8 +244,14 @@ public final class PeerConnection {
     /// The connection for request `id` is open as `socket`; what arrives on it goes to `receive` one
     /// message at a time (``TURNStreamFraming``), from the server's address.
     public func connectionOpened(_ id: Int, socket: Int, now: Duration) {
-        ice?.connectionOpened(id, socket: socket, now: now)
+        if ice?.connectionOpened(id, socket: socket, now: now) != true { unusedConnections.append(socket) }
         pumpICE()
+    }
+
+    /// A TCP or TLS connection to a TURN server that no ICE agent uses any more (an ICE restart replaced the agent
+    /// that asked for it): the owner closes it once what is queued for it has been written.
+    public func pollUnusedConnection() -> Int? {
+        unusedConnections.popFirst()
     }
 
     public func connectionFailed(_ id: Int, now: Duration) {
@@ -254,7 +268,7 @@ public final class PeerConnection {
         guard ice == nil else { return }
         let agent = ICEAgent(
             role: role, local: localCredentials, timing: configuration.iceTiming, servers: configuration.iceServers,
-            policy: configuration.iceTransportPolicy, random: random)
+            policy: configuration.iceTransportPolicy, random: random, firstConnectionID: nextConnectionID)
         ice = agent
         for (socket, address) in localSockets { agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now) }
         pumpICE()

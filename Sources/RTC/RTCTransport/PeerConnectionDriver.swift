@@ -335,6 +335,10 @@ public final class PeerConnectionDriver: @unchecked Sendable {
         }
         writeRun()
         for socket in written { channels[socket].flush() }
+        // After their last writes (an old ICE agent's deallocations) have gone out.
+        while let socket = connection.pollUnusedConnection() {
+            if channels.indices.contains(socket) { channels[socket].close(promise: nil) }
+        }
         var batch: [PeerConnectionEvent] = []
         var traffic = sentMessage
         sentMessage = false
