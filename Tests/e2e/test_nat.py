@@ -9,8 +9,10 @@ import pytest
 
 from pysupport.coturn import Coturn
 from pysupport.netns import Netns
+from pysupport.processes import run_checked
 from pysupport.registry import Registry
 from pysupport.sidecar import Sidecar
+from pysupport.tls import self_signed_certificate
 from pysupport.waits import wait_until
 
 SECRET = "e2e-turn-static-auth-secret"
@@ -76,3 +78,42 @@ def test_without_turn_the_blocked_pair_fails_cleanly_and_stays_responsive(workdi
     assert agent_a.next("error", timeout=5)["payload"]["id"] == "s1"
     assert a.process.poll() is None and b.process.poll() is None
     assert not registry.edges()
+
+
+def test_an_ice_restart_over_turn_tcp_closes_the_replaced_agents_connections(workdir, net, cleanup, new_registry):
+    """Relay-only over TURN TCP with the direct path blocked. ns-b (the offerer: it comes second) gains a second address:
+    it restarts ICE, whose new agent connects to coturn from both addresses, and the old agent's connection is closed
+    rather than left open beside them."""
+    coturn = Coturn(workdir, SECRET, address=Netns.SERVICE, tls=self_signed_certificate(workdir, names=(f"IP:{Netns.SERVICE}",))).start()
+    cleanup(coturn)
+    registry = new_registry(["nat-a", "nat-b"], host="0.0.0.0", public_host=Netns.SERVICE,
+                            extra_env={"TURN_URL": coturn.tcp_url, "TURN_SECRET": SECRET}).start()
+    cleanup(registry)
+    net.block()
+    relay_only = {"ICE_TRANSPORT_POLICY": "relay"}
+    a = Sidecar(registry, workdir, "nat-a", netns=net.names["a"], host=net.address("a"), extra_env=relay_only).start()
+    cleanup(a)
+    agent_a = a.connect()
+    wait_until(lambda: "signaling connected" in a.log(), "nat-a on signaling")
+    b = Sidecar(registry, workdir, "nat-b", netns=net.names["b"], host=None, extra_env=relay_only).start()
+    cleanup(b)
+    agent_b = b.connect()
+    agent_a.next("peer_connected", timeout=30)
+    agent_b.next("peer_connected", timeout=30)
+
+    def turn_connections(side: str) -> list[str]:
+        """A side's established TCP connections to coturn, by local address."""
+        out = run_checked("ip", "netns", "exec", net.names[side], "ss", "-Htn", "state", "established", "dst", f"{Netns.SERVICE}:{coturn.port}")
+        return sorted(line.split()[-2].rsplit(":", 1)[0] for line in out.splitlines() if line.strip())
+
+    assert turn_connections("a") == ["10.1.0.2"] and turn_connections("b") == ["10.2.0.2"]
+    run_checked("ip", "netns", "exec", net.names["b"], "ip", "addr", "add", "10.2.0.3/24", "dev", "ve-b-in")
+    wait_until(lambda: "connection back (ICE restarted)" in b.log(), "nat-b's ICE restart to complete", timeout=30)
+    # Each side's new agent has one connection per address; the replaced agents' are gone (their allocations released
+    # first), on the side that restarted and on the side that answered the restart.
+    wait_until(lambda: turn_connections("b") == ["10.2.0.2", "10.2.0.3"] and turn_connections("a") == ["10.1.0.2"],
+               "one TURN connection per address and agent", timeout=10)
+    roundtrip_text = "after the restart"
+    agent_b.send("send", {"target_peer": "nat-a", "message": mesh_message(roundtrip_text)}, id_="r")
+    assert agent_a.next("message", timeout=10)["payload"]["message"]["payload"]["message"] == roundtrip_text
+    assert not [line for line in agent_a.drain() + agent_b.drain() if line["type"] in ("peer_disconnected", "peer_connected")]
