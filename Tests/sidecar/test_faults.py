@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from pysupport.faults import gso_refusing_preload
 from pysupport.waits import wait_until
 
 
@@ -62,3 +63,25 @@ def test_a_cleanly_stopped_peer_is_reported_at_once(sidecars):
     assert b.stop() == 0
     assert agent_a.next("peer_disconnected", timeout=10)["payload"] == {"peer_id": "sc-2"}
     assert time.monotonic() - stopped < 6  # at once, not after the 8 s consent timeout
+
+
+def test_a_path_that_cannot_segment_datagrams_falls_back_to_one_per_write(sidecars, workdir):
+    """Both sidecars' segmented UDP writes (GSO) fail with EIO, as on a path through IPsec (an LD_PRELOAD fault
+    injector refuses them; this machine's own paths would not). NIO closes a socket on that error: the sidecar reopens
+    it at the same address and port and sends one datagram per write from then on, so the channel opens and large
+    messages pass, and no segmented write is tried again."""
+    preload = {"LD_PRELOAD": str(gso_refusing_preload(workdir))}
+    a, b = sidecars("sc-1", extra_env=preload), sidecars("sc-2", extra_env=preload)
+    agent_a, agent_b = a.connect(), b.connect()
+    agent_a.next("peer_connected", timeout=30)
+    agent_b.next("peer_connected", timeout=30)
+    refused = [sidecar.log().count("gso-shim: refused") for sidecar in (a, b)]
+    assert all(count >= 1 for count in refused), refused
+    for index in range(3):
+        big = message(f"big-{index}")
+        big["payload"]["message"] = "x" * 300_000
+        agent_a.send("send", {"target_peer": "sc-2", "message": big}, id_=f"big-{index}")
+        assert agent_b.next("message", timeout=30)["payload"]["message"] == big
+    roundtrip(agent_b, agent_a, "sc-1", "back")
+    assert [sidecar.log().count("gso-shim: refused") for sidecar in (a, b)] == refused
+    assert a.process.poll() is None and b.process.poll() is None

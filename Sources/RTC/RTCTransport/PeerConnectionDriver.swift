@@ -153,17 +153,7 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// Binds a UDP socket on `host` (an ephemeral port) and registers it as a host candidate.
     public func bind(host: String) async throws -> TransportAddress {
         let socket = try await loop.submit { self.channels.count }.get()
-        var bootstrap = DatagramBootstrap(group: loop)
-            .channelOption(.maxMessagesPerRead, value: Self.readBatch)
-            .channelOption(.socketOption(.so_rcvbuf), value: Self.socketBufferBytes)
-            .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
-        if System.supportsUDPReceiveOffload {
-            // A burst from one peer comes up as one buffer of equal segments (split in `receive`).
-            bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
-                .channelOption(.datagramReceiveSegmentSize, value: true)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.maxDatagramBatchBytes))
-        }
-        let channel = try await bootstrap.bind(host: host, port: 0).get()
+        let channel = try await datagramBootstrap(socket: socket).bind(host: host, port: 0).get()
         guard let address = channel.localAddress, let local = TransportAddress(address) else {
             try? await channel.close()
             throw PeerConnectionError.wrongState("cannot read the bound address")
@@ -181,6 +171,41 @@ public final class PeerConnectionDriver: @unchecked Sendable {
             throw PeerConnectionError.wrongState("bind calls must not overlap")
         }
         return local
+    }
+
+    /// A UDP socket that is socket number `socket` to the connection.
+    private func datagramBootstrap(socket: Int) -> DatagramBootstrap {
+        var bootstrap = DatagramBootstrap(group: loop)
+            .channelOption(.maxMessagesPerRead, value: Self.readBatch)
+            .channelOption(.socketOption(.so_rcvbuf), value: Self.socketBufferBytes)
+            .channelInitializer { channel in channel.pipeline.addHandler(InboundDatagrams(driver: self, socket: socket)) }
+        if System.supportsUDPReceiveOffload {
+            // A burst from one peer comes up as one buffer of equal segments (split in `receive`).
+            bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
+                .channelOption(.datagramReceiveSegmentSize, value: true)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.maxDatagramBatchBytes))
+        }
+        return bootstrap
+    }
+
+    /// A segmented write failed: the path cannot segment (IPsec; on some kernels a device without checksum offload),
+    /// and NIO closes a datagram channel on such an error. From now on datagrams go one per write, on a socket
+    /// reopened at the same address and port once the old one has closed, so ICE's candidates and pairs stay as they
+    /// were and SCTP resends what was lost meanwhile.
+    private func segmentedWriteFailed(on socket: Int) {
+        guard segmentationOffload else { return }
+        segmentationOffload = false
+        guard let local = datagramSockets[socket] else { return }
+        channels[socket].closeFuture.hop(to: loop).whenComplete { _ in
+            guard self.datagramSockets[socket] == local, self.connection.state != .closed else { return }
+            self.datagramBootstrap(socket: socket).bind(host: local.ip.description, port: Int(local.port)).hop(to: self.loop).whenComplete { result in
+                guard case .success(let channel) = result, self.datagramSockets[socket] == local, self.connection.state != .closed else {
+                    if case .success(let channel) = result { channel.close(promise: nil) }
+                    return
+                }
+                self.channels[socket] = channel
+            }
+        }
     }
 
     /// Follows the machine's addresses before an ICE restart: closes the sockets on addresses not in `hosts` any more
@@ -316,10 +341,9 @@ public final class PeerConnectionDriver: @unchecked Sendable {
                 channels[run.socket].write(run.envelope, promise: nil)
                 return
             }
-            // A path the kernel cannot segment for (a device without checksum offload, IPsec) fails the write: the
-            // run is lost (SCTP sends it again) and this connection sends datagram by datagram from then on.
+            // A path the kernel cannot segment for fails the write (and NIO closes the socket): `segmentedWriteFailed`.
             let sent = loop.makePromise(of: Void.self)
-            sent.futureResult.whenFailure { _ in self.segmentationOffload = false }
+            sent.futureResult.whenFailure { _ in self.segmentedWriteFailed(on: run.socket) }
             channels[run.socket].write(run.envelope, promise: sent)
         }
         while let transmit = connection.pollTransmit() {
