@@ -43,6 +43,8 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     private var sentMessage = false
     /// Runs of datagrams go to the kernel as one write (UDP GSO) until one such write fails.
     var segmentationOffload = System.supportsUDPSegmentationOffload
+    /// Sockets being reopened after a failed segmented write (`segmentedWriteFailed`).
+    private var reopening: Set<Int> = []
     /// The connection deadline filed with `timers` (nil: none, or it fired).
     private var timerDeadline: Duration?
     /// What the connection reports, in order, batched per loop turn: one wake-up of the consumer per
@@ -191,14 +193,18 @@ public final class PeerConnectionDriver: @unchecked Sendable {
     /// A segmented write failed: the path cannot segment (IPsec; on some kernels a device without checksum offload),
     /// and NIO closes a datagram channel on such an error. From now on datagrams go one per write, on a socket
     /// reopened at the same address and port once the old one has closed, so ICE's candidates and pairs stay as they
-    /// were and SCTP resends what was lost meanwhile.
-    private func segmentedWriteFailed(on socket: Int) {
-        guard segmentationOffload else { return }
+    /// were and SCTP resends what was lost meanwhile. Each failed socket is reopened once, however many of its writes
+    /// report the failure.
+    private func segmentedWriteFailed(on socket: Int, channel failed: any Channel) {
         segmentationOffload = false
-        guard let local = datagramSockets[socket] else { return }
-        channels[socket].closeFuture.hop(to: loop).whenComplete { _ in
-            guard self.datagramSockets[socket] == local, self.connection.state != .closed else { return }
+        guard let local = datagramSockets[socket], channels[socket] === failed, reopening.insert(socket).inserted else { return }
+        failed.closeFuture.hop(to: loop).whenComplete { _ in
+            guard self.datagramSockets[socket] == local, self.connection.state != .closed else {
+                self.reopening.remove(socket)
+                return
+            }
             self.datagramBootstrap(socket: socket).bind(host: local.ip.description, port: Int(local.port)).hop(to: self.loop).whenComplete { result in
+                self.reopening.remove(socket)
                 guard case .success(let channel) = result, self.datagramSockets[socket] == local, self.connection.state != .closed else {
                     if case .success(let channel) = result { channel.close(promise: nil) }
                     return
@@ -342,9 +348,12 @@ public final class PeerConnectionDriver: @unchecked Sendable {
                 return
             }
             // A path the kernel cannot segment for fails the write (and NIO closes the socket): `segmentedWriteFailed`.
-            let sent = loop.makePromise(of: Void.self)
-            sent.futureResult.whenFailure { _ in self.segmentedWriteFailed(on: run.socket) }
-            channels[run.socket].write(run.envelope, promise: sent)
+            let sent = loop.makePromise(of: Void.self), channel = channels[run.socket]
+            sent.futureResult.whenFailure { error in
+                // The kernel refused it (a channel closed meanwhile, as `rebind` closes one, fails writes too).
+                if error is IOError { self.segmentedWriteFailed(on: run.socket, channel: channel) }
+            }
+            channel.write(run.envelope, promise: sent)
         }
         while let transmit = connection.pollTransmit() {
             guard channels.indices.contains(transmit.socket) else { continue }
