@@ -68,20 +68,29 @@ def test_a_cleanly_stopped_peer_is_reported_at_once(sidecars):
 def test_a_path_that_cannot_segment_datagrams_falls_back_to_one_per_write(sidecars, workdir):
     """Both sidecars' segmented UDP writes (GSO) fail with EIO, as on a path through IPsec (an LD_PRELOAD fault
     injector refuses them; this machine's own paths would not). NIO closes a socket on that error: the sidecar reopens
-    it at the same address and port and sends one datagram per write from then on, so the channel opens and large
+    it at the same address and port and sends one datagram per write from then on, so the channel opens, large
     messages pass, and no segmented write is tried again."""
     preload = {"LD_PRELOAD": str(gso_refusing_preload(workdir))}
     a, b = sidecars("sc-1", extra_env=preload), sidecars("sc-2", extra_env=preload)
     agent_a, agent_b = a.connect(), b.connect()
     agent_a.next("peer_connected", timeout=30)
     agent_b.next("peer_connected", timeout=30)
-    refused = [sidecar.log().count("gso-shim: refused") for sidecar in (a, b)]
-    assert all(count >= 1 for count in refused), refused
-    for index in range(3):
-        big = message(f"big-{index}")
-        big["payload"]["message"] = "x" * 300_000
-        agent_a.send("send", {"target_peer": "sc-2", "message": big}, id_=f"big-{index}")
-        assert agent_b.next("message", timeout=30)["payload"]["message"] == big
+
+    def send_big(count: int, first: int) -> None:
+        for index in range(first, first + count):
+            big = message(f"big-{index}")
+            big["payload"]["message"] = "x" * 300_000
+            agent_a.send("send", {"target_peer": "sc-2", "message": big}, id_=f"big-{index}")
+            assert agent_b.next("message", timeout=30)["payload"]["message"] == big
+
+    def refused() -> list[int]:
+        return [sidecar.log().count("gso-shim: refused") for sidecar in (a, b)]
+
+    send_big(3, 0)
+    # sc-1's bulk goes out in runs of equal datagrams: it met the fault (perhaps already while connecting) and got past it.
+    seen = refused()
+    assert seen[0] >= 1, seen
+    send_big(2, 3)
     roundtrip(agent_b, agent_a, "sc-1", "back")
-    assert [sidecar.log().count("gso-shim: refused") for sidecar in (a, b)] == refused
+    assert refused() == seen, "a segmented write was tried again"
     assert a.process.poll() is None and b.process.poll() is None
