@@ -71,8 +71,6 @@ public final class PeerConnection {
     private let sessionID: UInt64
     private var sessionVersion: UInt64 = 1
     private var ice: ICEAgent?
-    /// Where the next ICE agent's TURN connection request ids start.
-    private var nextConnectionID = 0
     /// Connections to TURN servers no agent uses any more, for the owner to close.
     private var unusedConnections = DrainQueue<Int>()
     private var dtls: DTLSEndpoint?
@@ -194,14 +192,12 @@ public final class PeerConnection {
     private func replaceICE(role: ICERole, now: Duration) {
         ice?.close()
         pumpICE()
-        if let ice {
-            for socket in ice.streamSockets { unusedConnections.append(socket) }
-            nextConnectionID = ice.nextConnectionID
-        }
+        let firstConnectionID = ice?.nextConnectionID ?? 0
+        for socket in ice?.streamSockets ?? [] { unusedConnections.append(socket) }
         ice = nil
         if sctpConnected { setState(.connecting) }
         localCredentials = .random(using: &random)
-        startICE(role: role, now: now)
+        startICE(role: role, now: now, firstConnectionID: firstConnectionID)
     }
 
     /// A trickled remote candidate (`candidate:...` text); held until the remote description arrives.
@@ -264,11 +260,12 @@ public final class PeerConnection {
         pumpICE()
     }
 
-    private func startICE(role: ICERole, now: Duration) {
+    /// `firstConnectionID`: where the agent this one replaces left off (``ICEAgent/nextConnectionID``).
+    private func startICE(role: ICERole, now: Duration, firstConnectionID: Int = 0) {
         guard ice == nil else { return }
         let agent = ICEAgent(
             role: role, local: localCredentials, timing: configuration.iceTiming, servers: configuration.iceServers,
-            policy: configuration.iceTransportPolicy, random: random, firstConnectionID: nextConnectionID)
+            policy: configuration.iceTransportPolicy, random: random, firstConnectionID: firstConnectionID)
         ice = agent
         for (socket, address) in localSockets { agent.addLocalCandidate(kind: .host, address: address, socket: socket, now: now) }
         pumpICE()
